@@ -1,0 +1,16 @@
+"""Test settings: fast hashing and fixed fake Vapi values; the database comes from DATABASE_URL."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+PUBLIC_BASE_URL = "http://testserver"
+VAPI_API_KEY = "test-key"
+VAPI_BASE_URL = "https://vapi.test"
+VAPI_WEBHOOK_SECRET = "test-secret"  # noqa: S105
+ELEVENLABS_API_KEY = ""

@@ -1,0 +1,217 @@
+"""Demo data: two realistic communities with units, office hours and a few leads.
+
+Idempotent: every row is looked up by its natural key first, so a second run changes nothing and
+edits a user made in admin survive a re-run.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import Lead
+from properties.models import OfficeHours, Property, Unit
+
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "leasing-demo"  # noqa: S105 - documented demo credential, local only
+DEMO_EMAIL = "admin@example.com"
+
+WEEKDAY_HOURS = [(day, time(9, 0), time(18, 0)) for day in range(5)]
+
+PROPERTIES = [
+    {
+        "name": "Harbor View Apartments",
+        "address_line": "1200 Embarcadero Way",
+        "city": "San Francisco",
+        "state": "CA",
+        "postal_code": "94107",
+        "timezone": "America/Los_Angeles",
+        "leasing_phone": "+14155550100",
+        "transfer_phone": "+14155550101",
+        "tour_slot_minutes": 30,
+        "tours_per_slot": 2,
+        "pets_allowed": True,
+        "pet_policy": "Cats and dogs welcome, up to two pets, 50 lb limit per dog. "
+        "$500 refundable pet deposit and $50 monthly pet rent.",
+        "parking_policy": "Garage parking $175/month per space; EV charging on level 2.",
+        "application_fee": Decimal("45.00"),
+        "application_fee_policy": "$45 per adult applicant, non-refundable; "
+        "covers the credit and background check.",
+        "amenities": "Rooftop deck with bay views\nFitness center open 24/7\n"
+        "In-unit washer and dryer\nPackage lockers\nBike storage",
+        "knowledge": "Move-in special: one month free on 12-month leases signed this month. "
+        "Closest BART station: Embarcadero, 10 minutes on foot.",
+        "hours": [*WEEKDAY_HOURS, (5, time(10, 0), time(17, 0))],
+        "units": [
+            ("101", "The Pier (Studio)", 0, "1.0", 480, "2450.00", 0, "available"),
+            ("204", "The Bay (1 bed)", 1, "1.0", 690, "3150.00", 7, "available"),
+            ("208", "The Bay (1 bed)", 1, "1.0", 700, "3195.00", 30, "on_notice"),
+            ("312", "The Harbor (2 bed)", 2, "2.0", 1040, "4250.00", 14, "available"),
+            ("315", "The Harbor (2 bed)", 2, "2.0", 1060, "4350.00", 45, "available"),
+            ("401", "The Lighthouse (3 bed)", 3, "2.0", 1380, "5600.00", None, "occupied"),
+        ],
+    },
+    {
+        "name": "Cedar Park Residences",
+        "address_line": "4500 Cedar Bend Drive",
+        "city": "Austin",
+        "state": "TX",
+        "postal_code": "78759",
+        "timezone": "America/Chicago",
+        "leasing_phone": "+15125550142",
+        "transfer_phone": "+15125550143",
+        "tour_slot_minutes": 45,
+        "tours_per_slot": 1,
+        "pets_allowed": True,
+        "pet_policy": "Up to two pets; breed restrictions apply. "
+        "$300 pet fee, $35 monthly pet rent.",
+        "parking_policy": "Open parking included; covered spots $40/month.",
+        "application_fee": Decimal("60.00"),
+        "application_fee_policy": "$60 per applicant plus a $150 administrative fee at approval.",
+        "amenities": "Resort-style pool\nDog park\nCoworking lounge\nGated community",
+        "knowledge": "Self-guided tours are available on weekends with photo ID.",
+        "hours": [*WEEKDAY_HOURS, (5, time(10, 0), time(16, 0)), (6, time(12, 0), time(16, 0))],
+        "units": [
+            ("A101", "Live Oak (1 bed)", 1, "1.0", 720, "1395.00", 0, "available"),
+            ("A204", "Bluebonnet (2 bed)", 2, "2.0", 1010, "1795.00", 10, "available"),
+            ("B110", "Bluebonnet (2 bed)", 2, "2.0", 1010, "1825.00", 21, "on_notice"),
+            ("B305", "Pecan (3 bed)", 3, "2.5", 1325, "2295.00", 5, "available"),
+        ],
+    },
+]
+
+LEADS = [
+    # property name, phone, first, last, email, source, status, beds, budget, consent
+    (
+        "Harbor View Apartments",
+        "+14155550123",
+        "Maya",
+        "Chen",
+        "maya.chen@example.com",
+        "website",
+        "new",
+        2,
+        "4400",
+        True,
+    ),
+    (
+        "Harbor View Apartments",
+        "+14155550177",
+        "Jordan",
+        "Reyes",
+        "jordan.reyes@example.com",
+        "ils",
+        "contacted",
+        1,
+        "3300",
+        True,
+    ),
+    (
+        "Harbor View Apartments",
+        "+14155550188",
+        "Sam",
+        "Okafor",
+        "",
+        "referral",
+        "new",
+        0,
+        "2500",
+        False,
+    ),
+    (
+        "Cedar Park Residences",
+        "+15125550166",
+        "Priya",
+        "Natarajan",
+        "priya.n@example.com",
+        "website",
+        "new",
+        2,
+        "1900",
+        True,
+    ),
+]
+
+
+@dataclass
+class DemoDataResult:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, what: str, created: bool) -> None:
+        self.created[what] = self.created.get(what, 0) + int(created)
+
+    @property
+    def total_created(self) -> int:
+        return sum(self.created.values())
+
+
+@transaction.atomic
+def demo_data_load(*, today: date | None = None) -> DemoDataResult:
+    """Create the demo admin user, properties, units, office hours and leads if missing."""
+    today = today or timezone.localdate()
+    result = DemoDataResult()
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=DEMO_USERNAME,
+        defaults={"email": DEMO_EMAIL, "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    result.bump("users", created)
+
+    properties: dict[str, Property] = {}
+    for spec in PROPERTIES:
+        spec = dict(spec)
+        hours = spec.pop("hours")
+        units = spec.pop("units")
+        prop, created = Property.objects.get_or_create(
+            owner=user, name=spec.pop("name"), defaults=spec
+        )
+        result.bump("properties", created)
+        properties[prop.name] = prop
+        for weekday, opens_at, closes_at in hours:
+            _, created = OfficeHours.objects.get_or_create(
+                property=prop,
+                weekday=weekday,
+                defaults={"opens_at": opens_at, "closes_at": closes_at},
+            )
+            result.bump("office_hours", created)
+        for number, plan, beds, baths, sqft, rent, days, status in units:
+            _, created = Unit.objects.get_or_create(
+                property=prop,
+                unit_number=number,
+                defaults={
+                    "floor_plan": plan,
+                    "bedrooms": beds,
+                    "bathrooms": Decimal(baths),
+                    "square_feet": sqft,
+                    "monthly_rent": Decimal(rent),
+                    "available_from": None if days is None else today + timedelta(days=days),
+                    "status": status,
+                },
+            )
+            result.bump("units", created)
+
+    for prop_name, phone, first, last, email, source, status, beds, budget, consent in LEADS:
+        _, created = Lead.objects.get_or_create(
+            property=properties[prop_name],
+            phone=phone,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": email,
+                "source": source,
+                "status": status,
+                "desired_bedrooms": beds,
+                "budget": Decimal(budget),
+                "move_in_date": today + timedelta(days=30),
+                "consent_to_call": consent,
+                "consent_recorded_at": timezone.now() if consent else None,
+            },
+        )
+        result.bump("leads", created)
+    return result

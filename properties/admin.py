@@ -1,0 +1,82 @@
+from django.contrib import admin
+
+from properties.models import OfficeHours, Property, Unit
+
+
+class OfficeHoursInline(admin.TabularInline):
+    model = OfficeHours
+    extra = 0
+
+
+class UnitInline(admin.TabularInline):
+    model = Unit
+    extra = 0
+    fields = (
+        "unit_number",
+        "floor_plan",
+        "bedrooms",
+        "bathrooms",
+        "square_feet",
+        "monthly_rent",
+        "available_from",
+        "status",
+    )
+    show_change_link = True
+
+
+@admin.register(Property)
+class PropertyAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "state", "leasing_phone", "timezone", "owner", "updated_at")
+    list_filter = ("state", "timezone", "pets_allowed")
+    search_fields = ("name", "address_line", "city", "postal_code", "leasing_phone")
+    list_select_related = ("owner",)
+    readonly_fields = ("created_at", "updated_at")
+    raw_id_fields = ("owner",)
+    inlines = (OfficeHoursInline, UnitInline)
+    fieldsets = (
+        (None, {"fields": ("owner", "name", "timezone")}),
+        ("Address", {"fields": ("address_line", "city", "state", "postal_code")}),
+        ("Phones", {"fields": ("leasing_phone", "transfer_phone")}),
+        ("Tours", {"fields": ("tour_slot_minutes", "tours_per_slot")}),
+        (
+            "Policies",
+            {
+                "fields": (
+                    "pets_allowed",
+                    "pet_policy",
+                    "parking_policy",
+                    "application_fee",
+                    "application_fee_policy",
+                )
+            },
+        ),
+        ("What the assistant knows", {"fields": ("amenities", "knowledge")}),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = (
+        "unit_number",
+        "property",
+        "floor_plan",
+        "bedrooms",
+        "bathrooms",
+        "monthly_rent",
+        "available_from",
+        "status",
+    )
+    list_filter = ("status", "bedrooms", "property")
+    search_fields = ("unit_number", "floor_plan", "property__name")
+    list_select_related = ("property",)
+    readonly_fields = ("created_at", "updated_at")
+    raw_id_fields = ("property",)
+
+
+@admin.register(OfficeHours)
+class OfficeHoursAdmin(admin.ModelAdmin):
+    list_display = ("property", "weekday", "opens_at", "closes_at")
+    list_filter = ("weekday", "property")
+    search_fields = ("property__name",)
+    list_select_related = ("property",)

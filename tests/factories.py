@@ -1,0 +1,117 @@
+"""factory_boy factories for every model the tests create."""
+
+from datetime import time, timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from leads.models import Lead, LeadActivity, Tour
+from properties.models import OfficeHours, Property, Unit
+from voice.models import Assistant, CallLog
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pass-word-123")
+
+
+class PropertyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Property
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Maple Court {n}")
+    address_line = factory.Sequence(lambda n: f"{100 + n} Maple Street")
+    city = "Portland"
+    state = "OR"
+    postal_code = "97205"
+    timezone = "America/Los_Angeles"
+    leasing_phone = factory.Sequence(lambda n: f"+1503555{1000 + n:04d}")
+    transfer_phone = "+15035559999"
+    tour_slot_minutes = 30
+    tours_per_slot = 1
+    pet_policy = "Cats and small dogs welcome."
+    parking_policy = "One free space per unit."
+    application_fee = Decimal("50.00")
+
+    @factory.post_generation
+    def with_office_hours(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            for weekday in range(5):
+                OfficeHours.objects.create(
+                    property=obj, weekday=weekday, opens_at=time(9), closes_at=time(17)
+                )
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    property = factory.SubFactory(PropertyFactory)
+    unit_number = factory.Sequence(lambda n: f"{100 + n}")
+    floor_plan = "Aspen"
+    bedrooms = 2
+    bathrooms = Decimal("1.0")
+    square_feet = 900
+    monthly_rent = Decimal("2000.00")
+    available_from = factory.LazyFunction(timezone.localdate)
+    status = Unit.Status.AVAILABLE
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    property = factory.SubFactory(PropertyFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    phone = factory.Sequence(lambda n: f"+1206555{1000 + n:04d}")
+    email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.com")
+    source = Lead.Source.WEBSITE
+    consent_to_call = True
+
+
+class LeadActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadActivity
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = LeadActivity.Kind.NOTE
+    text = "Called back about parking."
+
+
+class TourFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tour
+
+    lead = factory.SubFactory(LeadFactory)
+    property = factory.SelfAttribute("lead.property")
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))
+
+
+class AssistantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assistant
+
+    property = factory.SubFactory(PropertyFactory)
+    name = factory.Sequence(lambda n: f"Leasing assistant {n}")
+    first_message = "Thanks for calling! How can I help?"
+
+
+class CallLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CallLog
+
+    vapi_call_id = factory.Sequence(lambda n: f"call-{n:06d}")
+    property = factory.SubFactory(PropertyFactory)
+    direction = CallLog.Direction.INBOUND
+    status = CallLog.Status.ENDED
+    customer_number = "+12065550100"

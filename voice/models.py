@@ -1,0 +1,108 @@
+"""Vapi assistants per property and the log of every call."""
+
+from django.db import models
+from django.db.models import Q
+
+from leads.models import Lead
+from properties.models import Property
+
+
+class Assistant(models.Model):
+    class PushState(models.TextChoices):
+        NEVER = "never", "Never pushed"
+        OK = "ok", "In sync"
+        FAILED = "failed", "Push failed"
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="assistants")
+    vapi_assistant_id = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    vapi_phone_number_id = models.CharField(
+        max_length=100, blank=True, help_text="Vapi phone number id that outbound calls come from."
+    )
+    # vapi-reference.md §4.1: Vapi rejects assistant names over 40 characters.
+    name = models.CharField(max_length=40)
+    first_message = models.TextField(blank=True)
+    system_prompt = models.TextField(
+        blank=True, help_text="Leave blank to render the default leasing prompt from property data."
+    )
+    voice_provider = models.CharField(max_length=30, blank=True)
+    voice_id = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=60, default="gpt-4o")
+    language = models.CharField(max_length=10, default="en")
+    last_pushed_config = models.JSONField(default=dict, blank=True, editable=False)
+    push_state = models.CharField(
+        max_length=10, choices=PushState.choices, default=PushState.NEVER, editable=False
+    )
+    last_pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_push_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["property", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vapi_assistant_id"],
+                condition=Q(vapi_assistant_id__isnull=False),
+                name="assistant_vapi_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallLog(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        WEB = "web", "Web"
+
+    # vapi-reference.md §3.2: Call.status, in the order a call moves through them.
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        QUEUED = "queued", "Queued"
+        RINGING = "ringing", "Ringing"
+        IN_PROGRESS = "in-progress", "In progress"
+        FORWARDING = "forwarding", "Forwarding"
+        ENDED = "ended", "Ended"
+
+    vapi_call_id = models.CharField(max_length=100, unique=True)
+    property = models.ForeignKey(
+        Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="call_logs"
+    )
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.SET_NULL, null=True, blank=True, related_name="call_logs"
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="call_logs"
+    )
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # vapi-reference.md §3.3: the ended-reason list grows with every release, so free text.
+    ended_reason = models.CharField(max_length=200, blank=True)
+    customer_number = models.CharField(max_length=40, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    transcript = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
+    recording_url = models.URLField(max_length=2000, blank=True)
+    stereo_recording_url = models.URLField(max_length=2000, blank=True)
+    summary = models.TextField(blank=True)
+    structured_data = models.JSONField(default=dict, blank=True)
+    success_evaluation = models.CharField(max_length=200, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "call_logs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["property", "-created_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} call {self.vapi_call_id}"
