@@ -106,3 +106,58 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} call {self.vapi_call_id}"
+
+
+class WebhookEvent(models.Model):
+    """Every verified Vapi delivery, stored before it is handled (the inbox)."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    message_type = models.CharField(max_length=80, db_index=True)
+    vapi_call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # vapi-reference.md §10.1: Vapi sends no event id, so we build our own key.
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    response = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhook_events"
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.vapi_call_id or ''}".strip()
+
+
+class TranscriptLine(models.Model):
+    """A final transcript line of a call in progress, for the live view."""
+
+    vapi_call_id = models.CharField(max_length=100)
+    role = models.CharField(max_length=20)
+    text = models.TextField()
+    # From message.timestamp (epoch ms, vapi-reference.md §1); orders lines and dedupes replays.
+    spoken_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["vapi_call_id", "spoken_at", "id"]
+        indexes = [models.Index(fields=["vapi_call_id", "spoken_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vapi_call_id", "spoken_at", "role"], name="transcript_line_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:60]}"
