@@ -135,3 +135,9 @@ ELEVENLABS_API_KEY = env("ELEVENLABS_API_KEY", default="")
 
 # Phone numbers without a country code are read in this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
+
+# Webhook verification (vapi-reference.md §9): "hmac" = Vapi HMAC credential (x-signature /
+# x-timestamp over "{timestamp}.{body}", SHA-256 hex); "secret" = static X-Vapi-Secret header.
+VAPI_WEBHOOK_AUTH_MODE = env("VAPI_WEBHOOK_AUTH_MODE", default="hmac")
+VAPI_WEBHOOK_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_TOLERANCE_SECONDS", default=300)
+VAPI_WEBHOOK_MAX_BODY_BYTES = env.int("VAPI_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
