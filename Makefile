@@ -35,3 +35,8 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache
+
+# Browser tests only (headless Debian chromium); screenshots land in test-artifacts/.
+.PHONY: test-browser
+test-browser: $(VENV)/.installed
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)

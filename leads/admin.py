@@ -1,11 +1,86 @@
+"""Lead admin: the lead page shows a score breakdown, an activity timeline and tours above the
+form (template `admin/leads/lead/change_form.html`); the `voice` app adds the lead's calls."""
+
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.text import capfirst
 
 from leads.models import Lead, LeadActivity, Tour
+
+
+@dataclass(frozen=True)
+class ScoreFactor:
+    label: str
+    points: float
+    max_points: float | None
+    note: str
+
+    @property
+    def percent(self) -> int:
+        """Bar width: share of the factor's maximum (or of 100 without one)."""
+        ceiling = self.max_points if self.max_points else 100
+        return max(0, min(100, round(abs(self.points) / ceiling * 100))) if ceiling > 0 else 0
+
+    @property
+    def negative(self) -> bool:
+        return self.points < 0
+
+    @property
+    def points_display(self) -> str:
+        points = f"{self.points:+g}"
+        return f"{points} / {self.max_points:g}" if self.max_points else points
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def lead_score_factors(factors: Any) -> list[ScoreFactor]:
+    """`Lead.score_factors` read leniently: factor -> {points, max?, note?} or factor -> number
+    (a list of {factor|name, points, ...} dicts is accepted too); biggest contributions first."""
+    if isinstance(factors, list):
+        factors = {
+            str(item.get("factor") or item.get("name") or f"factor {i + 1}"): item
+            for i, item in enumerate(factors)
+            if isinstance(item, dict)
+        }
+    if not isinstance(factors, dict):
+        return []
+    rows = []
+    for key, value in factors.items():
+        if isinstance(value, dict):
+            points = _as_number(value.get("points", value.get("score", value.get("value"))))
+            max_points = _as_number(value.get("max", value.get("max_points")))
+            note = str(value.get("note") or value.get("reason") or "")
+            label = str(value.get("label") or key)
+        else:
+            points, max_points, note, label = _as_number(value), None, "", str(key)
+            if points is None and value not in (None, ""):
+                note = str(value)
+        rows.append(
+            ScoreFactor(
+                label=capfirst(label.replace("_", " ")),
+                points=points or 0.0,
+                max_points=max_points,
+                note=note,
+            )
+        )
+    return sorted(rows, key=lambda row: -row.points)
 
 
 class LeadActivityInline(admin.TabularInline):
     model = LeadActivity
     extra = 0
+    classes = ("collapse",)
+    verbose_name_plural = "Add or edit activities"
     fields = ("created_at", "kind", "text", "vapi_call_id")
     readonly_fields = ("created_at", "vapi_call_id")
     ordering = ("-created_at",)
@@ -19,6 +94,8 @@ class TourInline(admin.TabularInline):
     readonly_fields = ("vapi_call_id",)
     raw_id_fields = ("unit", "property")
     show_change_link = True
+    classes = ("collapse",)
+    verbose_name_plural = "Add or edit tours"
 
 
 @admin.register(Lead)
@@ -44,7 +121,7 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [LeadActivityInline, TourInline]
     fieldsets = (
         (None, {"fields": ("property", "first_name", "last_name", "phone", "email", "source")}),
-        ("Pipeline", {"fields": ("status", "lost_reason", "score", "score_factors")}),
+        ("Pipeline", {"fields": ("status", "lost_reason", "score")}),
         (
             "What they are looking for",
             {"fields": ("desired_bedrooms", "budget", "move_in_date", "has_pets", "pets")},
@@ -64,6 +141,23 @@ class LeadAdmin(admin.ModelAdmin):
         ),
         ("Other", {"fields": ("metadata", "created_at", "updated_at")}),
     )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        lead = self.get_object(request, object_id)
+        if lead is not None:
+            extra_context = {
+                "score_factors": lead_score_factors(lead.score_factors),
+                "timeline": lead.activities.order_by("-created_at", "-id")[:100],
+                "lead_tours": lead.tours.select_related("unit", "property").order_by("-starts_at"),
+                **(extra_context or {}),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(LeadActivity)

@@ -1,8 +1,22 @@
+from functools import partial
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
 from leads.admin import LeadAdmin
 from leads.models import Lead
+from voice import admin_views
 from voice.models import Assistant, CallLog
+from voice.selectors import (
+    OUTCOME_LABELS,
+    call_log_get,
+    call_outcome,
+    ended_reason_label,
+    format_clock,
+)
 
 
 @admin.register(Assistant)
@@ -33,6 +47,9 @@ class AssistantAdmin(admin.ModelAdmin):
 
 @admin.register(CallLog)
 class CallLogAdmin(admin.ModelAdmin):
+    """Read-only call log; the change page is a conversation view (see `change_form.html`)."""
+
+    change_form_template = "admin/voice/calllog/change_form.html"
     list_display = (
         "created_at",
         "direction",
@@ -40,8 +57,8 @@ class CallLogAdmin(admin.ModelAdmin):
         "customer_number",
         "lead",
         "property",
-        "ended_reason",
-        "duration_seconds",
+        "outcome",
+        "duration",
         "cost",
     )
     list_filter = ("direction", "status", "property")
@@ -64,25 +81,91 @@ class CallLogAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("messages", "transcript")
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        # The page shows the messages and transcript the list defers.
+        if from_field is not None:
+            return super().get_object(request, object_id, from_field)
+        try:
+            return call_log_get(pk=int(object_id))
+        except ValueError:
+            return None
 
-class CallLogInline(admin.TabularInline):
-    model = CallLog
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ("created_at", "direction", "status", "ended_reason", "duration_seconds", "summary")
-    readonly_fields = fields
-    ordering = ("-created_at",)
+    def get_urls(self) -> list[URLPattern]:
+        def view(func: Any) -> Any:
+            return self.admin_site.admin_view(partial(func, model_admin=self))
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+        return [
+            path("dashboard/", view(admin_views.voice_dashboard), name="voice_dashboard"),
+            path("live/", view(admin_views.voice_live_calls), name="voice_live_calls"),
+            path(
+                "by-vapi-id/<str:vapi_call_id>/",
+                view(admin_views.call_log_by_vapi_id),
+                name="voice_calllog_by_vapi_id",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        call = self.get_object(request, object_id)
+        if call is not None:
+            extra_context = {**admin_views.call_log_page_context(call), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Outcome", ordering="ended_reason")
+    def outcome(self, obj: CallLog) -> str:
+        bucket = call_outcome(status=obj.status, ended_reason=obj.ended_reason)
+        reason = ended_reason_label(obj.ended_reason)
+        return f"{OUTCOME_LABELS[bucket]}: {reason}" if reason else OUTCOME_LABELS[bucket]
+
+    @admin.display(description="Duration", ordering="duration_seconds")
+    def duration(self, obj: CallLog) -> str:
+        return format_clock(obj.duration_seconds)
 
 
 # leads does not import voice (dependency direction voice -> leads), so voice adds the
-# read-only call history to the lead page itself.
+# call history to the lead page itself (the "Calls" card of its template).
 admin.site.unregister(Lead)
 
 
 @admin.register(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
-    inlines = [*LeadAdmin.inlines, CallLogInline]
+    change_form_template = "admin/voice/lead_change_form.html"
+
+    def lead_calls(self, lead_id: Any) -> QuerySet[CallLog]:
+        return (
+            CallLog.objects.filter(lead_id=lead_id)
+            .defer("messages", "transcript", "structured_data", "metadata")
+            .order_by("-created_at")
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        calls = []
+        try:
+            lead_calls = list(self.lead_calls(int(object_id))[:25])
+        except ValueError:
+            lead_calls = []
+        for call in lead_calls:
+            bucket = call_outcome(status=call.status, ended_reason=call.ended_reason)
+            calls.append(
+                {
+                    "call": call,
+                    "outcome": bucket,
+                    "outcome_label": OUTCOME_LABELS[bucket],
+                    "reason": ended_reason_label(call.ended_reason),
+                    "duration": format_clock(call.duration_seconds),
+                }
+            )
+        extra_context = {"lead_calls": calls, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)

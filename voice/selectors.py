@@ -1,0 +1,625 @@
+"""Read queries and read-side shaping for the voice admin: call outcomes, a call's conversation,
+the dashboard numbers and the calls in progress.
+
+Outcome buckets are defined once here (`OUTCOME_RULES`) and used both in SQL (`call_outcome_q`)
+and in Python (`call_outcome`), so the dashboard and the call pages always agree.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from leads.models import Tour
+from voice.models import CallLog, TranscriptLine
+
+# Outcomes ---------------------------------------------------------------------
+# vapi-reference.md §3.3. A call that ended is "answered" unless its ended reason falls in one of
+# the buckets below; a call that has not ended is "live".
+ANSWERED = "answered"
+VOICEMAIL = "voicemail"
+NO_ANSWER = "no_answer"
+FAILED = "failed"
+LIVE = "live"
+
+OUTCOME_LABELS = {
+    ANSWERED: "Answered",
+    VOICEMAIL: "Voicemail",
+    NO_ANSWER: "No answer",
+    FAILED: "Couldn't connect",
+    LIVE: "In progress",
+}
+
+# bucket -> (exact ended reasons, ended-reason prefixes)
+OUTCOME_RULES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    VOICEMAIL: (frozenset({"voicemail"}), ()),
+    NO_ANSWER: (frozenset({"customer-did-not-answer", "customer-busy"}), ()),
+    FAILED: (
+        frozenset(
+            {
+                "twilio-failed-to-connect-call",
+                "twilio-reported-customer-misdialed",
+                "vonage-rejected",
+                "vonage-failed-to-connect-call",
+                "sip-outbound-unallocated-number",
+                "customer-did-not-give-microphone-permission",
+                "manually-canceled",
+                "call-start-error-neither-assistant-nor-server-set",
+                "assistant-not-found",
+                "assistant-not-valid",
+            }
+        ),
+        (
+            "call.start.error-",
+            "assistant-request-",
+            "call.in-progress.error-providerfault-outbound-sip-",
+        ),
+    ),
+}
+
+LIVE_STATUSES = (
+    CallLog.Status.QUEUED,
+    CallLog.Status.RINGING,
+    CallLog.Status.IN_PROGRESS,
+    CallLog.Status.FORWARDING,
+)
+# A call whose "ended" event never arrived must not stay on the live board forever.
+LIVE_CALL_MAX_AGE = timedelta(hours=2)
+LIVE_LINES_PER_CALL = 60
+
+
+def call_outcome(*, status: str, ended_reason: str) -> str:
+    """The outcome bucket of one call (same rules as `call_outcome_q`)."""
+    if status != CallLog.Status.ENDED:
+        return LIVE
+    for bucket, (exact, prefixes) in OUTCOME_RULES.items():
+        if ended_reason in exact or ended_reason.startswith(prefixes):
+            return bucket
+    return ANSWERED
+
+
+def call_outcome_q(outcome: str) -> Q:
+    """A filter for the calls in one outcome bucket."""
+    if outcome == LIVE:
+        return ~Q(status=CallLog.Status.ENDED)
+    ended = Q(status=CallLog.Status.ENDED)
+    if outcome == ANSWERED:
+        unanswered = Q()
+        for bucket in OUTCOME_RULES:
+            unanswered |= _reason_q(bucket)
+        return ended & ~unanswered
+    return ended & _reason_q(outcome)
+
+
+def _reason_q(bucket: str) -> Q:
+    exact, prefixes = OUTCOME_RULES[bucket]
+    q = Q(ended_reason__in=sorted(exact))
+    for prefix in prefixes:
+        q |= Q(ended_reason__startswith=prefix)
+    return q
+
+
+# Ended reasons in plain words -----------------------------------------------------------
+ENDED_REASON_LABELS = {
+    "customer-ended-call": "Caller hung up",
+    "assistant-ended-call": "Assistant ended the call",
+    "assistant-said-end-call-phrase": "Assistant said goodbye and hung up",
+    "assistant-ended-call-after-message-spoken": "Assistant hung up after its closing message",
+    "assistant-ended-call-with-hangup-task": "Assistant hung up",
+    "assistant-forwarded-call": "Transferred to the leasing office",
+    "silence-timed-out": "Hung up after a long silence",
+    "exceeded-max-duration": "Reached the maximum call length",
+    "voicemail": "Went to voicemail",
+    "manually-canceled": "Cancelled before it connected",
+    "call-deleted": "Call deleted",
+    "scheduled-call-deleted": "Scheduled call deleted",
+    "customer-busy": "Line was busy",
+    "customer-did-not-answer": "No answer",
+    "customer-did-not-give-microphone-permission": "Caller blocked the microphone",
+    "twilio-failed-to-connect-call": "Could not connect the call",
+    "vonage-failed-to-connect-call": "Could not connect the call",
+    "vonage-rejected": "Carrier rejected the call",
+    "twilio-reported-customer-misdialed": "Wrong number",
+    "sip-outbound-unallocated-number": "Number not in service",
+    "customer-ended-call-during-transfer": "Caller hung up during the transfer",
+    "call.in-progress.error-transfer-failed": "Transfer to the office failed",
+    "call.forwarding.operator-busy": "Office line busy during the transfer",
+    "call.forwarding.no-answer": "Office did not pick up the transfer",
+    "call-start-error-neither-assistant-nor-server-set": "No assistant set up for this number",
+    "assistant-not-found": "Assistant not found at Vapi",
+    "assistant-not-valid": "Vapi rejected the assistant settings",
+    "call.start.error-subscription-insufficient-credits": "Vapi account is out of credits",
+    "call.start.error-subscription-frozen": "Vapi account is frozen",
+    "call.start.error-subscription-concurrency-limit-reached": "Too many calls at once",
+    "worker-shutdown": "Vapi restarted during the call",
+    "phone-call-provider-closed-websocket": "Phone line dropped",
+}
+# Families of reasons: (prefix, plain words); the rest of the value is added as detail.
+ENDED_REASON_PREFIX_LABELS = (
+    ("call.in-progress.error-vapifault-", "Vapi error during the call"),
+    ("call.in-progress.error-providerfault-", "Provider error during the call"),
+    ("call.in-progress.error-warm-transfer-", "Transfer to the office failed"),
+    ("call.start.error-", "Call could not start"),
+    ("assistant-request-", "Could not load the assistant"),
+    ("pipeline-error-", "Voice pipeline error"),
+)
+
+
+def _humanize(value: str) -> str:
+    words = re.sub(r"[-_.]+", " ", value).strip()
+    return words[:1].upper() + words[1:]
+
+
+def ended_reason_label(reason: str) -> str:
+    """Vapi's `endedReason` in plain words; unknown values are made readable, never hidden."""
+    if not reason:
+        return ""
+    if reason in ENDED_REASON_LABELS:
+        return ENDED_REASON_LABELS[reason]
+    for prefix, label in ENDED_REASON_PREFIX_LABELS:
+        if reason.startswith(prefix):
+            detail = _humanize(reason[len(prefix) :]).lower()
+            return f"{label} ({detail})" if detail else label
+    return _humanize(reason)
+
+
+# A call's conversation --------------------------------------------------------------------
+ASSISTANT = "assistant"
+CALLER = "caller"
+SYSTEM = "system"
+TOOL = "tool"
+TOOL_RESULT = "tool_result"
+NOTE = "note"
+
+_ROLE_KINDS = {
+    "bot": ASSISTANT,
+    "assistant": ASSISTANT,
+    "ai": ASSISTANT,
+    "user": CALLER,
+    "customer": CALLER,
+    "human": CALLER,
+    "system": SYSTEM,
+    "tool_calls": TOOL,
+    "tool-calls": TOOL,
+    "tool_call": TOOL,
+    "tool-call": TOOL,
+}
+_RESULT_ROLES = {"tool_call_result", "tool-call-result", "tool_calls_result", "tool", "function"}
+
+TOOL_LABELS = {
+    "check_availability": "Checked availability",
+    "schedule_tour": "Booked a tour",
+    "qualify_lead": "Saved the caller's details",
+    "transfer_to_human": "Asked for a transfer to staff",
+}
+
+
+@dataclass(frozen=True)
+class ToolCallView:
+    id: str
+    name: str
+    label: str
+    arguments: list[tuple[str, str]]
+    result: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    kind: str  # assistant | caller | system | tool | tool_result | note
+    text: str = ""
+    seconds: float | None = None
+    tool_calls: list[ToolCallView] = field(default_factory=list)
+    name: str = ""
+
+    @property
+    def clock(self) -> str:
+        return format_clock(self.seconds)
+
+
+def format_clock(seconds: float | None) -> str:
+    """Seconds from call start as m:ss (h:mm:ss past an hour)."""
+    if seconds is None:
+        return ""
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _arguments(raw: Any) -> list[tuple[str, str]]:
+    # vapi-reference.md §8.4: arguments arrive as an object or as a JSON string.
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "{}")
+        except ValueError:
+            return [("arguments", raw)] if raw.strip() else []
+    if not isinstance(raw, dict):
+        return [] if raw in (None, "", []) else [("arguments", _text(raw))]
+    return [(str(key), _text(value)) for key, value in raw.items() if key != "property_id"]
+
+
+def _tool_calls(item: dict[str, Any]) -> list[dict[str, Any]]:
+    calls = item.get("toolCalls") or item.get("tool_calls") or item.get("toolCallList") or []
+    if isinstance(calls, dict):
+        calls = [calls]
+    if not calls and ("function" in item or "toolCallId" in item):
+        calls = [item]
+    return [call for call in calls if isinstance(call, dict)]
+
+
+def call_log_transcript_turns(*, call_log: CallLog) -> list[ChatTurn]:
+    """The call's conversation as chat turns, tool results folded into their tool call.
+
+    Reads Vapi's `artifact.messages` (vapi-reference.md §3.2) leniently; when there are none, falls
+    back to the plain transcript ("AI: ..." / "User: ..." lines).
+    """
+    items = [m for m in (call_log.messages or []) if isinstance(m, dict)]
+    if not items:
+        return _turns_from_transcript(call_log.transcript)
+
+    results: dict[str, str] = {}
+    for item in items:
+        if str(item.get("role", "")).lower() in _RESULT_ROLES and item.get("toolCallId"):
+            results[str(item["toolCallId"])] = _text(item.get("result", item.get("message")))
+
+    base_ms = _base_epoch_ms(call_log, items)
+    turns: list[ChatTurn] = []
+    for item in items:
+        role = str(item.get("role", "")).lower()
+        seconds = _number(item.get("secondsFromStart"))
+        if seconds is None and base_ms is not None:
+            epoch_ms = _number(item.get("time"))
+            seconds = None if epoch_ms is None else max((epoch_ms - base_ms) / 1000, 0)
+        if role in _RESULT_ROLES:
+            call_id = str(item.get("toolCallId") or "")
+            if call_id and any(call_id == t.id for turn in turns for t in turn.tool_calls):
+                continue  # shown under its tool call
+            name = str(item.get("name") or "")
+            text = _text(item.get("result", item.get("message")))
+            turns.append(ChatTurn(kind=TOOL_RESULT, text=text, seconds=seconds, name=name))
+            continue
+        kind = _ROLE_KINDS.get(role, NOTE)
+        if kind == TOOL:
+            views = []
+            for call in _tool_calls(item):
+                function = call.get("function") if isinstance(call.get("function"), dict) else call
+                name = str(function.get("name") or "")
+                call_id = str(call.get("id") or call.get("toolCallId") or "")
+                views.append(
+                    ToolCallView(
+                        id=call_id,
+                        name=name,
+                        label=TOOL_LABELS.get(name, _humanize(name) or "Tool call"),
+                        arguments=_arguments(function.get("arguments", function.get("parameters"))),
+                        result=results.get(call_id) if call_id else None,
+                    )
+                )
+            turns.append(ChatTurn(kind=TOOL, seconds=seconds, tool_calls=views))
+            continue
+        text = _text(item.get("message", item.get("content")))
+        if text:
+            turns.append(ChatTurn(kind=kind, text=text, seconds=seconds, name=role))
+    return turns
+
+
+def _base_epoch_ms(call_log: CallLog, items: list[dict[str, Any]]) -> float | None:
+    if call_log.started_at is not None:
+        return call_log.started_at.timestamp() * 1000
+    times = [t for t in (_number(i.get("time")) for i in items) if t is not None]
+    return min(times) if times else None
+
+
+_TRANSCRIPT_LINE = re.compile(r"^\s*(AI|Assistant|Bot|User|Customer|Caller)\s*:\s*(.*)$", re.I)
+
+
+def _turns_from_transcript(transcript: str) -> list[ChatTurn]:
+    turns: list[ChatTurn] = []
+    for line in (transcript or "").splitlines():
+        match = _TRANSCRIPT_LINE.match(line)
+        if match:
+            who = match.group(1).lower()
+            kind = ASSISTANT if who in {"ai", "assistant", "bot"} else CALLER
+            turns.append(ChatTurn(kind=kind, text=match.group(2).strip()))
+        elif line.strip() and turns:
+            last = turns[-1]
+            turns[-1] = ChatTurn(kind=last.kind, text=f"{last.text} {line.strip()}")
+    return turns
+
+
+def call_log_get(*, pk: Any) -> CallLog | None:
+    """One call with everything its page shows, or None."""
+    return CallLog.objects.select_related("lead", "property", "assistant").filter(pk=pk).first()
+
+
+def call_log_tours(*, call_log: CallLog) -> QuerySet[Tour]:
+    """Tours booked on this call (leads link to calls by Vapi call id)."""
+    return (
+        Tour.objects.filter(vapi_call_id=call_log.vapi_call_id)
+        .exclude(vapi_call_id="")
+        .select_related("unit", "property", "lead")
+        .order_by("starts_at")
+    )
+
+
+# Dashboard -------------------------------------------------------------------------
+# "Today" is the calendar day of `now` in settings.TIME_ZONE, from local midnight; "7 days" and
+# "30 days" are today plus the 6 (29) calendar days before it. A call counts on the day it was
+# logged (CallLog.created_at), up to and including `now`.
+WINDOWS = (("today", "Today", 1), ("7d", "Last 7 days", 7), ("30d", "Last 30 days", 30))
+TOP_REASONS = 5
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    key: str
+    label: str
+    start: datetime
+    calls: int
+    answered: int
+    voicemail: int
+    no_answer: int
+    failed: int
+    live: int
+    avg_duration_seconds: float | None
+    cost: Decimal
+    calls_with_tour: int
+    tours_booked: int
+
+    @property
+    def conversion(self) -> float | None:
+        """Share of answered calls on which at least one tour was booked (0..1)."""
+        return self.calls_with_tour / self.answered if self.answered else None
+
+    @property
+    def avg_duration(self) -> str:
+        return format_clock(self.avg_duration_seconds)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    answered: int
+    voicemail: int
+    no_answer: int
+    failed: int
+    live: int
+
+    @property
+    def total(self) -> int:
+        return self.answered + self.voicemail + self.no_answer + self.failed + self.live
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: datetime
+    today: date
+    windows: list[WindowStats]
+    days: list[DayCount]
+    top_ended_reasons: list[ReasonCount]
+
+
+def _local_midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def _window_starts(*, now: datetime, tz: tzinfo) -> dict[str, datetime]:
+    today = timezone.localtime(now, tz).date()
+    return {key: _local_midnight(today - timedelta(days=n - 1), tz) for key, _, n in WINDOWS}
+
+
+def _calls_between(*, start: datetime, now: datetime) -> QuerySet[CallLog]:
+    return CallLog.objects.filter(created_at__gte=start, created_at__lte=now).order_by()
+
+
+def call_log_window_stats(*, now: datetime, tz: tzinfo | None = None) -> list[WindowStats]:
+    """Counts, outcomes, average duration, cost and tours for today / 7 days / 30 days (1 query)."""
+    tz = tz or timezone.get_default_timezone()
+    starts = _window_starts(now=now, tz=tz)
+    tours = (
+        Tour.objects.filter(vapi_call_id=OuterRef("vapi_call_id"))
+        .order_by()
+        .values("vapi_call_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    calls = _calls_between(start=min(starts.values()), now=now).annotate(
+        tours_n=Coalesce(Subquery(tours, output_field=IntegerField()), 0)
+    )
+    aggregates: dict[str, Any] = {}
+    for key, start in starts.items():
+        in_window = Q(created_at__gte=start)
+        aggregates |= {
+            f"{key}_calls": Count("id", filter=in_window),
+            **{
+                f"{key}_{outcome}": Count("id", filter=in_window & call_outcome_q(outcome))
+                for outcome in (ANSWERED, VOICEMAIL, NO_ANSWER, FAILED, LIVE)
+            },
+            f"{key}_avg": Avg(
+                "duration_seconds",
+                filter=in_window & call_outcome_q(ANSWERED) & Q(duration_seconds__isnull=False),
+            ),
+            f"{key}_cost": Sum("cost", filter=in_window),
+            f"{key}_with_tour": Count("id", filter=in_window & Q(tours_n__gt=0)),
+            f"{key}_tours": Sum("tours_n", filter=in_window),
+        }
+    row = calls.aggregate(**aggregates)
+    return [
+        WindowStats(
+            key=key,
+            label=label,
+            start=starts[key],
+            calls=row[f"{key}_calls"],
+            answered=row[f"{key}_{ANSWERED}"],
+            voicemail=row[f"{key}_{VOICEMAIL}"],
+            no_answer=row[f"{key}_{NO_ANSWER}"],
+            failed=row[f"{key}_{FAILED}"],
+            live=row[f"{key}_{LIVE}"],
+            avg_duration_seconds=None if row[f"{key}_avg"] is None else float(row[f"{key}_avg"]),
+            cost=Decimal(row[f"{key}_cost"] or 0).quantize(Decimal("0.01")),
+            calls_with_tour=row[f"{key}_with_tour"],
+            tours_booked=row[f"{key}_tours"] or 0,
+        )
+        for key, label, _ in WINDOWS
+    ]
+
+
+def call_log_daily_counts(
+    *, now: datetime, days: int = 30, tz: tzinfo | None = None
+) -> list[DayCount]:
+    """Calls per local calendar day by outcome, oldest first, days without calls included."""
+    tz = tz or timezone.get_default_timezone()
+    today = timezone.localtime(now, tz).date()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        _calls_between(start=_local_midnight(first, tz), now=now)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            **{
+                outcome: Count("id", filter=call_outcome_q(outcome))
+                for outcome in (ANSWERED, VOICEMAIL, NO_ANSWER, FAILED, LIVE)
+            }
+        )
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    counts = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        counts.append(
+            DayCount(
+                day=day,
+                answered=row.get(ANSWERED, 0),
+                voicemail=row.get(VOICEMAIL, 0),
+                no_answer=row.get(NO_ANSWER, 0),
+                failed=row.get(FAILED, 0),
+                live=row.get(LIVE, 0),
+            )
+        )
+    return counts
+
+
+def call_log_top_ended_reasons(
+    *, now: datetime, days: int = 30, limit: int = TOP_REASONS, tz: tzinfo | None = None
+) -> list[ReasonCount]:
+    """The most frequent ended reasons of the last `days` local days."""
+    tz = tz or timezone.get_default_timezone()
+    start = _local_midnight(timezone.localtime(now, tz).date() - timedelta(days=days - 1), tz)
+    rows = (
+        _calls_between(start=start, now=now)
+        .filter(status=CallLog.Status.ENDED)
+        .exclude(ended_reason="")
+        .values("ended_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "ended_reason")[:limit]
+    )
+    return [
+        ReasonCount(
+            reason=row["ended_reason"],
+            label=ended_reason_label(row["ended_reason"]),
+            count=row["n"],
+        )
+        for row in rows
+    ]
+
+
+def call_log_dashboard(*, now: datetime | None = None, tz: tzinfo | None = None) -> Dashboard:
+    """Everything the voice dashboard shows except the live calls (3 queries)."""
+    now = now or timezone.now()
+    tz = tz or timezone.get_default_timezone()
+    return Dashboard(
+        now=now,
+        today=timezone.localtime(now, tz).date(),
+        windows=call_log_window_stats(now=now, tz=tz),
+        days=call_log_daily_counts(now=now, tz=tz),
+        top_ended_reasons=call_log_top_ended_reasons(now=now, tz=tz),
+    )
+
+
+# Live calls ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LiveLine:
+    role: str  # assistant | caller | other
+    text: str
+    spoken_at: datetime
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    call_log: CallLog
+    started_at: datetime
+    lines: list[LiveLine]
+
+
+def call_log_list_live(
+    *, now: datetime | None = None, vapi_call_id: str | None = None
+) -> list[LiveCall]:
+    """Calls in progress right now (logged within LIVE_CALL_MAX_AGE) with their latest
+    transcript lines (2 queries)."""
+    now = now or timezone.now()
+    calls = (
+        CallLog.objects.filter(status__in=LIVE_STATUSES, created_at__gte=now - LIVE_CALL_MAX_AGE)
+        .select_related("lead", "property")
+        .defer("messages", "transcript", "structured_data", "metadata")
+        .order_by("created_at", "id")
+    )
+    if vapi_call_id is not None:
+        calls = calls.filter(vapi_call_id=vapi_call_id)
+    calls = list(calls)
+    lines_by_call: dict[str, list[TranscriptLine]] = {c.vapi_call_id: [] for c in calls}
+    if calls:
+        for line in TranscriptLine.objects.filter(vapi_call_id__in=list(lines_by_call)).order_by(
+            "spoken_at", "id"
+        ):
+            lines_by_call[line.vapi_call_id].append(line)
+    live = []
+    for call in calls:
+        started = call.started_at or call.created_at
+        lines = [
+            LiveLine(
+                role=_live_role(line.role),
+                text=line.text,
+                spoken_at=line.spoken_at,
+                seconds=max((line.spoken_at - started).total_seconds(), 0),
+            )
+            for line in lines_by_call[call.vapi_call_id][-LIVE_LINES_PER_CALL:]
+        ]
+        live.append(LiveCall(call_log=call, started_at=started, lines=lines))
+    return live
+
+
+def _live_role(role: str) -> str:
+    kind = _ROLE_KINDS.get(role.lower())
+    return kind if kind in (ASSISTANT, CALLER) else "other"
