@@ -164,11 +164,13 @@ class BarChart:
 
 
 def _nice_max(value: int) -> int:
-    for step in (1, 2, 5):
-        for magnitude in (1, 10, 100, 1000, 10000):
+    """The smallest 4 x (1, 2 or 5) x 10^n at or above `value`: four whole-number grid steps."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
             if value <= 4 * step * magnitude:
                 return 4 * step * magnitude
-    return value
+        magnitude *= 10
 
 
 def calls_per_day_chart(days: list[DayCount], *, width: int = 760, height: int = 240) -> BarChart:

@@ -1,7 +1,7 @@
 """The call log page, the voice dashboard page and its live JSON, and the admin index links."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -15,6 +15,7 @@ from tests.voice.samples import (
     create_ended_call_with_tour,
     create_live_call,
 )
+from voice.admin_views import calls_per_day_chart
 from voice.models import CallLog, TranscriptLine
 from voice.selectors import (
     ASSISTANT,
@@ -22,6 +23,7 @@ from voice.selectors import (
     SYSTEM,
     TOOL,
     TOOL_RESULT,
+    DayCount,
     call_log_transcript_turns,
 )
 
@@ -354,3 +356,50 @@ def test_admin_index_links_the_dashboard_in_a_card_and_in_the_app_list(admin_cli
     assert html.count(f'href="{url}"') >= 2
     app = admin_client.get(reverse("admin:app_list", args=["voice"])).content.decode()
     assert f'href="{url}"' in app
+
+
+@pytest.mark.parametrize(
+    ("busiest", "ticks"),
+    [
+        (0, ["0", "1", "2", "3", "4"]),
+        (4, ["0", "1", "2", "3", "4"]),
+        (7, ["0", "2", "4", "6", "8"]),
+        (13, ["0", "5", "10", "15", "20"]),
+        (33, ["0", "10", "20", "30", "40"]),
+        (1234, ["0", "500", "1000", "1500", "2000"]),
+    ],
+)
+def test_chart_y_axis_has_four_whole_steps(busiest, ticks):
+    days = [
+        DayCount(day=date(2026, 3, 1), answered=busiest, voicemail=0, no_answer=0, failed=0, live=0)
+    ]
+    chart = calls_per_day_chart(days)
+    assert [t.label for t in chart.ticks] == ticks
+
+
+def test_chart_stacks_outcomes_per_day_and_labels_every_week():
+    days = [
+        DayCount(
+            day=date(2026, 3, 1) + timedelta(days=i),
+            answered=i % 3,
+            voicemail=1,
+            no_answer=0,
+            failed=0,
+            live=0,
+        )
+        for i in range(30)
+    ]
+    chart = calls_per_day_chart(days)
+    assert len(chart.days) == 30
+    last = chart.days[-1]
+    assert [r.css for r in last.rects] == ["o-answered", "o-voicemail"]
+    assert last.rects[0].y + last.rects[0].height == pytest.approx(chart.bottom)
+    assert last.rects[1].y + last.rects[1].height == pytest.approx(last.rects[0].y)
+    assert last.title == "Mon 30 Mar: 3 calls (2 answered, 1 voicemail)"
+    assert [d.label for d in chart.days if d.label] == [
+        "2 Mar",
+        "9 Mar",
+        "16 Mar",
+        "23 Mar",
+        "30 Mar",
+    ]
