@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 VIEWPORT = {"width": 1440, "height": 960}
+# Generous: CI shares two cores; the live view polls every 2.5 s.
+TIMEOUT_MS = 15_000
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,11 +56,11 @@ def _unavailable(reason: str) -> None:
 def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Chromium for one test.
 
-    Playwright's sync API keeps an asyncio loop set on this thread while it is open, and Django
-    refuses ORM calls "from an async context" then; the test's own ORM calls (creating data while
-    the browser is open) are synchronous, so that check is lifted for the test. The live server
-    answers from its own thread and is unaffected. While Playwright runs, this thread's code sees
-    its own database connection (Django keeps them in context variables), which is closed here.
+    Playwright's sync API keeps an asyncio loop set on this thread while it is open. Django then
+    takes the thread for an async one: it refuses ORM calls and would hand the test a second
+    database connection (a lock conflict on in-memory SQLite, a leaked session on PostgreSQL).
+    The test's ORM calls are plain synchronous code, so the check is lifted and the test keeps
+    its usual connections. The live server answers from its own thread and is unaffected.
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -67,7 +69,10 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    existing = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in existing.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
@@ -75,7 +80,6 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-            connections.close_all()
 
 
 @dataclass
@@ -117,10 +121,13 @@ class AdminBrowser:
 def admin_browser(chromium: Any, live_server: Any, settings: Any) -> Iterator[AdminBrowser]:
     """A fresh browser context on the live server. Requests anywhere else are blocked, so a
     page can never reach the internet; page errors fail the test."""
+    from playwright.sync_api import expect
+
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     context = chromium.new_context(viewport=VIEWPORT, locale="en-US")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
     origin = live_server.url
 
     def only_live_server(route: Any) -> None:
