@@ -2,7 +2,6 @@ from functools import partial
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
@@ -137,13 +136,6 @@ admin.site.unregister(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
     change_form_template = "admin/voice/lead_change_form.html"
 
-    def lead_calls(self, lead_id: Any) -> QuerySet[CallLog]:
-        return (
-            CallLog.objects.filter(lead_id=lead_id)
-            .defer("messages", "transcript", "structured_data", "metadata")
-            .order_by("-created_at")
-        )
-
     def change_view(
         self,
         request: HttpRequest,
@@ -151,21 +143,9 @@ class LeadWithCallsAdmin(LeadAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        calls = []
         try:
-            lead_calls = list(self.lead_calls(int(object_id))[:25])
+            calls = admin_views.lead_calls_context(lead_id=int(object_id))
         except ValueError:
-            lead_calls = []
-        for call in lead_calls:
-            bucket = call_outcome(status=call.status, ended_reason=call.ended_reason)
-            calls.append(
-                {
-                    "call": call,
-                    "outcome": bucket,
-                    "outcome_label": OUTCOME_LABELS[bucket],
-                    "reason": ended_reason_label(call.ended_reason),
-                    "duration": format_clock(call.duration_seconds),
-                }
-            )
+            calls = []
         extra_context = {"lead_calls": calls, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context)

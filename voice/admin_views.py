@@ -31,6 +31,7 @@ from voice.selectors import (
     DayCount,
     LiveCall,
     call_log_dashboard,
+    call_log_list_for_lead,
     call_log_list_live,
     call_log_tours,
     call_log_transcript_turns,
@@ -197,11 +198,11 @@ def calls_per_day_chart(days: list[DayCount], *, width: int = 760, height: int =
             if getattr(day, o)
         ]
         calls = "call" if day.total == 1 else "calls"
-        title = f"{day.day:%a %-d %b}: {day.total} {calls}"
+        title = f"{day.day:%a} {day.day.day} {day.day:%b}: {day.total} {calls}"
         if parts:
             title += f" ({', '.join(parts)})"
         last = index == len(days) - 1
-        label = f"{day.day:%-d %b}" if (len(days) - 1 - index) % 7 == 0 or last else ""
+        label = f"{day.day.day} {day.day:%b}" if (len(days) - 1 - index) % 7 == 0 or last else ""
         chart_days.append(ChartDay(x=x, width=bar, title=title, rects=rects, label=label))
     ticks = [
         ChartTick(y=bottom - value * scale, label=str(value))
@@ -297,3 +298,20 @@ def call_log_page_context(call: CallLog) -> dict[str, Any]:
         "live_url": f"{reverse('admin:voice_live_calls')}?call={call.vapi_call_id}",
         "live_poll_ms": LIVE_POLL_MS,
     }
+
+
+def lead_calls_context(*, lead_id: Any, limit: int = 25) -> list[dict[str, Any]]:
+    """The "Calls" card of the lead page: the lead's latest calls with outcomes in plain words."""
+    rows = []
+    for call in call_log_list_for_lead(lead_id=lead_id)[:limit]:
+        outcome = call_outcome(status=call.status, ended_reason=call.ended_reason)
+        rows.append(
+            {
+                "call": call,
+                "outcome": outcome,
+                "outcome_label": OUTCOME_LABELS[outcome],
+                "reason": ended_reason_label(call.ended_reason),
+                "duration": format_clock(_duration_seconds(call)),
+            }
+        )
+    return rows

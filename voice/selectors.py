@@ -354,6 +354,15 @@ def call_log_get(*, pk: Any) -> CallLog | None:
     return CallLog.objects.select_related("lead", "property", "assistant").filter(pk=pk).first()
 
 
+def call_log_list_for_lead(*, lead_id: Any) -> QuerySet[CallLog]:
+    """A lead's calls, newest first, without the heavy JSON and transcript columns."""
+    return (
+        CallLog.objects.filter(lead_id=lead_id)
+        .defer("messages", "transcript", "structured_data", "metadata")
+        .order_by("-created_at", "-id")
+    )
+
+
 def call_log_tours(*, call_log: CallLog) -> QuerySet[Tour]:
     """Tours booked on this call (leads link to calls by Vapi call id)."""
     return (

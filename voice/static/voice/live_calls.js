@@ -115,8 +115,11 @@
                 headers: { Accept: "application/json" },
             });
             const type = response.headers.get("Content-Type") || "";
-            if (!response.ok || !type.includes("application/json")) {
+            if (!response.ok) {
                 throw new Error("HTTP " + response.status);
+            }
+            if (!type.includes("application/json")) {
+                throw new Error("signed out? reload the page");
             }
             render(await response.json());
         } catch (error) {
