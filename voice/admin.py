@@ -119,7 +119,7 @@ class CallLogAdmin(admin.ModelAdmin):
     @admin.display(description="Outcome", ordering="ended_reason")
     def outcome(self, obj: CallLog) -> str:
         bucket = call_outcome(status=obj.status, ended_reason=obj.ended_reason)
-        reason = ended_reason_label(obj.ended_reason)
+        reason = ended_reason_label(reason=obj.ended_reason)
         return f"{OUTCOME_LABELS[bucket]}: {reason}" if reason else OUTCOME_LABELS[bucket]
 
     @admin.display(description="Duration", ordering="duration_seconds")

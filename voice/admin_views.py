@@ -268,7 +268,7 @@ def call_log_page_context(call: CallLog) -> dict[str, Any]:
         "turns": call_log_transcript_turns(call_log=call),
         "outcome": outcome,
         "outcome_label": OUTCOME_LABELS[outcome],
-        "ended_reason_label": ended_reason_label(call.ended_reason),
+        "ended_reason_label": ended_reason_label(reason=call.ended_reason),
         "duration": format_clock(_duration_seconds(call)),
         "cost": _money(call.cost),
         "structured_rows": [
@@ -310,7 +310,7 @@ def lead_calls_context(*, lead_id: Any, limit: int = 25) -> list[dict[str, Any]]
                 "call": call,
                 "outcome": outcome,
                 "outcome_label": OUTCOME_LABELS[outcome],
-                "reason": ended_reason_label(call.ended_reason),
+                "reason": ended_reason_label(reason=call.ended_reason),
                 "duration": format_clock(_duration_seconds(call)),
             }
         )

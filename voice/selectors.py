@@ -84,7 +84,7 @@ def call_outcome(*, status: str, ended_reason: str) -> str:
     return ANSWERED
 
 
-def call_outcome_q(outcome: str) -> Q:
+def call_outcome_q(*, outcome: str) -> Q:
     """A filter for the calls in one outcome bucket."""
     if outcome == LIVE:
         return ~Q(status=CallLog.Status.ENDED)
@@ -156,7 +156,7 @@ def _humanize(value: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def ended_reason_label(reason: str) -> str:
+def ended_reason_label(*, reason: str) -> str:
     """Vapi's `endedReason` in plain words; unknown values are made readable, never hidden."""
     if not reason:
         return ""
@@ -470,12 +470,14 @@ def call_log_window_stats(*, now: datetime, tz: tzinfo | None = None) -> list[Wi
         aggregates |= {
             f"{key}_calls": Count("id", filter=in_window),
             **{
-                f"{key}_{outcome}": Count("id", filter=in_window & call_outcome_q(outcome))
+                f"{key}_{outcome}": Count("id", filter=in_window & call_outcome_q(outcome=outcome))
                 for outcome in (ANSWERED, VOICEMAIL, NO_ANSWER, FAILED, LIVE)
             },
             f"{key}_avg": Avg(
                 "duration_seconds",
-                filter=in_window & call_outcome_q(ANSWERED) & Q(duration_seconds__isnull=False),
+                filter=in_window
+                & call_outcome_q(outcome=ANSWERED)
+                & Q(duration_seconds__isnull=False),
             ),
             f"{key}_cost": Sum("cost", filter=in_window),
             f"{key}_with_tour": Count("id", filter=in_window & Q(tours_n__gt=0)),
@@ -515,7 +517,7 @@ def call_log_daily_counts(
         .values("day")
         .annotate(
             **{
-                outcome: Count("id", filter=call_outcome_q(outcome))
+                outcome: Count("id", filter=call_outcome_q(outcome=outcome))
                 for outcome in (ANSWERED, VOICEMAIL, NO_ANSWER, FAILED, LIVE)
             }
         )
@@ -556,7 +558,7 @@ def call_log_top_ended_reasons(
     return [
         ReasonCount(
             reason=row["ended_reason"],
-            label=ended_reason_label(row["ended_reason"]),
+            label=ended_reason_label(reason=row["ended_reason"]),
             count=row["n"],
         )
         for row in rows

@@ -177,13 +177,13 @@ def test_outcome_in_python_and_sql_agree(status, reason, outcome):
 
 
 def _in(call: CallLog, outcome: str) -> bool:
-    return CallLog.objects.filter(call_outcome_q(outcome), pk=call.pk).exists()
+    return CallLog.objects.filter(call_outcome_q(outcome=outcome), pk=call.pk).exists()
 
 
 def test_every_bucket_reason_has_plain_words():
     for exact, _ in OUTCOME_RULES.values():
         for reason in exact:
-            label = ended_reason_label(reason)
+            label = ended_reason_label(reason=reason)
             assert label
             assert label != reason
 
@@ -204,7 +204,7 @@ def test_every_bucket_reason_has_plain_words():
     ],
 )
 def test_ended_reason_label(reason, label):
-    assert ended_reason_label(reason) == label
+    assert ended_reason_label(reason=reason) == label
 
 
 def test_dashboard_page_and_live_json_need_staff(client, django_user_model):
