@@ -7,6 +7,8 @@ arrive, and send our ids in assistantOverrides.metadata for the webhooks that ra
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -183,3 +185,25 @@ def call_log_record_outbound(
 
 def _status_rank(status: str) -> int:
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else -1
+
+
+def call_wait_for_end(
+    *,
+    vapi_call_id: str,
+    timeout_seconds: float = 120.0,
+    poll_seconds: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> VapiObject:
+    """Poll GET /call/{id} until the call has ended (commands' --wait); VoiceError on timeout."""
+    client = vapi_client.get_vapi_client()
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        call = client.get_call(vapi_call_id)
+        if call.get("status") == CallLog.Status.ENDED:
+            return call
+        if time.monotonic() >= deadline:
+            raise VoiceError(
+                f"The call had not ended after {timeout_seconds:.0f} seconds.",
+                details={"vapi_call_id": vapi_call_id, "status": call.get("status")},
+            )
+        sleep(poll_seconds)

@@ -425,7 +425,7 @@ class _VapiCore:
 
     def parse(self, request: _Request, response: httpx.Response, attempts: int) -> Any:
         """The JSON body of a 2xx answer, or the VoiceError that describes a failure."""
-        logger.info(
+        logger.debug(
             "vapi %s %s -> %s (attempt %d)",
             request.method,
             request.path,
