@@ -111,7 +111,7 @@ def api_error_class(status: int) -> type[VapiAPIError]:
 # Anything that looks like a phone number (7+ digits, optionally with +, spaces, dots, dashes,
 # parentheses). Vapi's validation messages name fields, but we do not rely on that: error text
 # ends up in logs, admin and API responses, where personal data must not appear.
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _BEARER = re.compile(r"(?i)bearer\s+\S+")
 
 
