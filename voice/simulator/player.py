@@ -500,20 +500,14 @@ class Conversation:
                 "structuredData": structured_data or {},
                 "successEvaluation": "true" if success else "false",
             }
-        costs = [
-            {"type": "transport", "cost": round(cost * 0.2, 4)},
-            {"type": "transcriber", "cost": round(cost * 0.15, 4)},
-            {"type": "model", "cost": round(cost * 0.25, 4)},
-            {"type": "voice", "cost": round(cost * 0.2, 4)},
-            {"type": "vapi", "cost": round(cost * 0.2, 4)},
-        ]
+        costs, breakdown = self._costs(duration, cost)
         self.call.update(
             {
                 "endedReason": reason,
                 "endedAt": ended_at,
                 "cost": cost,
                 "costs": costs,
-                "costBreakdown": {"total": cost, "vapi": round(cost * 0.2, 4)},
+                "costBreakdown": breakdown,
                 "artifact": artifact,
                 "analysis": analysis,
             }
@@ -528,20 +522,64 @@ class Conversation:
             "endedAt": ended_at,
             "cost": cost,
             "costs": costs,
-            "durationSeconds": duration,
+            # Transcript, recording and messages live in artifact, the summary in analysis
+            # (vapi-reference.md §3.2; no legacy top-level copies, as in SDK 3.0.0's schema).
             "analysis": analysis,
             "artifact": artifact,
-            # Legacy top-level copies (vapi-reference.md §3.2); readers should prefer artifact.
-            "transcript": artifact["transcript"],
-            "summary": summary,
         }
         if answered:
             report["startedAt"] = self.call["startedAt"]
-            report["recordingUrl"] = artifact["recordingUrl"]
-            report["stereoRecordingUrl"] = artifact["stereoRecordingUrl"]
         if self.destination:
             report["destination"] = self.destination
         self.send("end-of-call-report", report)
+
+    def _costs(self, duration: float, cost: float) -> tuple[list[VapiObject], VapiObject]:
+        """Call.costs items and costBreakdown, shaped like SDK 3.0.0's CallCostsItem_*."""
+        minutes = round(duration / 60, 4)
+        spoken = sum(len(m.get("message", "")) for m in self.messages if m["role"] == "bot")
+        prompt_tokens, completion_tokens = 1800 * len(self.messages), spoken // 4
+        shares = {"transport": 0.2, "stt": 0.15, "llm": 0.25, "tts": 0.2, "vapi": 0.2}
+        part = {key: round(cost * share, 4) for key, share in shares.items()}
+        costs = [
+            {
+                "type": "transport",
+                "provider": "vapi.sip",
+                "minutes": minutes,
+                "cost": part["transport"],
+            },
+            {
+                "type": "transcriber",
+                "transcriber": copy.deepcopy(self.assistant.get("transcriber") or {}),
+                "minutes": minutes,
+                "cost": part["stt"],
+            },
+            {
+                "type": "model",
+                "model": {
+                    k: v
+                    for k, v in (self.assistant.get("model") or {}).items()
+                    if k in ("provider", "model")
+                },
+                "promptTokens": prompt_tokens,
+                "completionTokens": completion_tokens,
+                "cost": part["llm"],
+            },
+            {
+                "type": "voice",
+                "voice": copy.deepcopy(self.assistant.get("voice") or {}),
+                "characters": spoken,
+                "cost": part["tts"],
+            },
+            {"type": "vapi", "subType": "normal", "minutes": minutes, "cost": part["vapi"]},
+        ]
+        breakdown = {
+            **part,
+            "total": cost,
+            "llmPromptTokens": prompt_tokens,
+            "llmCompletionTokens": completion_tokens,
+            "ttsCharacters": spoken,
+        }
+        return costs, breakdown
 
     def close(self) -> None:
         self._http.close()
