@@ -515,3 +515,98 @@ def test_backoff_stays_within_its_bounds():
         ceiling = min(3.0, 2 ** (retry - 1))
         for _ in range(20):
             assert ceiling / 2 <= policy.backoff(retry, rng) <= ceiling
+
+
+# Every method x every fault ----------------------------------------------------------------------
+
+ASSISTANT_ID = "assistant-under-test"
+CALL_ID = "call-under-test"
+
+
+def _method_table(number_id: str) -> dict:
+    """method name -> (HTTP method, path, call)."""
+    call_kwargs = {
+        "assistant_id": ASSISTANT_ID,
+        "phone_number_id": number_id,
+        "customer_number": LEAD_NUMBER,
+    }
+    return {
+        "create_assistant": ("POST", "/assistant", lambda c: c.create_assistant(ASSISTANT)),
+        "get_assistant": (
+            "GET",
+            f"/assistant/{ASSISTANT_ID}",
+            lambda c: c.get_assistant(ASSISTANT_ID),
+        ),
+        "update_assistant": (
+            "PATCH",
+            f"/assistant/{ASSISTANT_ID}",
+            lambda c: c.update_assistant(ASSISTANT_ID, {"firstMessage": "Hi"}),
+        ),
+        "delete_assistant": (
+            "DELETE",
+            f"/assistant/{ASSISTANT_ID}",
+            lambda c: c.delete_assistant(ASSISTANT_ID),
+        ),
+        "list_assistants": ("GET", "/assistant", lambda c: c.list_assistants()),
+        "make_outbound_call": ("POST", "/call", lambda c: c.make_outbound_call(**call_kwargs)),
+        "get_call": ("GET", f"/call/{CALL_ID}", lambda c: c.get_call(CALL_ID)),
+        "list_calls": ("GET", "/call", lambda c: c.list_calls(limit=10)),
+        "iter_calls": ("GET", "/call", lambda c: list(c.iter_calls(page_size=10))),
+        "list_phone_numbers": ("GET", "/phone-number", lambda c: c.list_phone_numbers()),
+    }
+
+
+METHODS = list(_method_table("x"))
+# fault -> (error class, attempts for GET/PATCH/DELETE, attempts for POST)
+FAULTS = {
+    "timeout": (VapiTimeoutError, 3, 1),
+    "refused": (VapiUnavailableError, 3, 3),  # never reached Vapi: safe to retry even POST
+    "401": (VapiAuthError, 1, 1),
+    "404": (VapiNotFoundError, 1, 1),
+    "429": (VapiRateLimitedError, 3, 1),
+    "500": (VapiServerError, 3, 1),
+    "malformed": (VapiResponseError, 1, 1),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("method_name", METHODS)
+def test_every_method_under_every_fault(simulator, method_name, fault):
+    http_method, path, call = _method_table(_number_id())[method_name]
+    error_class, idempotent_attempts, post_attempts = FAULTS[fault]
+    expected_attempts = post_attempts if http_method == "POST" else idempotent_attempts
+    sleeps = SleepRecorder()
+    url = simulator.url if fault != "refused" else f"http://127.0.0.1:{_free_port()}"
+    client = VapiClient(
+        api_key="wrong-key" if fault == "401" else TEST_API_KEY,
+        base_url=url,
+        read_timeout=0.1,
+        retry=RetryPolicy(max_retries=2, base_delay=0.2, max_delay=5.0),
+        sleep=sleeps,
+    )
+    state = simulator.app.state
+    if fault == "timeout":
+        state.add_fault(Fault(mode="timeout", delay=0.3, method=http_method, remaining=9))
+    elif fault in ("404", "429", "500"):
+        retry_after = "0.5" if fault == "429" else None
+        state.add_fault(Fault(status=int(fault), retry_after=retry_after, remaining=9))
+    elif fault == "malformed":
+        state.add_fault(Fault(mode="malformed", remaining=9))
+
+    with client, pytest.raises(error_class) as exc_info:
+        call(client)
+
+    error = exc_info.value
+    assert isinstance(error, VoiceError)
+    assert error.details["method"] == http_method
+    assert error.details["path"] == path
+    assert error.details["attempts"] == expected_attempts
+    assert len(sleeps.calls) == expected_attempts - 1
+    if fault == "429" and http_method != "POST":
+        assert sleeps.calls == [0.5, 0.5]  # Retry-After wins over the backoff
+    if fault != "refused":
+        assert state.count_requests(http_method, path) == expected_attempts
+    if fault in ("401", "404", "429", "500"):
+        assert error.details["status"] == int(fault)
+    assert TEST_API_KEY not in str(error)
+    assert LEAD_NUMBER not in str(error) + json.dumps(error.details)
