@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SIM_PORT ?= 8001
+SIM_ENV := export DJANGO_DEBUG=true PUBLIC_BASE_URL=http://$(HOST):$(PORT) VAPI_BASE_URL=http://127.0.0.1:$(SIM_PORT) VAPI_API_KEY=simulator-key VAPI_WEBHOOK_SECRET=simulator-secret
 
 .PHONY: run test lint format migrate demo clean
 
@@ -18,8 +20,21 @@ run: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_demo_data
 	@echo ""
 	@echo "  Admin:  http://$(HOST):$(PORT)/admin/   (login: admin / leasing-demo)"
-	@echo ""
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	@# Without a Vapi key (environment or .env) the offline Vapi simulator stands in for Vapi:
+	@# it runs in the background for as long as this target does (README, "Vapi and the simulator").
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	if [ -z "$$VAPI_API_KEY" ] && ! grep -Eqs '^[[:space:]]*VAPI_API_KEY=[^[:space:]#]' .env; then \
+		export VAPI_BASE_URL=http://127.0.0.1:$(SIM_PORT) VAPI_API_KEY=simulator-key \
+			VAPI_WEBHOOK_SECRET=simulator-secret PUBLIC_BASE_URL=http://$(HOST):$(PORT); \
+		echo "  Vapi:   OFFLINE SIMULATOR at $$VAPI_BASE_URL (set VAPI_API_KEY to use the real Vapi)"; \
+		echo "          commands in another terminal need: $(SIM_ENV)"; \
+		$(PY) manage.py vapi_simulator --host 127.0.0.1 --port $(SIM_PORT) & SIM_PID=$$!; \
+		trap 'kill $$SIM_PID 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	else \
+		echo "  Vapi:   $${VAPI_BASE_URL:-https://api.vapi.ai} (real Vapi: PUBLIC_BASE_URL must reach this server)"; \
+	fi; \
+	echo ""; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -114,7 +114,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; voice.vapi logs the same, without query strings.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # REST framework --------------------------------------------------------------
@@ -141,3 +145,13 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 VAPI_WEBHOOK_AUTH_MODE = env("VAPI_WEBHOOK_AUTH_MODE", default="hmac")
 VAPI_WEBHOOK_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_TOLERANCE_SECONDS", default=300)
 VAPI_WEBHOOK_MAX_BODY_BYTES = env.int("VAPI_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+
+# Vapi client (voice/vapi/client.py): timeouts and retries of idempotent requests.
+VAPI_CONNECT_TIMEOUT_SECONDS = env.float("VAPI_CONNECT_TIMEOUT_SECONDS", default=5.0)
+VAPI_READ_TIMEOUT_SECONDS = env.float("VAPI_READ_TIMEOUT_SECONDS", default=20.0)
+VAPI_MAX_RETRIES = env.int("VAPI_MAX_RETRIES", default=2)
+VAPI_RETRY_BACKOFF_SECONDS = env.float("VAPI_RETRY_BACKOFF_SECONDS", default=0.5)
+VAPI_RETRY_MAX_DELAY_SECONDS = env.float("VAPI_RETRY_MAX_DELAY_SECONDS", default=20.0)
+# Id of the webhook credential created in Vapi (HMAC, or bearer with header X-Vapi-Secret) that
+# pushed assistants reference as server.credentialId (vapi-reference.md §9). Optional.
+VAPI_WEBHOOK_CREDENTIAL_ID = env("VAPI_WEBHOOK_CREDENTIAL_ID", default="")

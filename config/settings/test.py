@@ -14,3 +14,7 @@ VAPI_API_KEY = "test-key"
 VAPI_BASE_URL = "https://vapi.test"
 VAPI_WEBHOOK_SECRET = "test-secret"  # noqa: S105
 ELEVENLABS_API_KEY = ""
+# Retries happen without real waiting in tests.
+VAPI_RETRY_BACKOFF_SECONDS = 0.0
+VAPI_RETRY_MAX_DELAY_SECONDS = 0.05
+VAPI_WEBHOOK_CREDENTIAL_ID = ""

@@ -1,5 +1,24 @@
-"""The one error model for everything voice: every Vapi failure reaches callers as a VoiceError."""
+"""The one error model for everything voice: every Vapi failure reaches callers as a VoiceError.
 
+Subclasses let callers (and tests) tell *why* without parsing messages; everything outside
+`voice/vapi/client.py` may keep catching plain `VoiceError`.
+
+    VoiceError
+    ├── VoiceConfigurationError      settings missing (VAPI_API_KEY ...), raised before any request
+    ├── VapiRequestInvalidError      we refused to send a request Vapi would reject (§10.7)
+    ├── VapiUnavailableError         no answer came back (connection refused, reset ...)
+    │   └── VapiTimeoutError         ... within the configured connect/read timeouts
+    ├── VapiResponseError            an answer came back but it is not the JSON we expect
+    └── VapiAPIError                 Vapi answered with a non-2xx status
+        ├── VapiBadRequestError      400: Vapi rejected the body (its messages are in details)
+        ├── VapiAuthError            401 / 403
+        ├── VapiNotFoundError        404
+        ├── VapiConflictError        409 (e.g. deleting an assistant still in use)
+        ├── VapiRateLimitedError     429
+        └── VapiServerError          5xx
+"""
+
+import re
 from typing import Any
 
 
@@ -18,3 +37,97 @@ class VoiceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class VoiceConfigurationError(VoiceError):
+    """A setting the voice features need is missing or invalid."""
+
+
+class VapiRequestInvalidError(VoiceError):
+    """The request would break one of Vapi's documented limits, so it was not sent."""
+
+
+class VapiUnavailableError(VoiceError):
+    """Vapi could not be reached (no HTTP answer)."""
+
+
+class VapiTimeoutError(VapiUnavailableError):
+    """Vapi did not answer within the configured timeouts."""
+
+
+class VapiResponseError(VoiceError):
+    """Vapi answered 2xx with a body we cannot read (not JSON, or not the expected shape)."""
+
+
+class VapiAPIError(VoiceError):
+    """Vapi answered with an error status; `details["status"]` has it."""
+
+    @property
+    def status(self) -> int | None:
+        return self.details.get("status")
+
+
+class VapiBadRequestError(VapiAPIError):
+    pass
+
+
+class VapiAuthError(VapiAPIError):
+    pass
+
+
+class VapiNotFoundError(VapiAPIError):
+    pass
+
+
+class VapiConflictError(VapiAPIError):
+    pass
+
+
+class VapiRateLimitedError(VapiAPIError):
+    pass
+
+
+class VapiServerError(VapiAPIError):
+    pass
+
+
+_STATUS_ERRORS: dict[int, type[VapiAPIError]] = {
+    400: VapiBadRequestError,
+    401: VapiAuthError,
+    403: VapiAuthError,
+    404: VapiNotFoundError,
+    409: VapiConflictError,
+    429: VapiRateLimitedError,
+}
+
+
+def api_error_class(status: int) -> type[VapiAPIError]:
+    """The VapiAPIError subclass for an HTTP status (Sentry's `ApiError.from_response` idea)."""
+    if status >= 500:
+        return VapiServerError
+    return _STATUS_ERRORS.get(status, VapiAPIError)
+
+
+# Anything that looks like a phone number (7+ digits, optionally with +, spaces, dots, dashes,
+# parentheses). Vapi's validation messages name fields, but we do not rely on that: error text
+# ends up in logs, admin and API responses, where personal data must not appear.
+_PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+_BEARER = re.compile(r"(?i)bearer\s+\S+")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _redact_phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(ch.isdigit() for ch in found)
+    if digits < 7 or _ISO_DATE.fullmatch(found.strip()):
+        return found
+    return "[redacted]"
+
+
+def redact(text: str, *, limit: int = 300) -> str:
+    """Strip phone-number-like digit runs and bearer tokens from text meant for messages/logs."""
+    text = _BEARER.sub("Bearer [redacted]", text)
+    text = _PHONE_LIKE.sub(_redact_phone, text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,181 @@
+"""call_place_outbound: one POST /call, then the CallLog at once; nothing written on failure."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tests.factories import AssistantFactory, CallLogFactory, LeadFactory, PropertyFactory
+from voice import assistants, calls
+from voice.models import CallLog
+from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
+from voice.vapi.errors import VapiServerError, VoiceError
+
+pytestmark = pytest.mark.django_db
+
+LEASING_NUMBER = DEMO_PHONE_NUMBERS[0]  # seeded in the simulator
+
+
+@pytest.fixture
+def assistant(vapi_settings, simulator):
+    prop = PropertyFactory(leasing_phone=LEASING_NUMBER, transfer_phone="+14155550101")
+    return assistants.create_property_assistant(property=prop)
+
+
+def _posted_call(simulator) -> dict:
+    (call,) = simulator.app.state.calls.values()
+    return call
+
+
+def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
+    lead = LeadFactory(
+        property=assistant.property,
+        first_name="Maximiliana Josephine",
+        last_name="Bartholomew-Featherstonehaugh",
+    )
+
+    call_log = calls.call_place_outbound(
+        assistant=assistant,
+        phone_number="(206) 555-0142",
+        lead=lead,
+        metadata={"simScenario": "no_answer", "leadId": "spoofed"},
+    )
+
+    remote = _posted_call(simulator)
+    assert call_log.vapi_call_id == remote["id"]
+    assert call_log.direction == CallLog.Direction.OUTBOUND
+    assert call_log.status == CallLog.Status.QUEUED
+    assert call_log.customer_number == "+12065550142"
+    assert call_log.lead == lead
+    assert call_log.property == assistant.property
+    assert call_log.assistant == assistant
+    expected_metadata = {
+        "leadId": str(lead.pk),
+        "propertyId": str(assistant.property.pk),
+        "assistantId": str(assistant.pk),
+        "simScenario": "no_answer",
+    }
+    assert call_log.metadata == expected_metadata
+    # What Vapi got (HELPERS.md call metadata contract; vapi-reference.md §3.1, §10.7).
+    assert remote["assistantId"] == assistant.vapi_assistant_id
+    assert remote["phoneNumberId"] == phone_number_id(LEASING_NUMBER)
+    assert remote["assistantOverrides"]["metadata"] == expected_metadata
+    assert remote["assistantOverrides"]["firstMessageMode"] == "assistant-waits-for-user"
+    assert remote["customer"]["number"] == "+12065550142"
+    assert remote["customer"]["name"] == "Maximiliana Josephine Bartholomew-Feathe"
+    assert len(remote["customer"]["name"]) <= 40
+    assert remote["customer"]["externalId"] == f"lead-{lead.pk}"
+    assert len(remote["name"]) <= 40
+    assert simulator.app.state.count_requests("POST", "/call") == 1
+
+
+def test_assistant_phone_number_id_wins(assistant, simulator):
+    assistant.vapi_phone_number_id = phone_number_id(DEMO_PHONE_NUMBERS[1])
+    assistant.save()
+    calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    assert _posted_call(simulator)["phoneNumberId"] == phone_number_id(DEMO_PHONE_NUMBERS[1])
+    assert simulator.app.state.count_requests("GET", "/phone-number") == 0
+
+
+def test_no_vapi_number_for_the_property_is_a_voice_error(assistant, simulator):
+    prop = assistant.property
+    prop.leasing_phone = "+15035550199"
+    prop.save()
+    with pytest.raises(VoiceError, match="No Vapi phone number"):
+        calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+    assert not CallLog.objects.exists()
+
+
+def test_vapi_500_leaves_no_call_log_and_is_sent_once(assistant, simulator):
+    simulator.app.state.add_fault(
+        Fault(status=500, method="POST", path_prefix="/call", remaining=3)
+    )
+    with pytest.raises(VapiServerError):
+        calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    assert simulator.app.state.count_requests("POST", "/call") == 1
+    assert not CallLog.objects.exists()
+
+
+def test_an_assistant_not_on_vapi_cannot_call(vapi_settings, simulator):
+    with pytest.raises(VoiceError, match="not on Vapi"):
+        calls.call_place_outbound(assistant=AssistantFactory(), phone_number="+12065550100")
+
+
+@pytest.mark.parametrize(
+    ("lead_fields", "message"),
+    [
+        ({"consent_to_call": False}, calls.CALL_NO_CONSENT),
+        ({"do_not_call": True}, calls.CALL_DO_NOT_CALL),
+        ({"opted_out_at": timezone.now()}, calls.CALL_DO_NOT_CALL),
+    ],
+)
+def test_leads_without_consent_are_not_called(assistant, simulator, lead_fields, message):
+    lead = LeadFactory(property=assistant.property, **lead_fields)
+    with pytest.raises(ValidationError) as exc_info:
+        calls.call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    assert exc_info.value.messages == [message]
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_do_not_call_numbers_are_refused_even_without_the_lead(assistant, simulator):
+    LeadFactory(property=assistant.property, phone="+12065550111", do_not_call=True)
+    with pytest.raises(ValidationError):
+        calls.call_place_outbound(assistant=assistant, phone_number="+1 206 555 0111")
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_lead_of_another_property_and_bad_numbers(assistant, simulator):
+    with pytest.raises(ValidationError, match="another property"):
+        calls.call_place_outbound(
+            assistant=assistant, phone_number="+12065550100", lead=LeadFactory()
+        )
+    with pytest.raises(ValidationError, match="valid phone number"):
+        calls.call_place_outbound(assistant=assistant, phone_number="not a number")
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_a_webhook_that_raced_ahead_is_completed_not_duplicated(assistant):
+    """status-update may arrive before POST /call returns (vapi-reference.md §10.4)."""
+    lead = LeadFactory(property=assistant.property)
+    CallLogFactory(
+        vapi_call_id="call-raced",
+        property=None,
+        direction=CallLog.Direction.OUTBOUND,
+        status=CallLog.Status.IN_PROGRESS,
+        customer_number="",
+        metadata={"fromWebhook": "yes"},
+    )
+
+    call_log = calls.call_log_record_outbound(
+        vapi_call_id="call-raced",
+        assistant=assistant,
+        lead=lead,
+        customer_number="+12065550100",
+        status=CallLog.Status.QUEUED,
+        metadata={"leadId": str(lead.pk)},
+    )
+
+    assert CallLog.objects.count() == 1
+    assert call_log.status == CallLog.Status.IN_PROGRESS  # never moves backwards
+    assert call_log.lead == lead
+    assert call_log.assistant == assistant
+    assert call_log.property == assistant.property
+    assert call_log.customer_number == "+12065550100"
+    assert call_log.metadata == {"leadId": str(lead.pk), "fromWebhook": "yes"}
+
+
+def test_call_wait_for_end_returns_the_finished_call(assistant, simulator):
+    call_log = calls.call_place_outbound(
+        assistant=assistant, phone_number="+12065550100", metadata={"simScenario": "no_answer"}
+    )
+    ended = calls.call_wait_for_end(vapi_call_id=call_log.vapi_call_id, poll_seconds=0.02)
+    assert ended["endedReason"] == "customer-did-not-answer"
+
+
+def test_call_wait_for_end_gives_up(assistant, simulator):
+    simulator.app.config.play_calls = False
+    call_log = calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    with pytest.raises(VoiceError, match="had not ended"):
+        calls.call_wait_for_end(
+            vapi_call_id=call_log.vapi_call_id, timeout_seconds=0.05, poll_seconds=0.01
+        )

@@ -1,0 +1,177 @@
+"""The commands the README names: thin, talking to the simulator, non-zero exit on VoiceError."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from leads.demo import demo_data_load
+from leads.models import Lead
+from properties.models import Property
+from voice.models import Assistant, CallLog
+from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def demo(vapi_settings):
+    demo_data_load()
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_create_assistant_by_name_and_by_id(demo, simulator):
+    output = _run("create_assistant", "--property", "Harbor View Apartments")
+    assistant = Assistant.objects.get()
+    assert f"Created assistant {assistant.pk}" in output
+    assert assistant.vapi_assistant_id in simulator.app.state.assistants
+
+    cedar = Property.objects.get(name="Cedar Park Residences")
+    _run(
+        "create_assistant", "--property", str(cedar.pk), "--name", "Cedar desk", "--language", "es"
+    )
+    created = Assistant.objects.get(property=cedar)
+    assert created.name == "Cedar desk"
+    assert created.language == "es"
+
+
+def test_create_assistant_errors_exit_non_zero(demo, simulator):
+    with pytest.raises(CommandError, match="No property matches"):
+        _run("create_assistant", "--property", "Nowhere Towers")
+    simulator.app.state.add_fault(Fault(status=500, method="POST"))
+    with pytest.raises(CommandError, match="internal error"):
+        _run("create_assistant", "--property", "cedar")
+    assert not Assistant.objects.exists()
+
+
+def test_place_call_with_lead_and_scenario(demo, simulator, webhook_receiver):
+    _run("create_assistant", "--property", "Harbor View Apartments")
+    assistant = Assistant.objects.get()
+    lead = Lead.objects.get(first_name="Maya")
+
+    output = _run(
+        "place_call",
+        "--assistant",
+        str(assistant.pk),
+        "--to",
+        lead.phone,
+        "--lead",
+        str(lead.pk),
+        "--scenario",
+        "human",
+        "--wait",
+    )
+
+    call_log = CallLog.objects.get()
+    assert call_log.vapi_call_id in output
+    assert "Ended: assistant-forwarded-call" in output
+    assert call_log.lead == lead
+    assert call_log.metadata["simScenario"] == "human"
+    assert "transfer-destination-request" in webhook_receiver.types(call_log.vapi_call_id)
+
+
+def test_place_call_failures_exit_non_zero(demo, simulator):
+    _run("create_assistant", "--property", "Harbor View Apartments")
+    assistant = Assistant.objects.get()
+    sam = Lead.objects.get(first_name="Sam")  # demo lead without consent
+    with pytest.raises(CommandError, match="not consented"):
+        _run(
+            "place_call", "--assistant", str(assistant.pk), "--to", sam.phone, "--lead", str(sam.pk)
+        )
+    with pytest.raises(CommandError, match="no assistant"):
+        _run("place_call", "--assistant", "424242", "--to", "+12065550100")
+    simulator.app.state.add_fault(Fault(status=500, method="POST", path_prefix="/call"))
+    with pytest.raises(CommandError, match="internal error"):
+        _run("place_call", "--assistant", assistant.vapi_assistant_id, "--to", "+12065550100")
+    assert simulator.app.state.count_requests("POST", "/call") == 1
+    assert not CallLog.objects.exists()
+
+
+def test_simulate_inbound_call(demo, simulator, webhook_receiver):
+    _run("create_assistant", "--property", "Harbor View Apartments")
+    webhook_receiver.assistant_id = Assistant.objects.get().vapi_assistant_id
+
+    output = _run(
+        "simulate_inbound_call",
+        "--to",
+        DEMO_PHONE_NUMBERS[0],
+        "--from",
+        "+12065550188",
+        "--scenario",
+        "book_tour",
+        "--wait",
+    )
+
+    assert "Ended: customer-ended-call" in output
+    assert webhook_receiver.types()[0] == "assistant-request"
+    assert webhook_receiver.rejected == []
+
+
+def test_simulate_inbound_call_needs_the_simulator(demo, simulator, settings):
+    with pytest.raises(CommandError, match="refused the call"):
+        _run("simulate_inbound_call", "--to", "+19995550000", "--from", "+12065550188")
+    settings.VAPI_API_KEY = "wrong"
+    with pytest.raises(CommandError, match="refused VAPI_API_KEY"):
+        _run("simulate_inbound_call", "--to", DEMO_PHONE_NUMBERS[0], "--from", "+12065550188")
+
+
+def test_missing_api_key_fails_clearly(settings):
+    settings.VAPI_API_KEY = ""
+    from tests.factories import PropertyFactory
+
+    PropertyFactory(name="Keyless Court")
+    with pytest.raises(CommandError, match="VAPI_API_KEY is not set"):
+        _run("create_assistant", "--property", "Keyless Court")
+
+
+def test_vapi_simulator_command_serves_the_api():
+    """`manage.py vapi_simulator` as `make run` starts it: a real process on a real port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAPI_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_DEBUG": "true",
+        "VAPI_API_KEY": "simulator-key",
+        "VAPI_WEBHOOK_SECRET": "simulator-secret",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "vapi_simulator", "--port", str(port), "--delay", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/phone-number"
+        headers = {"Authorization": "Bearer simulator-key"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(url, headers=headers)
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "the simulator did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert {n["number"] for n in response.json()} == set(DEMO_PHONE_NUMBERS)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,209 @@
+"""Outbound calls: ask Vapi to dial, then record the CallLog straight away.
+
+vapi-reference.md §10.4: record the id POST /call returns against the lead before any webhook can
+arrive, and send our ids in assistantOverrides.metadata for the webhooks that race ahead anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from leads.models import Lead
+from properties.phone import phone_normalize
+from voice.models import Assistant, CallLog
+from voice.vapi import client as vapi_client
+from voice.vapi.client import VapiClient, VapiObject, truncate
+from voice.vapi.errors import VapiResponseError, VoiceError
+
+logger = logging.getLogger(__name__)
+
+CALL_NOT_PUSHED = "This assistant is not on Vapi yet: push it first."
+CALL_NO_PHONE_NUMBER = (
+    "No Vapi phone number to call from: set the assistant's Vapi phone number id, or add the "
+    "property's leasing number to Vapi."
+)
+CALL_LEAD_OTHER_PROPERTY = "This lead belongs to another property than the assistant."
+CALL_DO_NOT_CALL = "This person asked not to be called."
+CALL_NO_CONSENT = "This lead has not consented to AI calls (TCPA): record consent first."
+
+# vapi-reference.md §3.2: the Call.status values we keep, in the order a call moves through them.
+STATUS_ORDER = [choice.value for choice in CallLog.Status]
+
+
+def _phone_number_id(client: VapiClient, assistant: Assistant) -> str:
+    """The Vapi phone number to dial from: the assistant's, else the property's leasing number."""
+    if assistant.vapi_phone_number_id:
+        return assistant.vapi_phone_number_id
+    leasing_phone = assistant.property.leasing_phone
+    if leasing_phone:
+        for number in client.list_phone_numbers(limit=1000):
+            if (
+                isinstance(number, dict)
+                and number.get("number") == leasing_phone
+                and number.get("id")
+            ):
+                return str(number["id"])
+    raise VoiceError(CALL_NO_PHONE_NUMBER, details={"property_id": assistant.property_id})
+
+
+def _check_allowed(*, assistant: Assistant, lead: Lead | None, number: str) -> None:
+    """Refuse calls the law or the lead forbid (leasing-domain.md §6), before dialing."""
+    if lead is not None:
+        if lead.property_id != assistant.property_id:
+            raise ValidationError(CALL_LEAD_OTHER_PROPERTY, code="lead_other_property")
+        if lead.do_not_call or lead.opted_out_at:
+            raise ValidationError(CALL_DO_NOT_CALL, code="do_not_call")
+        if not lead.consent_to_call:
+            raise ValidationError(CALL_NO_CONSENT, code="no_consent")
+    elif Lead.objects.filter(
+        property_id=assistant.property_id, phone=number, do_not_call=True
+    ).exists():
+        raise ValidationError(CALL_DO_NOT_CALL, code="do_not_call")
+
+
+def _outbound_overrides(assistant: Assistant, lead: Lead | None) -> VapiObject:
+    """Per-call overrides: the assistant waits for "hello" and then introduces itself."""
+    greeting = f"Hi {lead.first_name}, this" if lead is not None and lead.first_name else "Hi, this"
+    return {
+        # vapi-reference.md §10.6: on outbound calls the callee (or voicemail) speaks first.
+        "firstMessageMode": "assistant-waits-for-user",
+        "firstMessage": (
+            f"{greeting} is the virtual leasing assistant from {assistant.property.name}. I'm an "
+            "AI, and this call may be recorded. I'm calling about your apartment search. Is now "
+            "a good time?"
+        ),
+    }
+
+
+def call_place_outbound(
+    *,
+    assistant: Assistant,
+    phone_number: str,
+    lead: Lead | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> CallLog:
+    """Have `assistant` call `phone_number` now and return the CallLog recorded for it.
+
+    Raises ValidationError (bad number, no consent, do-not-call, lead of another property) before
+    any request, and VoiceError when Vapi fails, in which case nothing is written. POST /call is
+    sent exactly once (voice/vapi/client.py explains why it is never retried).
+    """
+    try:
+        number = phone_normalize(phone_number)
+    except ValidationError:
+        raise ValidationError(
+            "Enter a valid phone number to call, for example +14155550100.", code="invalid_phone"
+        ) from None
+    if not assistant.vapi_assistant_id:
+        raise VoiceError(CALL_NOT_PUSHED, details={"assistant_id": assistant.pk})
+    _check_allowed(assistant=assistant, lead=lead, number=number)
+
+    prop = assistant.property
+    # HELPERS.md contract: string values; ours win over caller-supplied keys of the same name.
+    call_metadata: dict[str, str] = {str(k): str(v) for k, v in (metadata or {}).items()}
+    call_metadata.update({"propertyId": str(prop.pk), "assistantId": str(assistant.pk)})
+    if lead is not None:
+        call_metadata["leadId"] = str(lead.pk)
+
+    client = vapi_client.get_vapi_client()
+    remote = client.make_outbound_call(
+        assistant_id=assistant.vapi_assistant_id,
+        phone_number_id=_phone_number_id(client, assistant),
+        customer_number=number,
+        customer_name=lead.full_name if lead is not None else None,
+        customer_external_id=f"lead-{lead.pk}" if lead is not None else None,
+        name=truncate(f"{'Lead ' + str(lead.pk) if lead else 'Call'} - {prop.name}"),
+        metadata=call_metadata,
+        assistant_overrides=_outbound_overrides(assistant, lead),
+    )
+    call_id = remote.get("id") if isinstance(remote, dict) else None
+    if not call_id:
+        # The call may be ringing; say so rather than pretend nothing happened.
+        raise VapiResponseError(
+            "Vapi accepted the call but returned no call id; check the Vapi dashboard.",
+            details={"method": "POST", "path": "/call"},
+        )
+    status = remote.get("status")
+    return call_log_record_outbound(
+        vapi_call_id=str(call_id),
+        assistant=assistant,
+        lead=lead,
+        customer_number=number,
+        status=status if status in STATUS_ORDER else CallLog.Status.QUEUED,
+        metadata=call_metadata,
+    )
+
+
+def call_log_record_outbound(
+    *,
+    vapi_call_id: str,
+    assistant: Assistant,
+    lead: Lead | None,
+    customer_number: str,
+    status: str,
+    metadata: dict[str, str],
+) -> CallLog:
+    """Insert the outbound CallLog, or complete the one a racing webhook already created.
+
+    A status-update can reach the webhook before POST /call returns; then the row exists with
+    what the webhook knew. We fill in what only we know (lead, assistant, direction, metadata)
+    and never move the status backwards (vapi-reference.md §10.1).
+    """
+    defaults = {
+        "property": assistant.property,
+        "assistant": assistant,
+        "lead": lead,
+        "direction": CallLog.Direction.OUTBOUND,
+        "status": status,
+        "customer_number": customer_number,
+        "metadata": metadata,
+    }
+    with transaction.atomic():
+        call_log, created = CallLog.objects.select_for_update().get_or_create(
+            vapi_call_id=vapi_call_id, defaults=defaults
+        )
+        if created:
+            return call_log
+        call_log.property = call_log.property or assistant.property
+        call_log.assistant = call_log.assistant or assistant
+        call_log.lead = call_log.lead or lead
+        call_log.direction = CallLog.Direction.OUTBOUND
+        call_log.customer_number = call_log.customer_number or customer_number
+        call_log.metadata = {**metadata, **(call_log.metadata or {})}
+        if STATUS_ORDER.index(status) > _status_rank(call_log.status):
+            call_log.status = status
+        call_log.save()
+    logger.info("call %s: completed the CallLog a webhook created first", vapi_call_id)
+    return call_log
+
+
+def _status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else -1
+
+
+def call_wait_for_end(
+    *,
+    vapi_call_id: str,
+    timeout_seconds: float = 120.0,
+    poll_seconds: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> VapiObject:
+    """Poll GET /call/{id} until the call has ended (commands' --wait); VoiceError on timeout."""
+    client = vapi_client.get_vapi_client()
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        call = client.get_call(vapi_call_id)
+        if call.get("status") == CallLog.Status.ENDED:
+            return call
+        if time.monotonic() >= deadline:
+            raise VoiceError(
+                f"The call had not ended after {timeout_seconds:.0f} seconds.",
+                details={"vapi_call_id": vapi_call_id, "status": call.get("status")},
+            )
+        sleep(poll_seconds)

@@ -1,0 +1,65 @@
+"""Create a property's Vapi assistant from its data and save it locally.
+
+python manage.py create_assistant --property "Harbor View Apartments"
+python manage.py create_assistant --property 2 --voice-provider 11labs --voice-id paula
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from properties.models import Property
+from voice.assistants import create_property_assistant
+from voice.vapi.errors import VoiceError
+
+
+def find_property(value: str) -> Property:
+    """By id, exact name (any case), or a unique part of the name."""
+    value = value.strip()
+    if value.isdigit():
+        found = Property.objects.filter(pk=int(value)).first()
+        if found:
+            return found
+    matches = list(Property.objects.filter(name__iexact=value)[:2]) or list(
+        Property.objects.filter(name__icontains=value)[:2]
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise CommandError(f"No property matches {value!r}.")
+    raise CommandError(f"More than one property matches {value!r}; use its id.")
+
+
+class Command(BaseCommand):
+    help = "Create the Vapi voice assistant for a property (name or id) and save it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--property", required=True, help="Property id or name.")
+        parser.add_argument("--name", help="Assistant name (max 40 characters).")
+        parser.add_argument("--first-message", help="What the assistant says first.")
+        parser.add_argument("--voice-provider", help="e.g. 11labs, vapi, openai.")
+        parser.add_argument("--voice-id", help="The provider's voice id.")
+        parser.add_argument("--model", help="OpenAI model (default gpt-4o).")
+        parser.add_argument("--language", help="Transcriber language (default en).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        prop = find_property(options["property"])
+        try:
+            assistant = create_property_assistant(
+                property=prop,
+                name=options["name"],
+                first_message=options["first_message"],
+                voice_provider=options["voice_provider"],
+                voice_id=options["voice_id"],
+                model=options["model"],
+                language=options["language"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        except VoiceError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Created assistant {assistant.pk} ({assistant.name})")
+            + f" for {prop.name}; Vapi id {assistant.vapi_assistant_id}"
+        )

@@ -1,0 +1,75 @@
+"""Serve the offline Vapi simulator (voice/simulator/).
+
+    python manage.py vapi_simulator                 # http://127.0.0.1:8001, what `make run` starts
+    python manage.py vapi_simulator --port 9001 --delay 0
+
+Point the app at it with VAPI_BASE_URL=http://127.0.0.1:8001 and the same VAPI_API_KEY. Played
+calls send their webhooks to PUBLIC_BASE_URL + /api/v1/voice/webhook (or the assistant's
+server.url), signed with VAPI_WEBHOOK_SECRET per VAPI_WEBHOOK_AUTH_MODE.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from voice.assistants import WEBHOOK_PATH
+from voice.simulator import SimulatorConfig, VapiSimulator
+from voice.simulator.server import make_simulator_server
+
+DEFAULT_KEY = "simulator-key"
+
+
+class Command(BaseCommand):
+    help = "Serve a fake Vapi API that plays calls as signed webhooks (offline development)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument(
+            "--delay",
+            type=float,
+            default=0.5,
+            help="Seconds between the webhook messages of a played call (default 0.5).",
+        )
+        parser.add_argument(
+            "--webhook-url",
+            default=None,
+            help="Org-level server URL (default: PUBLIC_BASE_URL + /api/v1/voice/webhook).",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        delay: float,
+        webhook_url: str | None,
+        **options: Any,
+    ) -> None:
+        config = SimulatorConfig(
+            api_key=settings.VAPI_API_KEY or DEFAULT_KEY,
+            webhook_url=webhook_url or settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH,
+            webhook_secret=settings.VAPI_WEBHOOK_SECRET,
+            webhook_auth_mode=settings.VAPI_WEBHOOK_AUTH_MODE,
+            message_delay=max(0.0, delay),
+            public_url=f"http://{host}:{port}",
+        )
+        try:
+            server = make_simulator_server(VapiSimulator(config), host, port)
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+        key_note = "VAPI_API_KEY" if settings.VAPI_API_KEY else f'"{DEFAULT_KEY}"'
+        self.stdout.write(
+            self.style.SUCCESS(f"Vapi simulator on http://{host}:{port}")
+            + f" (expects the bearer key {key_note}; webhooks to {config.webhook_url}, "
+            f"signing: {config.webhook_auth_mode if config.webhook_secret else 'none'})"
+        )
+        if not config.webhook_secret:
+            self.stderr.write("VAPI_WEBHOOK_SECRET is empty: webhook deliveries are unsigned.")
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

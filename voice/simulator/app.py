@@ -1,0 +1,483 @@
+"""A fake Vapi API as a plain WSGI app (vapi-reference.md §1-§3, §7).
+
+Shapes and status codes follow Vapi: 201 on POST, JSON arrays for lists, 404/400/401 with the
+NestJS error body `{statusCode, error, message}`, strict body validation (validation.py). After
+POST /call (or an inbound call started through the control endpoint) a background thread plays
+the call and sends the webhooks Vapi would send (player.py).
+
+Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
+    POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
+    POST /_simulator/faults   {"mode": "status"|"timeout"|"malformed", "status": 500, "count": 1,
+                               "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call"}
+    POST /_simulator/reset
+    GET  /_simulator/state    request counts and webhook deliveries
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import struct
+import threading
+import time
+import uuid
+import wave
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from voice.simulator import validation
+from voice.simulator.player import CallPlayer
+from voice.simulator.scenarios import SCENARIOS
+from voice.simulator.state import ORG_ID, Fault, SimulatorState, VapiObject, now_iso, parse_iso
+
+logger = logging.getLogger("voice.simulator")
+
+StartResponse = Callable[..., Any]
+
+HTTP_REASONS = {
+    200: "OK",
+    201: "Created",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+LIST_FILTERS = (
+    "limit",
+    "createdAtGt",
+    "createdAtLt",
+    "createdAtGe",
+    "createdAtLe",
+    "updatedAtGt",
+    "updatedAtLt",
+    "updatedAtGe",
+    "updatedAtLe",
+)
+CALL_FILTERS = (*LIST_FILTERS, "id", "assistantId", "phoneNumberId")
+
+
+@dataclass
+class SimulatorConfig:
+    api_key: str = "simulator-key"
+    # The org-level server URL (vapi-reference.md §8.1): where assistant-request and messages of
+    # calls without an assistant server go.
+    webhook_url: str = "http://127.0.0.1:8000/api/v1/voice/webhook"
+    webhook_secret: str = "simulator-secret"  # noqa: S105 - the documented simulator value
+    webhook_auth_mode: str = "hmac"  # "hmac" | "secret" (HELPERS.md webhook auth contract)
+    message_delay: float = 0.0  # seconds between webhook messages of a played call
+    webhook_timeout: float = 20.0
+    public_url: str = "http://127.0.0.1:8001"  # for recording URLs
+    play_calls: bool = True
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str | list[str]) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_body(status: int, message: str | list[str]) -> VapiObject:
+    """NestJS's default error shape (vapi-reference.md §1)."""
+    return {"message": message, "error": HTTP_REASONS.get(status, "Error"), "statusCode": status}
+
+
+class VapiSimulator:
+    """The WSGI application. `state` is public so in-process tests can seed and inspect it."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.state = SimulatorState()
+        self._players: list[threading.Thread] = []
+
+    # WSGI ----------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO", "/") or "/"
+        if path.startswith("/recordings/") and method == "GET":
+            return self._recording(start_response)
+        self.state.record_request(method, path)
+        if environ.get("HTTP_AUTHORIZATION", "") != f"Bearer {self.config.api_key}":
+            # Vapi answers 401 before looking at the route or the body.
+            return self._respond(start_response, 401, error_body(401, "Invalid Key."))
+        fault = self.state.take_fault(method, path)
+        if fault is not None:
+            if fault.mode == "timeout":
+                time.sleep(fault.delay)
+            elif fault.mode == "malformed":
+                return self._raw(start_response, 200, b'{"id": "truncated', "application/json")
+            else:
+                headers = [("Retry-After", fault.retry_after)] if fault.retry_after else []
+                body = error_body(fault.status, "Simulated failure.")
+                return self._respond(start_response, fault.status, body, headers)
+        try:
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            status, body = self._route(method, path, query, environ)
+        except HttpError as exc:
+            status, body = exc.status, error_body(exc.status, exc.message)
+        except Exception:  # the simulator must answer like a server, not crash the thread
+            logger.exception("simulator error on %s %s", method, path)
+            status, body = 500, error_body(500, "Internal server error")
+        return self._respond(start_response, status, body)
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], environ: dict[str, Any]
+    ) -> tuple[int, Any]:
+        parts = [part for part in path.split("/") if part]
+        handlers: dict[tuple[str, str, int], Callable[..., tuple[int, Any]]] = {
+            ("POST", "assistant", 1): lambda: self.create_assistant(self._body(environ)),
+            ("GET", "assistant", 1): lambda: self.list_assistants(query),
+            ("GET", "assistant", 2): lambda: self.get_assistant(parts[1]),
+            ("PATCH", "assistant", 2): lambda: self.update_assistant(parts[1], self._body(environ)),
+            ("DELETE", "assistant", 2): lambda: self.delete_assistant(parts[1]),
+            ("POST", "call", 1): lambda: self.create_call(self._body(environ)),
+            ("GET", "call", 1): lambda: self.list_calls(query),
+            ("GET", "call", 2): lambda: self.get_call(parts[1]),
+            ("GET", "phone-number", 1): lambda: self.list_phone_numbers(query),
+            ("GET", "phone-number", 2): lambda: self.get_phone_number(parts[1]),
+        }
+        if parts and parts[0] == "_simulator" and len(parts) == 2:
+            return self._control(method, parts[1], environ)
+        handler = handlers.get((method, parts[0] if parts else "", len(parts)))
+        if handler is None:
+            raise HttpError(404, f"Cannot {method} {path}")
+        return handler()
+
+    def _body(self, environ: dict[str, Any]) -> Any:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        raw = environ["wsgi.input"].read(length) if length else b""
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise HttpError(400, f"Unexpected token in JSON at position {exc.pos}") from exc
+
+    @staticmethod
+    def _respond(
+        start_response: StartResponse,
+        status: int,
+        body: Any,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response(
+            f"{status} {HTTP_REASONS.get(status, 'Status')}",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(data))),
+                *(headers or []),
+            ],
+        )
+        return [data]
+
+    @staticmethod
+    def _raw(start_response: StartResponse, status: int, data: bytes, ctype: str) -> list[bytes]:
+        start_response(
+            f"{status} {HTTP_REASONS.get(status, 'Status')}",
+            [("Content-Type", ctype), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    def _recording(self, start_response: StartResponse) -> list[bytes]:
+        """One second of silence, so recording links in the admin open something."""
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(struct.pack("<h", 0) * 8000)
+        return self._raw(start_response, 200, buffer.getvalue(), "audio/wav")
+
+    # Assistants (vapi-reference.md §4) ------------------------------------------------------------
+
+    def create_assistant(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_assistant(body))
+        stamp = now_iso()
+        assistant = {
+            **copy.deepcopy(body),
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+        with self.state.lock:
+            self.state.assistants[assistant["id"]] = assistant
+        return 201, assistant
+
+    def list_assistants(self, query: dict[str, str]) -> tuple[int, Any]:
+        limit = self._list_params(query, LIST_FILTERS)
+        with self.state.lock:
+            items = copy.deepcopy(list(self.state.assistants.values()))
+        return 200, self._filter_sorted(items, query)[:limit]
+
+    def get_assistant(self, assistant_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            assistant = self.state.assistants.get(assistant_id)
+            if assistant is None:
+                raise HttpError(404, "Couldn't Find Assistant.")
+            return 200, copy.deepcopy(assistant)
+
+    def update_assistant(self, assistant_id: str, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_assistant(body))
+        with self.state.lock:
+            assistant = self.state.assistants.get(assistant_id)
+            if assistant is None:
+                raise HttpError(404, "Couldn't Find Assistant.")
+            # vapi-reference.md §2: top-level keys replace (a sent `model` replaces the model).
+            assistant.update(copy.deepcopy(body))
+            assistant["updatedAt"] = now_iso()
+            return 200, copy.deepcopy(assistant)
+
+    def delete_assistant(self, assistant_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            assistant = self.state.assistants.pop(assistant_id, None)
+        if assistant is None:
+            raise HttpError(404, "Couldn't Find Assistant.")
+        return 200, assistant
+
+    # Calls (vapi-reference.md §3) -----------------------------------------------------------------
+
+    def create_call(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_call(body))
+        with self.state.lock:
+            assistant_id = body.get("assistantId")
+            if assistant_id and assistant_id not in self.state.assistants:
+                raise HttpError(
+                    400, f"Couldn't Get Assistant. `assistantId` {assistant_id} Does Not Exist."
+                )
+            number_id = body.get("phoneNumberId")
+            if number_id and number_id not in self.state.phone_numbers:
+                raise HttpError(
+                    400, f"Couldn't Get Phone Number. `phoneNumberId` {number_id} Does Not Exist."
+                )
+        if body.get("customers") or body.get("customerId") or body.get("schedulePlan"):
+            raise HttpError(400, "The simulator only plays single, immediate calls to `customer`.")
+        call = self._new_call(
+            call_type="outboundPhoneCall",
+            assistant_id=assistant_id,
+            phone_number_id=number_id,
+            customer=body["customer"],
+            assistant_overrides=body.get("assistantOverrides"),
+            name=body.get("name"),
+            transient_assistant=body.get("assistant"),
+        )
+        metadata = (body.get("assistantOverrides") or {}).get("metadata") or {}
+        self._play(call["id"], metadata.get("simScenario") or "book_tour", inbound=False)
+        response = {
+            **call,
+            # DOCS:calls/call-concurrency: every POST /call response carries these.
+            "subscriptionLimits": {
+                "concurrencyBlocked": False,
+                "concurrencyLimit": 10,
+                "remainingConcurrentCalls": 9,
+            },
+        }
+        return 201, response
+
+    def _new_call(
+        self,
+        *,
+        call_type: str,
+        assistant_id: str | None,
+        phone_number_id: str | None,
+        customer: VapiObject,
+        assistant_overrides: VapiObject | None = None,
+        name: str | None = None,
+        transient_assistant: VapiObject | None = None,
+    ) -> VapiObject:
+        stamp = now_iso()
+        call: VapiObject = {
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "type": call_type,
+            "status": "queued",
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "phoneNumberId": phone_number_id,
+            "phoneCallProvider": "vapi",
+            "phoneCallTransport": "pstn",
+            "customer": copy.deepcopy(customer),
+        }
+        if assistant_id:
+            call["assistantId"] = assistant_id
+        if transient_assistant:
+            call["assistant"] = copy.deepcopy(transient_assistant)
+        if assistant_overrides:
+            call["assistantOverrides"] = copy.deepcopy(assistant_overrides)
+        if name:
+            call["name"] = name
+        self.state.save_call(call)
+        return self.state.get_call(call["id"]) or call
+
+    def list_calls(self, query: dict[str, str]) -> tuple[int, Any]:
+        limit = self._list_params(query, CALL_FILTERS)
+        with self.state.lock:
+            items = [
+                call
+                for call in self.state.calls.values()
+                if all(
+                    call.get(key) == query[key]
+                    for key in ("id", "assistantId", "phoneNumberId")
+                    if key in query
+                )
+            ]
+            items = copy.deepcopy(self._filter_sorted(items, query)[:limit])
+        return 200, items
+
+    def get_call(self, call_id: str) -> tuple[int, Any]:
+        call = self.state.get_call(call_id)
+        if call is None:
+            raise HttpError(404, "Couldn't Find Call.")
+        return 200, call
+
+    # Phone numbers (vapi-reference.md §7) ---------------------------------------------------------
+
+    def list_phone_numbers(self, query: dict[str, str]) -> tuple[int, Any]:
+        limit = self._list_params(query, LIST_FILTERS)
+        with self.state.lock:
+            items = copy.deepcopy(list(self.state.phone_numbers.values()))
+        return 200, self._filter_sorted(items, query)[:limit]
+
+    def get_phone_number(self, number_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            record = self.state.phone_numbers.get(number_id)
+            if record is None:
+                raise HttpError(404, "Couldn't Find Phone Number.")
+            return 200, copy.deepcopy(record)
+
+    # Shared list handling -------------------------------------------------------------------------
+
+    @staticmethod
+    def _list_params(query: dict[str, str], allowed: tuple[str, ...]) -> int:
+        errors = [f"property {key} should not exist" for key in query if key not in allowed]
+        for key in query:
+            if key.startswith(("createdAt", "updatedAt")) and key in allowed:
+                try:
+                    parse_iso(query[key])
+                except ValueError:
+                    errors.append(f"{key} must be a valid ISO 8601 date string")
+        limit = 100
+        if "limit" in query:
+            try:
+                limit = int(query["limit"])
+            except ValueError:
+                errors.append("limit must be a number conforming to the specified constraints")
+            else:
+                if not 0 <= limit <= 1000:
+                    errors.append("limit must not be greater than 1000 or less than 0")
+        if errors:
+            raise HttpError(400, errors)
+        return limit
+
+    @staticmethod
+    def _filter_sorted(items: list[VapiObject], query: dict[str, str]) -> list[VapiObject]:
+        checks = {"Gt": lambda a, b: a > b, "Lt": lambda a, b: a < b}
+        checks.update({"Ge": lambda a, b: a >= b, "Le": lambda a, b: a <= b})
+        for key, value in query.items():
+            for field in ("createdAt", "updatedAt"):
+                suffix = key.removeprefix(field)
+                if key.startswith(field) and suffix in checks:
+                    bound, compare = parse_iso(value), checks[suffix]
+                    items = [i for i in items if compare(parse_iso(i[field]), bound)]
+        # Newest first, like Vapi's list endpoints in practice (vapi-reference.md §2).
+        return sorted(items, key=lambda item: parse_iso(item["createdAt"]), reverse=True)
+
+    @staticmethod
+    def _validate(errors: list[str]) -> None:
+        if errors:
+            raise HttpError(400, errors)
+
+    # Control endpoints ----------------------------------------------------------------------------
+
+    def _control(self, method: str, action: str, environ: dict[str, Any]) -> tuple[int, Any]:
+        if (method, action) == ("POST", "inbound"):
+            return self.start_inbound_call(self._body(environ))
+        if (method, action) == ("POST", "faults"):
+            body = self._body(environ)
+            fault = Fault(
+                mode=str(body.get("mode", "status")),
+                status=int(body.get("status", 500)),
+                delay=float(body.get("delay", 0)),
+                retry_after=str(body["retryAfter"]) if body.get("retryAfter") else None,
+                method=body.get("method"),
+                path_prefix=body.get("path"),
+                remaining=int(body.get("count", 1)),
+            )
+            self.state.add_fault(fault)
+            return 201, {"queued": fault.remaining}
+        if (method, action) == ("POST", "reset"):
+            self.state.reset()
+            return 200, {"reset": True}
+        if (method, action) == ("GET", "state"):
+            with self.state.lock:
+                requests: dict[str, int] = {}
+                for req_method, req_path in self.state.requests:
+                    key = f"{req_method} {req_path}"
+                    requests[key] = requests.get(key, 0) + 1
+                return 200, {"requests": requests, "deliveries": list(self.state.deliveries)}
+        raise HttpError(404, f"Cannot {method} /_simulator/{action}")
+
+    def start_inbound_call(self, body: Any) -> tuple[int, Any]:
+        """Someone dials one of our numbers (vapi-reference.md §10.5)."""
+        if not isinstance(body, dict):
+            raise HttpError(400, "body must be an object")
+        errors = validation.validate(
+            validation.Obj(
+                {
+                    "to": validation.Str(pattern=validation.E164),
+                    "from": validation.Str(pattern=validation.E164),
+                    "scenario": validation.Str(enum=tuple(SCENARIOS)),
+                },
+                required=("to", "from"),
+            ),
+            body,
+        )
+        self._validate(errors)
+        number = self.state.phone_number_by_number(body["to"])
+        if number is None:
+            raise HttpError(404, "No simulator phone number has that number.")
+        call = self._new_call(
+            call_type="inboundPhoneCall",
+            assistant_id=number.get("assistantId"),
+            phone_number_id=number["id"],
+            customer={"number": body["from"]},
+        )
+        self._play(call["id"], body.get("scenario") or "book_tour", inbound=True)
+        return 201, call
+
+    def _play(self, call_id: str, scenario: str, *, inbound: bool) -> None:
+        if not self.config.play_calls:
+            return
+        player = CallPlayer(self, call_id=call_id, scenario=scenario, inbound=inbound)
+        with self.state.lock:
+            self._players = [p for p in self._players if p.is_alive()]
+            self._players.append(player)
+        player.start()
+
+    def wait_for_calls(self, timeout: float = 10.0) -> bool:
+        """Block until every played call has finished (tests); True if they all did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.state.lock:
+                players = list(self._players)
+            if all(not p.is_alive() for p in players):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            for player in players:
+                player.join(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
