@@ -14,3 +14,14 @@ VAPI_API_KEY = "test-key"
 VAPI_BASE_URL = "https://vapi.test"
 VAPI_WEBHOOK_SECRET = "test-secret"  # noqa: S105
 ELEVENLABS_API_KEY = ""
+
+# Generous API rates so suites and the schema fuzz run are never throttled; the throttling tests
+# set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "10000/minute",
+        "user": "10000/minute",
+        "voice_call": "10000/minute",
+    },
+}
