@@ -7,8 +7,11 @@ exactly like an id that does not exist. Staff users get no exemption.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import django_filters
+from django import forms
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.generics import get_object_or_404
@@ -61,14 +64,30 @@ def owned_choices(selector: OwnedSelector, model: type[Model]) -> Callable[[Any]
     return queryset
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            # PostgreSQL rejects offsets beyond +-15:59 (e.g. "-23:30"): send UTC.
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date-time within the supported range.") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter whose value reaches the database in UTC."""
+
+    field_class = UtcIsoDateTimeField
+
+
 class ApiViewSet(viewsets.GenericViewSet):
     """Base for the API's viewsets: each action validates, calls a service or selector, serializes.
 
     Subclasses set a class-level `queryset = Model.objects.none()` (it only names the model for the
     schema) and override `get_queryset()` with their owner-scoped selector.
     """
-
-    lookup_value_regex = "[0-9]+"
 
     def get_object(self) -> Model:
         # Unlike DRF's, list filters in the query string do not apply to a detail route.

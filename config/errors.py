@@ -9,8 +9,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -56,7 +57,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, VoiceError):
         logger.warning("voice.unavailable %s", exc.message, extra={"details": exc.details})
         return Response(error_payload("voice_unavailable", exc.message, exc.details), status=503)
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, Http404):
+        # One message for every missing object: DRF would pass on "No Lead matches the query".
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
         # Services validate with model.full_clean(); their errors are field errors too.
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
 

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, owned_choices
+from config.api import ApiViewSet, UtcDateTimeFilter, owned_choices
 from leads.crud import (
     lead_create,
     lead_delete,
@@ -47,10 +47,10 @@ class LeadFilter(django_filters.FilterSet):
         choices=Lead.Source.choices, help_text="Lead source; repeat for several."
     )
     phone = django_filters.CharFilter(help_text="Exact phone number in E.164.")
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 
@@ -140,10 +140,10 @@ class TourFilter(django_filters.FilterSet):
         choices=Tour.Status.choices, help_text="Tour status; repeat for several."
     )
     kind = django_filters.ChoiceFilter(choices=Tour.Kind.choices, help_text="Tour kind.")
-    starts_after = django_filters.IsoDateTimeFilter(
+    starts_after = UtcDateTimeFilter(
         field_name="starts_at", lookup_expr="gte", help_text="Starts at or after (ISO 8601)."
     )
-    starts_before = django_filters.IsoDateTimeFilter(
+    starts_before = UtcDateTimeFilter(
         field_name="starts_at", lookup_expr="lt", help_text="Starts before (ISO 8601)."
     )
 

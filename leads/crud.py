@@ -7,10 +7,9 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from config.validation import full_clean_with_field_errors
 from leads.models import Lead, LeadActivity, Tour
 from properties.models import Property
-
-DETAIL_ACTIVITIES = 50  # the lead detail shows the newest activities; older ones stay in admin
 
 
 def lead_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
@@ -21,10 +20,7 @@ def lead_detail_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
     """`lead_list` with what the detail view shows: its tours and newest activities."""
     return lead_list(user=user).prefetch_related(
         Prefetch("tours", queryset=Tour.objects.order_by("starts_at", "id")),
-        Prefetch(
-            "activities",
-            queryset=LeadActivity.objects.order_by("-created_at", "-id")[:DETAIL_ACTIVITIES],
-        ),
+        Prefetch("activities", queryset=LeadActivity.objects.order_by("-created_at", "-id")),
     )
 
 
@@ -45,6 +41,12 @@ def _apply_flags(lead: Lead) -> None:
         lead.opted_out_at = None
 
 
+def _validate(lead: Lead) -> None:
+    full_clean_with_field_errors(
+        lead, constraint_fields={"lead_phone_unique_per_property": "phone"}
+    )
+
+
 def lead_create(*, prop: Property, **data: Any) -> Lead:
     """Create a lead for one of the user's properties.
 
@@ -52,7 +54,7 @@ def lead_create(*, prop: Property, **data: Any) -> Lead:
     """
     lead = Lead(property=prop, **data)
     _apply_flags(lead)
-    lead.full_clean()
+    _validate(lead)
     lead.save()
     return lead
 
@@ -64,7 +66,7 @@ def lead_update(*, lead: Lead, **data: Any) -> Lead:
     for field, value in data.items():
         setattr(lead, field, value)
     _apply_flags(lead)
-    lead.full_clean()
+    _validate(lead)
     lead.save()
     if lead.status != old_status:
         LeadActivity.objects.create(

@@ -67,6 +67,8 @@ class TourSerializer(serializers.ModelSerializer):
 
 class LeadSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
+    # Plain strings: "" (unknown) is not a valid `format: email` value.
+    email = serializers.CharField(read_only=True, help_text="Empty when unknown.")
 
     class Meta:
         model = Lead
@@ -75,9 +77,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class LeadDetailSerializer(LeadSerializer):
-    activities = LeadActivitySerializer(
-        many=True, read_only=True, help_text="The newest activities first (up to 50)."
-    )
+    activities = LeadActivitySerializer(many=True, read_only=True, help_text="Newest first.")
     tours = TourSerializer(many=True, read_only=True)
 
     class Meta:

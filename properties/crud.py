@@ -11,7 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 
+from config.validation import full_clean_with_field_errors
 from properties.models import OfficeHours, Property, Unit
+
+
+def _validate(prop: Property) -> None:
+    full_clean_with_field_errors(
+        prop, constraint_fields={"property_leasing_phone_unique": "leasing_phone"}
+    )
 
 
 def property_list(*, user: AbstractBaseUser) -> QuerySet[Property]:
@@ -36,7 +43,7 @@ def property_create(
     number another property already uses.
     """
     prop = Property(owner=user, amenities=_amenities_text(amenities or []), **data)
-    prop.full_clean()
+    _validate(prop)
     prop.save()
     if office_hours:
         _office_hours_replace(prop=prop, office_hours=office_hours)
@@ -56,7 +63,7 @@ def property_update(
         setattr(prop, field, value)
     if amenities is not None:
         prop.amenities = _amenities_text(amenities)
-    prop.full_clean()
+    _validate(prop)
     prop.save()
     if office_hours is not None:
         _office_hours_replace(prop=prop, office_hours=office_hours)

@@ -4,6 +4,7 @@ import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
@@ -39,12 +40,28 @@ class PhoneField(serializers.CharField):
             raise  # unreachable: fail() raises
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without offset, "HH:MM" (OpenAPI's `format: time` demands an offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S"])
+        super().__init__(**kwargs)
+
+
 class OfficeHoursSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(
         choices=OfficeHours.Weekday.choices, help_text="0 = Monday ... 6 = Sunday."
     )
-    opens_at = serializers.TimeField(help_text="Local time (the property's time zone).")
-    closes_at = serializers.TimeField(help_text="Local time; after `opens_at`.")
+    opens_at = LocalTimeField(help_text="Local time in the property's time zone, HH:MM.")
+    closes_at = LocalTimeField(help_text="Local time, HH:MM; after `opens_at`.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:

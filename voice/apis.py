@@ -19,7 +19,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, owned_choices
+from config.api import ApiViewSet, UtcDateTimeFilter, owned_choices
 from config.pagination import CursorPagination
 from leads.crud import lead_list
 from leads.models import Lead
@@ -81,6 +81,10 @@ class CallLogSerializer(serializers.ModelSerializer):
 
 
 class CallLogDetailSerializer(serializers.ModelSerializer):
+    # Plain strings: "" (no recording yet) is not a valid `format: uri` value.
+    recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+    stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+
     class Meta:
         model = CallLog
         fields = [
@@ -145,10 +149,10 @@ class CallLogFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(
         choices=CallLog.Direction.choices, help_text="Call direction."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 
