@@ -38,3 +38,10 @@ class ApiAutoSchema(AutoSchema):
                 ("503", "Vapi is unavailable or refused the request (voice_unavailable).")
             )
         return errors
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An `Error` response for `@extend_schema(responses={...})`, for the cases the rules above
+    cannot see, e.g. `404: error_response("No such property")` for `?property_id=` on a create.
+    """
+    return OpenApiResponse(ErrorSerializer, description=description)

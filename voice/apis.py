@@ -2,13 +2,18 @@
 
 Hook points for the voice write endpoints (POST /api/v1/voice/assistants?property_id=, PUT/PATCH/
 DELETE /api/v1/voice/assistants/{id}, POST /api/v1/voice/call):
-- add the actions to `AssistantViewSet` (create/update/partial_update/destroy) and list them in its
-  `voice_actions` so the schema documents 503; the URL router in config/api_urls.py needs no change;
-- resolve `property_id` with `get_owned_or_404(property_list(user=request.user), pk=...)`;
-- `CallPlaceViewSet` gets registered at `voice/call` in config/api_urls.py, with
-  `throttle_scope = VOICE_CALL_THROTTLE_SCOPE`; `lead_id`/`assistant_id` body fields use
-  `OwnedPrimaryKeyRelatedField(selector=lead_list | assistant_list, ...)`;
-- services raise VoiceError; config/errors.py turns it into 503 voice_unavailable.
+- Assistants: add `create`/`update`/`partial_update`/`destroy` methods to `AssistantViewSet` (the
+  router in config/api_urls.py maps them at once) and name them in `voice_actions`, so the schema
+  documents 503 voice_unavailable. Resolve `?property_id=` with
+  `get_owned_or_404(property_list(user=request.user), pk=...)` after validating it with a small
+  query serializer; document the parameter and `404: error_response(...)` (config/schema.py).
+- Placing calls: a `CallPlaceViewSet(ApiViewSet)` with `create`, `throttle_scope =
+  VOICE_CALL_THROTTLE_SCOPE` and `voice_actions = ("create",)`, registered in config/api_urls.py as
+  `router.register("voice/call", CallPlaceViewSet, basename="call-place")`. Body ids use
+  `OwnedPrimaryKeyRelatedField(selector=lead_list | assistant_list, queryset=...)`.
+- Services raise VoiceError; config/errors.py turns it into 503 voice_unavailable.
+- tests/api/test_ownership.py then fails until the new operations have their rows (DetailRow,
+  BodyIdRow, QueryIdRow with method="POST", status=404, fixtures=("fake_vapi",)).
 """
 
 import django_filters

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,11 @@ def test_docs_page_works_offline():
     assert not [url for url in assets if url.startswith(("http:", "https:", "//"))], assets
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_actions_named_in_voice_actions_document_503():
+    schema = SchemaGenerator(urlconf="tests.api.urls").get_schema(request=None, public=True)
+    probe = schema["paths"]["/api/v1/test/voice-probe"]
+
+    assert "503" in probe["post"]["responses"]
+    assert "503" not in probe["get"]["responses"]
