@@ -16,6 +16,7 @@ from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from voice.vapi.errors import VoiceError
 
@@ -56,6 +57,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """
     if isinstance(exc, VoiceError):
         logger.warning("voice.unavailable %s", exc.message, extra={"details": exc.details})
+        set_rollback()  # as DRF does for its own exceptions (matters only with ATOMIC_REQUESTS)
         return Response(error_payload("voice_unavailable", exc.message, exc.details), status=503)
     if isinstance(exc, Http404):
         # One message for every missing object: DRF would pass on "No Lead matches the query".
