@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Leasing Voice"
 admin.site.site_title = "Leasing Voice admin"
@@ -7,4 +7,11 @@ admin.site.index_title = "Leasing operations"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
 ]
+
+# JSON errors under /api/ (config/errors.py); Django's HTML pages elsewhere.
+handler400 = "config.errors.json_bad_request"
+handler403 = "config.errors.json_permission_denied"
+handler404 = "config.errors.json_page_not_found"
+handler500 = "config.errors.json_server_error"

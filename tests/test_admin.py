@@ -5,12 +5,14 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import (
     AssistantFactory,
     CallLogFactory,
     LeadActivityFactory,
     TourFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +26,7 @@ def demo(db):
     TourFactory(lead=activity.lead)
     AssistantFactory(property=activity.lead.property)
     CallLogFactory(lead=activity.lead, property=activity.lead.property)
+    RefreshToken.for_user(UserFactory()).blacklist()  # token_blacklist admin pages
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Project settings, all driven by environment variables (see `.env.example` and the README)."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env
@@ -122,11 +124,40 @@ LOGGING = {
 }
 
 # REST framework --------------------------------------------------------------
+# JWT only (no session auth, so no CSRF on the API), JSON only (no browsable renderer), one error
+# shape (config/errors.py), per-user throttling with a stricter scope for placing calls.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # No OPTIONS metadata: the OpenAPI schema describes the API (OPTIONS answers 405).
+    "DEFAULT_METADATA_CLASS": None,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON_RATE", default="30/minute"),
+        "user": env("API_THROTTLE_USER_RATE", default="300/minute"),
+        # Views that place Vapi calls set `throttle_scope = "voice_call"` (config/api.py).
+        "voice_call": env("API_THROTTLE_VOICE_CALL_RATE", default="10/minute"),
+    },
+    # Client address for the anonymous (token endpoint) throttle: 0 = REMOTE_ADDR; behind one
+    # reverse proxy set 1 so the address comes from X-Forwarded-For.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 # Public URL and Vapi ----------------------------------------------------------
@@ -155,3 +186,51 @@ VAPI_RETRY_MAX_DELAY_SECONDS = env.float("VAPI_RETRY_MAX_DELAY_SECONDS", default
 # Id of the webhook credential created in Vapi (HMAC, or bearer with header X-Vapi-Secret) that
 # pushed assistants reference as server.credentialId (vapi-reference.md §9). Optional.
 VAPI_WEBHOOK_CREDENTIAL_ID = env("VAPI_WEBHOOK_CREDENTIAL_ID", default="")
+
+# API: JWT and OpenAPI ----------------------------------------------------------
+INSTALLED_APPS += [
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+
+# Short-lived access tokens; refresh tokens rotate and the used one is blacklisted.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leasing Voice API",
+    "DESCRIPTION": (
+        "JWT-authenticated API for properties, units, leads, tours and Vapi voice assistants. "
+        "Get a token at `/api/v1/auth/token/` and send it as `Authorization: Bearer <access>`. "
+        'Every error has the shape `{"error": code, "detail": message, "details": {...}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Offline docs: Swagger UI assets come from drf-spectacular-sidecar, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "UnitStatusEnum": "properties.models.Unit.Status",
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "LeadSourceEnum": "leads.models.Lead.Source",
+        "ActivityKindEnum": "leads.models.LeadActivity.Kind",
+        "TourKindEnum": "leads.models.Tour.Kind",
+        "TourStatusEnum": "leads.models.Tour.Status",
+        "CallStatusEnum": "voice.models.CallLog.Status",
+        "CallDirectionEnum": "voice.models.CallLog.Direction",
+        "AssistantPushStateEnum": "voice.models.Assistant.PushState",
+        "WeekdayEnum": "properties.models.OfficeHours.Weekday",
+    },
+}

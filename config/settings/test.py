@@ -18,3 +18,14 @@ ELEVENLABS_API_KEY = ""
 VAPI_RETRY_BACKOFF_SECONDS = 0.0
 VAPI_RETRY_MAX_DELAY_SECONDS = 0.05
 VAPI_WEBHOOK_CREDENTIAL_ID = ""
+
+# Generous API rates so suites and the schema fuzz run are never throttled; the throttling tests
+# set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "10000/minute",
+        "user": "10000/minute",
+        "voice_call": "10000/minute",
+    },
+}

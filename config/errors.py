@@ -1,0 +1,136 @@
+"""The API's one error shape: `{"error": <code>, "detail": <human message>, "details": {...}}`.
+
+`api_exception_handler` is DRF's EXCEPTION_HANDLER: every error an API view raises passes through
+it. The `json_*` views are Django's handler400/403/404/500: under `/api/` they answer with the same
+shape (unknown URLs, crashes); elsewhere (admin) Django's own HTML pages stay.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from voice.vapi.errors import VoiceError
+
+logger = logging.getLogger(__name__)
+
+API_PATH_PREFIX = "/api/"
+NON_FIELD_ERRORS = "non_field_errors"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Documents the error body (the OpenAPI `Error` component); never used to validate."""
+
+    error = serializers.CharField(
+        help_text=(
+            "Machine-readable code: validation_error, not_authenticated, token_not_valid, "
+            "authentication_failed, not_found, method_not_allowed, parse_error, throttled, "
+            "voice_unavailable, server_error, ..."
+        )
+    )
+    detail = serializers.CharField(help_text="Human-readable message.")
+    details = serializers.DictField(
+        help_text=(
+            "More about the error. Validation errors: the field errors, keyed by field name "
+            '(`non_field_errors` for the whole object). Throttling: `{"wait": seconds}`. '
+            "Voice errors: what Vapi answered (status, messages, method, path)."
+        )
+    )
+
+
+def error_payload(code: str, detail: str, details: Mapping[str, Any] | None = None) -> dict:
+    return {"error": code, "detail": detail, "details": dict(details or {})}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map any exception raised by an API view to the one error shape.
+
+    Returns None for unexpected exceptions: Django then logs them and handler500 answers.
+    """
+    if isinstance(exc, VoiceError):
+        logger.warning("voice.unavailable %s", exc.message, extra={"details": exc.details})
+        set_rollback()  # as DRF does for its own exceptions (matters only with ATOMIC_REQUESTS)
+        return Response(error_payload("voice_unavailable", exc.message, exc.details), status=503)
+    if isinstance(exc, Http404):
+        # One message for every missing object: DRF would pass on "No Lead matches the query".
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # Services validate with model.full_clean(); their errors are field errors too.
+        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_payload("validation_error", "Invalid input.", _field_errors(exc))
+    elif isinstance(exc, exceptions.APIException):
+        response.data = _api_exception_payload(exc)
+    return response
+
+
+def _field_errors(exc: exceptions.ValidationError) -> dict[str, Any]:
+    detail = exc.detail
+    if isinstance(detail, Mapping):
+        return {
+            (NON_FIELD_ERRORS if key == "__all__" else key): value for key, value in detail.items()
+        }
+    return {NON_FIELD_ERRORS: detail if isinstance(detail, list) else [detail]}
+
+
+def _api_exception_payload(exc: exceptions.APIException) -> dict[str, Any]:
+    detail = exc.detail
+    code = exc.default_code
+    details: dict[str, Any] = {}
+    if isinstance(detail, Mapping):
+        # simplejwt's InvalidToken: {"detail": ..., "code": ..., "messages": [...]}.
+        details = {key: value for key, value in detail.items() if key not in ("detail", "code")}
+        code = str(detail.get("code", code))
+        message = str(detail.get("detail", exc.default_detail))
+    elif isinstance(detail, list):
+        message = "; ".join(str(item) for item in detail)
+    else:
+        message = str(detail)
+        code = getattr(detail, "code", None) or code
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details["wait"] = round(exc.wait)
+    return error_payload(str(code), message, details)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PATH_PREFIX)
+
+
+def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_payload("bad_request", "Bad request."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def json_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_payload("permission_denied", "You do not have permission."), status=403
+        )
+    return defaults.permission_denied(request, exception)
+
+
+def json_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_payload("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def json_server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_payload("server_error", "Server error."), status=500)
+    return defaults.server_error(request)

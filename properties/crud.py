@@ -1,0 +1,110 @@
+"""Selectors and services behind the properties API, always scoped to the requesting user.
+
+`<entity>_list(*, user)` is the ownership rule in one place: the API, its related-id fields and its
+filters all start from it.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+
+from config.validation import full_clean_with_field_errors
+from properties.models import OfficeHours, Property, Unit
+
+
+def _validate(prop: Property) -> None:
+    full_clean_with_field_errors(
+        prop, constraint_fields={"property_leasing_phone_unique": "leasing_phone"}
+    )
+
+
+def property_list(*, user: AbstractBaseUser) -> QuerySet[Property]:
+    return Property.objects.filter(owner=user).prefetch_related("office_hours")
+
+
+def unit_list(*, user: AbstractBaseUser) -> QuerySet[Unit]:
+    return Unit.objects.filter(property__owner=user)
+
+
+@transaction.atomic
+def property_create(
+    *,
+    user: AbstractBaseUser,
+    office_hours: Iterable[Mapping[str, Any]] | None = None,
+    amenities: Iterable[str] | None = None,
+    **data: Any,
+) -> Property:
+    """Create a property owned by `user`, with its weekly office hours.
+
+    Raises django ValidationError (field errors) from the model's validation, e.g. a leasing
+    number another property already uses.
+    """
+    prop = Property(owner=user, amenities=_amenities_text(amenities or []), **data)
+    _validate(prop)
+    prop.save()
+    if office_hours:
+        _office_hours_replace(prop=prop, office_hours=office_hours)
+    return _property_fresh(prop)
+
+
+@transaction.atomic
+def property_update(
+    *,
+    prop: Property,
+    office_hours: Iterable[Mapping[str, Any]] | None = None,
+    amenities: Iterable[str] | None = None,
+    **data: Any,
+) -> Property:
+    """Change the given fields; `office_hours`, when given, replaces the whole week."""
+    for field, value in data.items():
+        setattr(prop, field, value)
+    if amenities is not None:
+        prop.amenities = _amenities_text(amenities)
+    _validate(prop)
+    prop.save()
+    if office_hours is not None:
+        _office_hours_replace(prop=prop, office_hours=office_hours)
+    return _property_fresh(prop)
+
+
+def property_delete(*, prop: Property) -> None:
+    """Delete the property and, by cascade, its units, leads, tours and assistants."""
+    prop.delete()
+
+
+def _property_fresh(prop: Property) -> Property:
+    # Reload so the response shows the office hours just written, not a stale prefetch.
+    return Property.objects.prefetch_related("office_hours").get(pk=prop.pk)
+
+
+def _office_hours_replace(*, prop: Property, office_hours: Iterable[Mapping[str, Any]]) -> None:
+    prop.office_hours.all().delete()
+    OfficeHours.objects.bulk_create(OfficeHours(property=prop, **hours) for hours in office_hours)
+
+
+def _amenities_text(amenities: Iterable[str]) -> str:
+    # Stored one per line (Property.amenities); a line break inside an item would split it.
+    return "\n".join(" ".join(item.split()) for item in amenities if item.strip())
+
+
+def unit_create(*, prop: Property, **data: Any) -> Unit:
+    unit = Unit(property=prop, **data)
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+def unit_update(*, unit: Unit, **data: Any) -> Unit:
+    for field, value in data.items():
+        setattr(unit, field, value)
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+def unit_delete(*, unit: Unit) -> None:
+    """Delete the unit; its tours keep their lead and time (Tour.unit becomes empty)."""
+    unit.delete()

@@ -1,0 +1,200 @@
+"""API input and output serializers for properties, office hours and units."""
+
+import itertools
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import OwnedPrimaryKeyRelatedField
+from properties.crud import property_list
+from properties.models import OfficeHours, Property, Unit, validate_timezone
+from properties.phone import PHONE_INVALID, phone_normalize
+
+LONG_TEXT = 10_000
+
+
+class PhoneField(serializers.CharField):
+    """A phone number, stored and returned in E.164 (`+14155550100`).
+
+    Numbers without a country code are read in PHONE_DEFAULT_REGION; anything `phonenumbers`
+    cannot validate is a field error.
+    """
+
+    default_error_messages = {"invalid_phone": PHONE_INVALID}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", "Phone number in E.164, e.g. +14155550100.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value:
+            return value
+        try:
+            return phone_normalize(value)
+        except DjangoValidationError:
+            self.fail("invalid_phone")
+            raise  # unreachable: fail() raises
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without offset, "HH:MM" (OpenAPI's `format: time` demands an offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S"])
+        super().__init__(**kwargs)
+
+
+class OfficeHoursSerializer(serializers.Serializer):
+    weekday = serializers.ChoiceField(
+        choices=OfficeHours.Weekday.choices, help_text="0 = Monday ... 6 = Sunday."
+    )
+    opens_at = LocalTimeField(help_text="Local time in the property's time zone, HH:MM.")
+    closes_at = LocalTimeField(help_text="Local time, HH:MM; after `opens_at`.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["closes_at"] <= attrs["opens_at"]:
+            raise serializers.ValidationError({"closes_at": "Closing time must be after opening."})
+        return attrs
+
+
+class PropertySerializer(serializers.ModelSerializer):
+    office_hours = OfficeHoursSerializer(many=True, read_only=True)
+    amenities = serializers.ListField(
+        source="amenity_list", child=serializers.CharField(), read_only=True
+    )
+
+    class Meta:
+        model = Property
+        fields = [
+            "id",
+            "name",
+            "address_line",
+            "city",
+            "state",
+            "postal_code",
+            "full_address",
+            "timezone",
+            "leasing_phone",
+            "transfer_phone",
+            "tour_slot_minutes",
+            "tours_per_slot",
+            "pets_allowed",
+            "pet_policy",
+            "parking_policy",
+            "application_fee",
+            "application_fee_policy",
+            "amenities",
+            "knowledge",
+            "office_hours",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PropertyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    address_line = serializers.CharField(max_length=255, help_text="Street address.")
+    city = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        validators=[validate_timezone],
+        help_text="IANA time zone, e.g. America/Los_Angeles (the default).",
+    )
+    leasing_phone = PhoneField(
+        required=False,
+        allow_blank=True,
+        help_text="The number prospects call, E.164; unique across properties.",
+    )
+    transfer_phone = PhoneField(
+        required=False, allow_blank=True, help_text="Staff number for transfers, E.164."
+    )
+    tour_slot_minutes = serializers.IntegerField(required=False, min_value=5, max_value=480)
+    tours_per_slot = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    pets_allowed = serializers.BooleanField(required=False)
+    pet_policy = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
+    parking_policy = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
+    application_fee = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False
+    )
+    application_fee_policy = serializers.CharField(
+        required=False, allow_blank=True, max_length=LONG_TEXT
+    )
+    amenities = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=100, required=False
+    )
+    knowledge = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=LONG_TEXT,
+        help_text="Anything else the assistant should know (specials, directions...).",
+    )
+    office_hours = OfficeHoursSerializer(
+        many=True,
+        required=False,
+        max_length=50,
+        help_text="The whole week; when given, replaces the current office hours.",
+    )
+
+    def validate_office_hours(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_day = sorted(value, key=lambda hours: (hours["weekday"], hours["opens_at"]))
+        for earlier, later in itertools.pairwise(by_day):
+            if earlier["weekday"] == later["weekday"] and later["opens_at"] < earlier["closes_at"]:
+                raise serializers.ValidationError("Office hours on the same day must not overlap.")
+        return value
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = [
+            "id",
+            "property",
+            "unit_number",
+            "floor_plan",
+            "bedrooms",
+            "bathrooms",
+            "square_feet",
+            "monthly_rent",
+            "available_from",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UnitInputSerializer(serializers.Serializer):
+    unit_number = serializers.CharField(max_length=20)
+    floor_plan = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    bedrooms = serializers.IntegerField(min_value=0, max_value=20, help_text="0 for a studio.")
+    bathrooms = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=0)
+    square_feet = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, required=False, allow_null=True
+    )
+    monthly_rent = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    available_from = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Unit.Status.choices, required=False)
+
+
+class UnitCreateInputSerializer(UnitInputSerializer):
+    property = OwnedPrimaryKeyRelatedField(
+        selector=property_list,
+        queryset=Property.objects.all(),
+        help_text="One of your properties; fixed once the unit exists.",
+    )

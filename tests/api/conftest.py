@@ -1,0 +1,114 @@
+"""API test helpers: JWT-authenticated clients and a two-user world (A's and B's objects)."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from leads.models import Lead, LeadActivity, Tour
+from properties.models import Property, Unit
+from tests.factories import (
+    AssistantFactory,
+    CallLogFactory,
+    LeadActivityFactory,
+    LeadFactory,
+    PropertyFactory,
+    TourFactory,
+    UnitFactory,
+    UserFactory,
+)
+from voice.models import Assistant, CallLog
+
+
+def bearer_client(user) -> APIClient:
+    """An APIClient that sends a real JWT access token for `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle_cache():
+    # Throttle history lives in the default (locmem) cache; one test's requests must not count
+    # against the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Owned:
+    """One user's objects, one of each kind the API serves."""
+
+    user: object
+    property: Property
+    unit: Unit
+    lead: Lead
+    activity: LeadActivity
+    tour: Tour
+    assistant: Assistant
+    call: CallLog
+
+    @property
+    def client(self) -> APIClient:
+        return bearer_client(self.user)
+
+
+def make_owned(user) -> Owned:
+    prop = PropertyFactory(owner=user)
+    unit = UnitFactory(property=prop)
+    lead = LeadFactory(property=prop)
+    assistant = AssistantFactory(property=prop)
+    return Owned(
+        user=user,
+        property=prop,
+        unit=unit,
+        lead=lead,
+        activity=LeadActivityFactory(lead=lead),
+        tour=TourFactory(lead=lead, unit=unit),
+        assistant=assistant,
+        call=CallLogFactory(property=prop, assistant=assistant, lead=lead),
+    )
+
+
+@dataclass
+class World:
+    a: Owned
+    b: Owned
+
+
+@pytest.fixture
+def world(db) -> World:
+    """User A and user B, each with a full set of objects. B is a superuser: no exemption."""
+    return World(
+        a=make_owned(UserFactory(username="alice")),
+        b=make_owned(UserFactory(username="bob", is_staff=True, is_superuser=True)),
+    )
+
+
+@pytest.fixture(scope="session")
+def openapi_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def schema_operations(schema: dict) -> list[tuple[str, str]]:
+    """(METHOD, path template) for every operation in the OpenAPI schema."""
+    return [
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error", "detail", "details"}, body
+    assert body["error"] == code, body
+    assert isinstance(body["detail"], str)
+    assert isinstance(body["details"], dict)
+    return body
