@@ -115,7 +115,9 @@ class _Batch:
 
 
 def _assistant_label(assistant: Assistant) -> str:
-    return f"{assistant.property} / {assistant.name}"
+    """The assistant's name, with its property's unless the name already says it."""
+    prop = str(assistant.property)
+    return assistant.name if prop in assistant.name else f"{prop} / {assistant.name}"
 
 
 # Pushing assistants ----------------------------------------------------------------------------
@@ -382,6 +384,10 @@ _INSTRUCTIONS = re.compile(
 )
 
 
+def _config_of(remote: VapiObject) -> VapiObject:
+    return {key: value for key, value in remote.items() if key not in SERVER_KEYS}
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -460,9 +466,11 @@ def _pull_one(client: VapiClient, assistant: Assistant, *, dry_run: bool) -> Res
         return Result(label, Outcome.UPDATED, f"Would update {names} from Vapi.{note}", assistant)
     for field_name, value in changes.items():
         setattr(assistant, field_name, value)
+    # What Vapi has now: a later dry-run push compares against it.
+    assistant.last_pushed_config = _config_of(remote)
     assistant.full_clean()
     with transaction.atomic():
-        assistant.save(update_fields=[*changes, "updated_at"])
+        assistant.save(update_fields=[*changes, "last_pushed_config", "updated_at"])
     return Result(label, Outcome.UPDATED, f"Updated {names} from Vapi.{note}", assistant)
 
 
@@ -472,14 +480,14 @@ def _import_remote(prop: Property, remote: VapiObject, *, dry_run: bool) -> Resu
     assistant = Assistant(property=prop, name=truncate(str(remote.get("name") or "")))
     assistant.name = assistant.name or f"Assistant {remote_id[:8]}"
     changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
-    label, note = f"{prop} / {assistant.name}", _notes_text(notes)
+    label, note = _assistant_label(assistant), _notes_text(notes)
     if dry_run:
         message = f"Would add Vapi assistant {remote_id}, which has no local row.{note}"
         return Result(label, Outcome.CREATED, message, prop)
     for field_name, value in changes.items():
         setattr(assistant, field_name, value)
     assistant.vapi_assistant_id = remote_id
-    assistant.last_pushed_config = {k: v for k, v in remote.items() if k not in SERVER_KEYS}
+    assistant.last_pushed_config = _config_of(remote)
     assistant.push_state = Assistant.PushState.OK
     assistant.full_clean()
     with transaction.atomic():

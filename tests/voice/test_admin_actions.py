@@ -106,9 +106,7 @@ def test_property_action_pushes_the_existing_assistant(admin_client, harbor, pus
     assert Assistant.objects.count() == 1
     assert "$3,999 a month" in _prompt(_remote(simulator, pushed))
     assert simulator.app.state.count_requests("PATCH", f"/assistant/{pushed.vapi_assistant_id}")
-    assert _messages(response) == [
-        ("success", f"Harbor View / {pushed.name}: Configuration pushed to Vapi.")
-    ]
+    assert _messages(response) == [("success", f"{pushed.name}: Configuration pushed to Vapi.")]
 
 
 def test_property_action_reports_each_property_when_vapi_fails_for_one(
@@ -187,7 +185,7 @@ def test_push_creates_the_new_and_patches_the_pushed(admin_client, harbor, pushe
                 "success",
                 f"Harbor View / Harbor nights: Created at Vapi (id {fresh.vapi_assistant_id}).",
             ),
-            ("success", f"Harbor View / {pushed.name}: Configuration pushed to Vapi."),
+            ("success", f"{pushed.name}: Configuration pushed to Vapi."),
             ("info", "Done: 1 created, 1 updated."),
         ]
     )
@@ -207,7 +205,7 @@ def test_push_failure_is_shown_and_recorded_without_changing_the_config(
     assert _messages(response) == [
         (
             "error",
-            f"Harbor View / {pushed.name}: Vapi had an internal error (HTTP 503); "
+            f"{pushed.name}: Vapi had an internal error (HTTP 503); "
             "could not update the assistant.",
         )
     ]
@@ -230,7 +228,7 @@ def test_refresh_knowledge_pushes_current_rents_and_hours(admin_client, harbor, 
     assert _messages(response) == [
         (
             "success",
-            f"Harbor View / {pushed.name}: Knowledge refreshed: units, rents, availability, "
+            f"{pushed.name}: Knowledge refreshed: units, rents, availability, "
             "hours and policies pushed.",
         )
     ]
@@ -287,8 +285,7 @@ def test_test_call_asks_for_a_number_then_calls_it(admin_client, pushed, simulat
     assert _messages(response) == [
         (
             "success",
-            f"Harbor View / {pushed.name}: Test call placed (Vapi call {call_log.vapi_call_id}, "
-            "queued).",
+            f"{pushed.name}: Test call placed (Vapi call {call_log.vapi_call_id}, queued).",
         )
     ]
 
@@ -312,8 +309,7 @@ def test_test_call_failure_and_unpushed_assistant(admin_client, harbor, pushed, 
             ("warning", f"Harbor View / Draft: {operations.NOT_PUSHED}"),
             (
                 "error",
-                f"Harbor View / {pushed.name}: Vapi had an internal error (HTTP 500); "
-                "could not place the call.",
+                f"{pushed.name}: Vapi had an internal error (HTTP 500); could not place the call.",
             ),
             ("error", "Done: 1 skipped, 1 failed."),
         ]

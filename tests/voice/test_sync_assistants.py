@@ -60,10 +60,7 @@ def test_push_creates_missing_assistants_and_updates_the_others(harbor, cedar_as
     assert harbor_assistant.vapi_assistant_id in simulator.app.state.assistants
     lines = output.splitlines()
     assert lines[0] == "Pushing the assistants of 2 properties to Vapi…"
-    assert (
-        lines[1]
-        == f"[1] updated Cedar Park / {cedar_assistant.name}: Configuration pushed to Vapi."
-    )
+    assert lines[1] == f"[1] updated {cedar_assistant.name}: Configuration pushed to Vapi."
     assert lines[2].startswith("[2] created Harbor View: Created assistant")
     assert lines[3] == "Done: 1 created, 1 updated, 0 unchanged, 0 skipped, 0 failed."
 
@@ -93,7 +90,7 @@ def test_push_dry_run_writes_nothing(harbor, cedar_assistant, simulator):
     output = _sync("--dry-run")
 
     assert output.startswith("Dry run: Pushing the assistants of 2 properties")
-    assert "Cedar Park / " in output
+    assert f"[1] updated {cedar_assistant.name}: " in output
     assert "Would update it at Vapi (firstMessage)." in output
     assert "[2] created Harbor View: Would create an assistant from the property data" in output
     assert "(dry run: nothing was written)" in output
@@ -156,21 +153,21 @@ def test_pull_copies_what_was_changed_in_the_vapi_dashboard(harbor, cedar_assist
     assert cedar_assistant.language == "es"
     assert cedar_assistant.model == "gpt-4o-mini"
     assert (
-        "updated Cedar Park / Cedar Park leasing assistant: Updated first_message, language, "
+        "updated Cedar Park leasing assistant: Updated first_message, language, "
         "model, name, "
         "voice_id, voice_provider from Vapi." in output
     )
-    assert f"unchanged Harbor View / {harbor_assistant.name}: Matches Vapi." in output
+    assert f"unchanged {harbor_assistant.name}: Matches Vapi." in output
     assert "Done: 0 created, 1 updated, 1 unchanged, 0 skipped, 0 failed." in output
     # Defaults stay defaults: the untouched assistant keeps its blank first message and voice.
     harbor_assistant.refresh_from_db()
     assert harbor_assistant.first_message == ""
     assert harbor_assistant.voice_provider == ""
-    # The next push sends back what the dashboard set.
-    assert (
-        assistants.assistant_build_config(assistant=cedar_assistant)["firstMessage"]
-        == remote["firstMessage"]
-    )
+    # The next push sends back what the dashboard set, and knows Vapi already has it.
+    config = assistants.assistant_build_config(assistant=cedar_assistant)
+    assert config["firstMessage"] == remote["firstMessage"]
+    assert cedar_assistant.last_pushed_config["firstMessage"] == remote["firstMessage"]
+    assert "(nothing changed since the last push)" in _sync("--dry-run", "--property", "Cedar")
 
 
 def test_pull_takes_the_instructions_out_of_the_prompt(cedar_assistant, simulator):
@@ -197,8 +194,8 @@ def test_pull_reports_an_assistant_vapi_no_longer_has(harbor, cedar_assistant, s
 
     output, error = _sync_failing("--pull")
 
-    assert f"failed Cedar Park / {cedar_assistant.name}: {PULL_NOT_FOUND}" in output
-    assert f"unchanged Harbor View / {kept.name}" in output
+    assert f"failed {cedar_assistant.name}: {PULL_NOT_FOUND}" in output
+    assert f"unchanged {kept.name}" in output
     assert error.startswith("1 of 2 failed")
     assert Assistant.objects.filter(pk=cedar_assistant.pk).exists()  # never deleted silently
 
@@ -236,7 +233,9 @@ def test_pull_dry_run_and_property_filter_write_nothing(harbor, cedar_assistant,
     output = _sync("--pull", "--dry-run", "--property", "Cedar Park")
 
     assert output.startswith("Dry run: Pulling assistants from Vapi…")
-    assert re.search(r"\[1\] updated Cedar Park / .*: Would update name from Vapi\.", output)
+    assert re.search(
+        r"\[1\] updated Cedar Park leasing assistant: Would update name from Vapi\.", output
+    )
     assert "Harbor View" not in output
     assert "(dry run: nothing was written)" in output
     assert not Assistant.objects.filter(name="Renamed at Vapi").exists()
