@@ -514,7 +514,9 @@ def assistants_pull(
     except VoiceError as exc:
         for assistant in local:
             batch.add(Result(_assistant_label(assistant), Outcome.FAILED, str(exc), assistant))
-        return batch.results or [Result(PULL_LIST_LABEL, Outcome.FAILED, str(exc))]
+        if not batch.results:
+            batch.add(Result(PULL_LIST_LABEL, Outcome.FAILED, str(exc)))
+        return batch.results
     for assistant in local:
         work = partial(_pull_one, client, assistant, dry_run=dry_run)
         batch.run(assistant, _assistant_label(assistant), work)

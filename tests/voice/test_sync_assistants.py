@@ -253,3 +253,15 @@ def test_pull_when_vapi_fails(cedar_assistant, simulator):
     assert error.startswith("1 of 1 failed")
     cedar_assistant.refresh_from_db()
     assert cedar_assistant.push_state == Assistant.PushState.OK
+
+
+def test_without_an_api_key_nothing_is_tried(cedar_assistant, harbor, settings):
+    settings.VAPI_API_KEY = ""
+
+    output, error = _sync_failing("--pull")
+    assert f"[1] failed {cedar_assistant.name}: VAPI_API_KEY is not set" in output
+    assert error.startswith("1 of 1 failed")
+
+    output, error = _sync_failing()
+    assert "[2] skipped Harbor View: Not tried: VAPI_API_KEY is not set" in output
+    assert not Assistant.objects.filter(property=harbor).exists()
