@@ -1,14 +1,36 @@
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 
 from leads.admin import LeadAdmin
 from leads.models import Lead
+from properties.admin import PropertyAdmin
+from properties.models import Property
+from properties.phone import phone_normalize
 from voice import admin_views
 from voice.models import Assistant, CallLog
+from voice.operations import (
+    Outcome,
+    Result,
+    assistants_place_test_call,
+    assistants_push,
+    assistants_push_for_properties,
+    assistants_refresh_knowledge,
+    leads_call,
+    leads_call_plan,
+)
 from voice.selectors import (
     OUTCOME_LABELS,
     call_log_get,
@@ -16,6 +38,68 @@ from voice.selectors import (
     ended_reason_label,
     format_clock,
 )
+
+# Actions report one message per object (Result), then a one-line summary.
+RESULT_LEVELS = {Outcome.SKIPPED: messages.WARNING, Outcome.FAILED: messages.ERROR}
+# Calls are placed one by one inside the request; keep a batch short enough for it.
+MAX_LEADS_PER_BATCH = 50
+TOO_MANY_LEADS = f"Select at most {MAX_LEADS_PER_BATCH} leads to call at a time."
+
+
+def message_results(
+    model_admin: admin.ModelAdmin, request: HttpRequest, results: Sequence[Result]
+) -> None:
+    if not results:
+        model_admin.message_user(request, "Nothing to do.", messages.INFO)
+        return
+    for result in results:
+        level = RESULT_LEVELS.get(result.outcome, messages.SUCCESS)
+        model_admin.message_user(request, f"{result.label}: {result.message}", level)
+    if len(results) > 1:
+        counts = Counter(result.outcome for result in results)
+        summary = ", ".join(f"{counts[o]} {o}" for o in Outcome if counts[o])
+        level = messages.ERROR if counts[Outcome.FAILED] else messages.INFO
+        model_admin.message_user(request, f"Done: {summary}.", level)
+
+
+def _action_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    template: str,
+    *,
+    action: str,
+    **context: Any,
+) -> TemplateResponse:
+    """An intermediate action page that posts the same action and selection back."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "queryset": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": action,
+            **context,
+        },
+    )
+
+
+class TestCallForm(forms.Form):
+    phone_number = forms.CharField(
+        label="Number to call",
+        max_length=40,
+        help_text="Your own phone, in E.164 (+14155550100) or national format.",
+    )
+
+    def clean_phone_number(self) -> str:
+        try:
+            return phone_normalize(self.cleaned_data["phone_number"])
+        except ValidationError:
+            raise ValidationError(
+                "Enter a valid phone number, for example +14155550100.", code="invalid_phone"
+            ) from None
 
 
 @admin.register(Assistant)
@@ -42,6 +126,39 @@ class AssistantAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    actions = ("push_to_vapi", "refresh_knowledge", "place_test_call")
+
+    @admin.action(description="Push configuration to Vapi", permissions=["change"])
+    def push_to_vapi(self, request: HttpRequest, queryset: QuerySet[Assistant]) -> None:
+        results = assistants_push(assistants=queryset.select_related("property"))
+        message_results(self, request, results)
+
+    @admin.action(description="Refresh knowledge", permissions=["change"])
+    def refresh_knowledge(self, request: HttpRequest, queryset: QuerySet[Assistant]) -> None:
+        results = assistants_refresh_knowledge(assistants=queryset.select_related("property"))
+        message_results(self, request, results)
+
+    @admin.action(description="Place a test call", permissions=["change"])
+    def place_test_call(
+        self, request: HttpRequest, queryset: QuerySet[Assistant]
+    ) -> TemplateResponse | None:
+        form = TestCallForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            results = assistants_place_test_call(
+                assistants=queryset.select_related("property"),
+                phone_number=form.cleaned_data["phone_number"],
+            )
+            message_results(self, request, results)
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset.select_related("property"),
+            "admin/voice/assistant_test_call.html",
+            action="place_test_call",
+            title="Place a test call",
+            form=form,
+        )
 
 
 @admin.register(CallLog)
@@ -135,6 +252,34 @@ admin.site.unregister(Lead)
 @admin.register(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
     change_form_template = "admin/voice/lead_change_form.html"
+    actions = ("call_with_ai_assistant",)
+    # Calling hours are checked against this clock; tests replace it.
+    clock: Callable[[], datetime] = staticmethod(timezone.now)
+
+    @admin.action(description="Call with AI assistant", permissions=["change"])
+    def call_with_ai_assistant(
+        self, request: HttpRequest, queryset: QuerySet[Lead]
+    ) -> TemplateResponse | None:
+        if queryset.count() > MAX_LEADS_PER_BATCH:
+            self.message_user(request, TOO_MANY_LEADS, messages.ERROR)
+            return None
+        # Planned again on confirmation: consent, calls in progress and the clock may have moved.
+        plan = leads_call_plan(leads=queryset, now=self.clock())
+        if request.POST.get("post") == "yes":
+            message_results(self, request, leads_call(plan=plan))
+            return None
+        to_call = [item for item in plan if item.will_call]
+        return _action_page(
+            self,
+            request,
+            queryset,
+            "admin/voice/lead_call_confirmation.html",
+            action="call_with_ai_assistant",
+            title="Call with AI assistant",
+            plan=plan,
+            to_call=len(to_call),
+            skipped=len(plan) - len(to_call),
+        )
 
     def change_view(
         self,
@@ -149,3 +294,23 @@ class LeadWithCallsAdmin(LeadAdmin):
             calls = []
         extra_context = {"lead_calls": calls, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# properties does not import voice either: the voice action is added to the property admin here.
+admin.site.unregister(Property)
+
+
+@admin.register(Property)
+class PropertyWithVoiceAdmin(PropertyAdmin):
+    actions = ("create_or_update_assistant",)
+
+    @admin.action(description="Create or update voice assistant", permissions=["voice"])
+    def create_or_update_assistant(
+        self, request: HttpRequest, queryset: QuerySet[Property]
+    ) -> None:
+        results = assistants_push_for_properties(properties=queryset.prefetch_related("assistants"))
+        message_results(self, request, results)
+
+    def has_voice_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return user.has_perm("voice.add_assistant") and user.has_perm("voice.change_assistant")
