@@ -12,7 +12,7 @@ from rest_framework.routers import SimpleRouter
 from config.auth import TokenObtainView, TokenRefreshView, TokenVerifyView
 from leads.apis import LeadViewSet, TourViewSet
 from properties.apis import PropertyViewSet, UnitViewSet
-from voice.apis import AssistantViewSet, CallLogViewSet
+from voice.apis import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
 
 app_name = "api"
 
@@ -23,8 +23,7 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("tours", TourViewSet, basename="tour")
 router.register("voice/assistants", AssistantViewSet, basename="assistant")
 router.register("voice/calls", CallLogViewSet, basename="call")
-# Placing calls (POST voice/call) registers here: router.register("voice/call", ..., basename=
-# "call-place"); see voice/apis.py for the hook points.
+router.register("voice/call", CallPlaceViewSet, basename="call-place")  # POST: place a call
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),

@@ -1,107 +1,52 @@
-"""Voice API: assistants (read; the write actions come with the Vapi services) and call logs.
+"""Voice API: assistants (created, changed and deleted at Vapi, then locally), placing outbound
+calls, and the call log.
 
-Hook points for the voice write endpoints (POST /api/v1/voice/assistants?property_id=, PUT/PATCH/
-DELETE /api/v1/voice/assistants/{id}, POST /api/v1/voice/call):
-- Assistants: add `create`/`update`/`partial_update`/`destroy` methods to `AssistantViewSet` (the
-  router in config/api_urls.py maps them at once) and name them in `voice_actions`, so the schema
-  documents 503 voice_unavailable. Resolve `?property_id=` with
-  `get_owned_or_404(property_list(user=request.user), pk=...)` after validating it with a small
-  query serializer; document the parameter and `404: error_response(...)` (config/schema.py).
-- Placing calls: a `CallPlaceViewSet(ApiViewSet)` with `create`, `throttle_scope =
-  VOICE_CALL_THROTTLE_SCOPE` and `voice_actions = ("create",)`, registered in config/api_urls.py as
-  `router.register("voice/call", CallPlaceViewSet, basename="call-place")`. Body ids use
-  `OwnedPrimaryKeyRelatedField(selector=lead_list | assistant_list, queryset=...)`.
-- Services raise VoiceError; config/errors.py turns it into 503 voice_unavailable.
-- tests/api/test_ownership.py then fails until the new operations have their rows (DetailRow,
-  BodyIdRow, QueryIdRow with method="POST", status=404, fixtures=("fake_vapi",)).
+Every write talks to Vapi through one service (voice/assistants.py, voice/calls.py) that calls Vapi
+first and writes the local row only once Vapi has answered, so a VoiceError (503
+voice_unavailable, config/errors.py) never leaves a half-written row. The actions that call Vapi
+are named in `voice_actions`, which documents that 503 in the schema (config/schema.py).
 """
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import status
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, UtcDateTimeFilter, owned_choices
+from config.api import (
+    VOICE_CALL_THROTTLE_SCOPE,
+    ApiViewSet,
+    UtcDateTimeFilter,
+    get_owned_or_404,
+    owned_choices,
+)
 from config.pagination import CursorPagination
+from config.schema import error_response
 from leads.crud import lead_list
 from leads.models import Lead
 from properties.crud import property_list
 from properties.models import Property
+from voice.assistants import assistant_delete, assistant_update, create_property_assistant
+from voice.calls import call_place_outbound
 from voice.crud import assistant_list, call_log_list, call_log_list_summary
 from voice.models import Assistant, CallLog
+from voice.serializers import (
+    AssistantCreateInputSerializer,
+    AssistantCreateQuerySerializer,
+    AssistantInputSerializer,
+    AssistantSerializer,
+    CallLogDetailSerializer,
+    CallLogSerializer,
+    CallPlaceInputSerializer,
+)
 
-CALL_FIELDS = [
-    "id",
-    "vapi_call_id",
-    "property",
-    "assistant",
-    "lead",
-    "direction",
-    "status",
-    "ended_reason",
-    "customer_number",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "summary",
-    "success_evaluation",
-    "cost",
-    "created_at",
-    "updated_at",
-]
-
-
-class AssistantSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Assistant
-        fields = [
-            "id",
-            "property",
-            "name",
-            "vapi_assistant_id",
-            "vapi_phone_number_id",
-            "first_message",
-            "system_prompt",
-            "voice_provider",
-            "voice_id",
-            "model",
-            "language",
-            "push_state",
-            "last_pushed_at",
-            "last_push_error",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class CallLogSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CallLog
-        fields = CALL_FIELDS
-        read_only_fields = fields
-
-
-class CallLogDetailSerializer(serializers.ModelSerializer):
-    # Plain strings: "" (no recording yet) is not a valid `format: uri` value.
-    recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
-    stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
-
-    class Meta:
-        model = CallLog
-        fields = [
-            *CALL_FIELDS,
-            "transcript",
-            "messages",
-            "recording_url",
-            "stereo_recording_url",
-            "structured_data",
-            "metadata",
-        ]
-        read_only_fields = fields
+VAPI_FAILED = (
+    " When Vapi fails or refuses the request (an unknown model or voice, for instance): 503 "
+    "voice_unavailable, with Vapi's messages in `detail` and `details.vapi_messages`, and "
+    "nothing written here."
+)
 
 
 class AssistantFilter(django_filters.FilterSet):
@@ -120,11 +65,10 @@ class AssistantViewSet(ApiViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at"]
     ordering = ["property_id", "name", "id"]
-    # Actions that call Vapi (documented with 503 voice_unavailable): the write actions, later.
-    voice_actions: tuple[str, ...] = ()
+    voice_actions = ("create", "update", "partial_update", "destroy")
 
     def get_queryset(self):
-        return assistant_list(user=self.request.user)
+        return assistant_list(user=self.request.user).select_related("property")
 
     @extend_schema(
         summary="List the voice assistants of your properties",
@@ -133,9 +77,94 @@ class AssistantViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         return self.paginated_response(self.get_queryset(), AssistantSerializer)
 
+    @extend_schema(
+        summary="Create a property's voice assistant at Vapi",
+        description=(
+            "Builds the assistant from the property (prompt with its units, hours and policies; "
+            "the leasing tools; voice; call analysis), creates it at Vapi, then saves it. Fields "
+            "left out take the property's defaults." + VAPI_FAILED
+        ),
+        parameters=[AssistantCreateQuerySerializer],
+        request=AssistantCreateInputSerializer,
+        responses={
+            201: AssistantSerializer,
+            404: error_response("No such property (another user's property too)."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        query = AssistantCreateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        prop = get_owned_or_404(
+            property_list(user=request.user), pk=query.validated_data["property_id"]
+        )
+        data = self.validated_input(AssistantCreateInputSerializer)
+        assistant = create_property_assistant(property=prop, **data)
+        return Response(AssistantSerializer(assistant).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(summary="Get a voice assistant", responses=AssistantSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(AssistantSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Replace a voice assistant's settings, at Vapi and here",
+        description=(
+            "`name` is required; fields left out keep their values. The whole config is sent "
+            "to Vapi first; nothing changes here if Vapi fails." + VAPI_FAILED
+        ),
+        request=AssistantInputSerializer,
+        responses=AssistantSerializer,
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        assistant = self.get_object()
+        data = self.validated_input(AssistantInputSerializer, assistant=assistant)
+        return Response(AssistantSerializer(assistant_update(assistant=assistant, **data)).data)
+
+    @extend_schema(
+        summary="Change some of a voice assistant's settings, at Vapi and here",
+        description="Nothing changes here if Vapi fails." + VAPI_FAILED,
+        request=AssistantInputSerializer,
+        responses=AssistantSerializer,
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        assistant = self.get_object()
+        data = self.validated_input(AssistantInputSerializer, partial=True, assistant=assistant)
+        return Response(AssistantSerializer(assistant_update(assistant=assistant, **data)).data)
+
+    @extend_schema(
+        summary="Delete a voice assistant at Vapi, then here",
+        description=(
+            "Its calls stay in the call log. An assistant Vapi no longer knows is deleted here "
+            "too; if Vapi fails otherwise, it stays."
+        ),
+        responses={204: None},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        assistant_delete(assistant=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CallPlaceViewSet(ApiViewSet):
+    """POST /api/v1/voice/call: the stricter `voice_call` throttle scope applies."""
+
+    queryset = CallLog.objects.none()
+    throttle_scope = VOICE_CALL_THROTTLE_SCOPE
+    voice_actions = ("create",)
+
+    @extend_schema(
+        summary="Place an outbound call",
+        description=(
+            "The assistant calls the number now. The call is recorded at once with Vapi's call "
+            "id (status `queued`); webhooks fill in the rest. A lead without consent to AI "
+            "calls, on do-not-call, or at another property than the assistant is a 400 "
+            "(`details.non_field_errors`), and nothing is dialled. Rate-limited more strictly "
+            "than the rest of the API (`API_THROTTLE_VOICE_CALL_RATE`)." + VAPI_FAILED
+        ),
+        request=CallPlaceInputSerializer,
+        responses={201: CallLogDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        call_log = call_place_outbound(**self.validated_input(CallPlaceInputSerializer))
+        return Response(CallLogDetailSerializer(call_log).data, status=status.HTTP_201_CREATED)
 
 
 class CallLogFilter(django_filters.FilterSet):

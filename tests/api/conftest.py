@@ -20,7 +20,16 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.voice.vapi_helpers import (  # noqa: F401 - fixtures
+    simulator,
+    simulator_server,
+    vapi_settings,
+    webhook_receiver,
+    webhook_server,
+)
+from voice.assistants import assistant_push
 from voice.models import Assistant, CallLog
+from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 
 
 def bearer_client(user) -> APIClient:
@@ -87,6 +96,18 @@ def world(db) -> World:
         a=make_owned(UserFactory(username="alice")),
         b=make_owned(UserFactory(username="bob", is_staff=True, is_superuser=True)),
     )
+
+
+@pytest.fixture
+def vapi_world(request, world: World) -> World:
+    """The world with Vapi = the simulator (local socket; its webhooks go to a test receiver):
+    both users' assistants pushed there, calling from a simulator number."""
+    request.getfixturevalue("vapi_settings")  # imported above: a parameter would shadow it
+    for owned in (world.a, world.b):
+        owned.assistant.vapi_phone_number_id = phone_number_id(DEMO_PHONE_NUMBERS[0])
+        owned.assistant.save(update_fields=["vapi_phone_number_id"])
+        assistant_push(assistant=owned.assistant)
+    return world
 
 
 @pytest.fixture(scope="session")

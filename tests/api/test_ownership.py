@@ -2,8 +2,8 @@
 
 Data-driven: each endpoint is a row. The coverage tests at the bottom compare the rows with the
 OpenAPI schema, so a new endpoint (e.g. the voice write endpoints) fails until it has its rows.
-A row that needs more set-up (e.g. the `fake_vapi` fixture, so that B's own request can succeed)
-names those fixtures in `fixtures`.
+A row that needs more set-up (e.g. the `vapi_world` fixture, so that B's own request can succeed
+at the Vapi simulator) names those fixtures in `fixtures`.
 """
 
 from collections.abc import Callable
@@ -87,6 +87,19 @@ def _tour_body(w: World) -> dict:
     return {"starts_at": "2030-01-01T10:00:00Z"}
 
 
+def _call_body(w: World, **ids: Any) -> dict:
+    # B's own assistant unless the row sends another one; "no_answer" keeps the played call short.
+    return {
+        "phone_number": "+12065550100",
+        "assistant_id": w.b.assistant.pk,
+        "metadata": {"simScenario": "no_answer"},
+        **ids,
+    }
+
+
+VAPI = ("vapi_world",)  # Vapi is the simulator, the world's assistants are on it
+
+
 DETAIL_ROWS = [
     DetailRow("GET", "/api/v1/properties/{id}", lambda o: o.property),
     DetailRow("PUT", "/api/v1/properties/{id}", lambda o: o.property, _property_body),
@@ -106,6 +119,17 @@ DETAIL_ROWS = [
     DetailRow("PATCH", "/api/v1/tours/{id}", lambda o: o.tour, lambda w: {"status": "cancelled"}),
     DetailRow("DELETE", "/api/v1/tours/{id}", lambda o: o.tour),
     DetailRow("GET", "/api/v1/voice/assistants/{id}", lambda o: o.assistant),
+    DetailRow(
+        "PUT", "/api/v1/voice/assistants/{id}", lambda o: o.assistant, lambda w: {"name": "X"}, VAPI
+    ),
+    DetailRow(
+        "PATCH",
+        "/api/v1/voice/assistants/{id}",
+        lambda o: o.assistant,
+        lambda w: {"first_message": "Hi!"},
+        VAPI,
+    ),
+    DetailRow("DELETE", "/api/v1/voice/assistants/{id}", lambda o: o.assistant, fixtures=VAPI),
     DetailRow("GET", "/api/v1/voice/calls/{id}", lambda o: o.call),
 ]
 
@@ -154,6 +178,22 @@ BODY_ID_ROWS = [
         related=lambda o: o.unit,
         target=lambda o: o.tour,
     ),
+    BodyIdRow(
+        "POST",
+        "/api/v1/voice/call",
+        "assistant_id",
+        lambda w, pk: _call_body(w, assistant_id=pk),
+        related=lambda o: o.assistant,
+        fixtures=VAPI,
+    ),
+    BodyIdRow(
+        "POST",
+        "/api/v1/voice/call",
+        "lead_id",
+        lambda w, pk: _call_body(w, lead_id=pk),
+        related=lambda o: o.lead,
+        fixtures=VAPI,
+    ),
 ]
 
 QUERY_ID_ROWS = [
@@ -166,6 +206,15 @@ QUERY_ID_ROWS = [
     QueryIdRow("/api/v1/voice/calls", "property", lambda o: o.property),
     QueryIdRow("/api/v1/voice/calls", "assistant", lambda o: o.assistant),
     QueryIdRow("/api/v1/voice/calls", "lead", lambda o: o.lead),
+    QueryIdRow(
+        "/api/v1/voice/assistants",
+        "property_id",
+        lambda o: o.property,
+        method="POST",
+        status=404,
+        body=lambda w: {"name": "Another assistant"},
+        fixtures=VAPI,
+    ),
 ]
 
 # What each list shows, per user: the ids B must see and A's ids B must not.

@@ -122,11 +122,3 @@ def test_assistant_list_and_detail(client, prop):
     assert [a["id"] for a in listed["results"]] == [assistant.pk]
     assert detail["name"] == "Harbor"
     assert detail["push_state"] == "never"
-
-
-def test_assistant_write_methods_are_not_there_yet(client, prop):
-    assistant = AssistantFactory(property=prop)
-    assert_error(client.post("/api/v1/voice/assistants", {}), 405, "method_not_allowed")
-    assert_error(
-        client.delete(f"/api/v1/voice/assistants/{assistant.pk}"), 405, "method_not_allowed"
-    )

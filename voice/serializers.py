@@ -1,0 +1,224 @@
+"""API input and output serializers for voice assistants, call logs and placing calls."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api import OwnedPrimaryKeyRelatedField
+from leads.crud import lead_list
+from leads.models import Lead
+from properties.serializers import LONG_TEXT, PhoneField
+from voice.assistants import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
+from voice.calls import CALL_NOT_PUSHED
+from voice.crud import assistant_list
+from voice.models import Assistant, CallLog
+from voice.vapi.client import MAX_NAME_LENGTH
+
+VOICE_ID_REQUIRED = "Choose a voice id: this voice provider has no default voice."
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+# Vapi stores metadata as given; keep what a client can attach to a call small.
+METADATA_MAX_KEYS = 20
+METADATA_KEY_LENGTH = 100
+METADATA_VALUE_LENGTH = 500
+METADATA_TOO_MANY_KEYS = f"At most {METADATA_MAX_KEYS} keys."
+METADATA_KEY_INVALID = (
+    f"Keys are 1 to {METADATA_KEY_LENGTH} characters, without NUL or unpaired surrogate characters."
+)
+
+CALL_FIELDS = [
+    "id",
+    "vapi_call_id",
+    "property",
+    "assistant",
+    "lead",
+    "direction",
+    "status",
+    "ended_reason",
+    "customer_number",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "summary",
+    "success_evaluation",
+    "cost",
+    "created_at",
+    "updated_at",
+]
+
+
+# Output ----------------------------------------------------------------------------------------
+
+
+class AssistantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assistant
+        fields = [
+            "id",
+            "property",
+            "name",
+            "vapi_assistant_id",
+            "vapi_phone_number_id",
+            "first_message",
+            "system_prompt",
+            "voice_provider",
+            "voice_id",
+            "model",
+            "language",
+            "push_state",
+            "last_pushed_at",
+            "last_push_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CallLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallLog
+        fields = CALL_FIELDS
+        read_only_fields = fields
+
+
+class CallLogDetailSerializer(serializers.ModelSerializer):
+    # Plain strings: "" (no recording yet) is not a valid `format: uri` value.
+    recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+    stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+
+    class Meta:
+        model = CallLog
+        fields = [
+            *CALL_FIELDS,
+            "transcript",
+            "messages",
+            "recording_url",
+            "stereo_recording_url",
+            "structured_data",
+            "metadata",
+        ]
+        read_only_fields = fields
+
+
+# Input: assistants -----------------------------------------------------------------------------
+
+
+class AssistantCreateQuerySerializer(serializers.Serializer):
+    property_id = serializers.IntegerField(
+        min_value=1, help_text="The property the assistant answers for (one of yours)."
+    )
+
+
+class AssistantCreateInputSerializer(serializers.Serializer):
+    """Everything optional: what is left out comes from the property (assistant builder)."""
+
+    name = serializers.CharField(
+        max_length=MAX_NAME_LENGTH,
+        required=False,
+        help_text='Vapi\'s limit is 40 characters. Default: "<property name> leasing assistant".',
+    )
+    first_message = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="What the assistant says first. Empty: a greeting with the AI and recording "
+        "notice.",
+    )
+    system_prompt = serializers.CharField(
+        max_length=LONG_TEXT,
+        required=False,
+        allow_blank=True,
+        help_text="How the assistant works. Empty: the default leasing instructions. The "
+        "disclosure and fair-housing rules and the property's facts are always added.",
+    )
+    voice_provider = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="Vapi voice provider, e.g. 11labs, vapi, openai, azure. Empty: ElevenLabs "
+        "when configured, else Vapi's voices.",
+    )
+    voice_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The provider's voice id. Empty: the provider's default voice.",
+    )
+    model = serializers.CharField(
+        max_length=60, required=False, help_text=f"OpenAI model (default {DEFAULT_MODEL})."
+    )
+    language = serializers.RegexField(
+        LANGUAGE_PATTERN,
+        max_length=10,
+        required=False,
+        help_text=f"Transcriber language, e.g. en, en-US, es (default {DEFAULT_LANGUAGE}).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The builder only knows default voices for some providers (voice/assistants.py); say
+        # so here rather than as a voice_unavailable error after the request.
+        current = self.context.get("assistant")
+        provider = attrs.get("voice_provider", getattr(current, "voice_provider", ""))
+        voice_id = attrs.get("voice_id", getattr(current, "voice_id", ""))
+        if provider and provider not in DEFAULT_VOICE_IDS and not voice_id:
+            raise serializers.ValidationError({"voice_id": [VOICE_ID_REQUIRED]})
+        return attrs
+
+
+class AssistantInputSerializer(AssistantCreateInputSerializer):
+    """Replace (PUT: `name` required, other fields left out stay) or change (PATCH)."""
+
+    name = serializers.CharField(
+        max_length=MAX_NAME_LENGTH, help_text="Vapi's limit is 40 characters."
+    )
+    vapi_phone_number_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Vapi phone number id that outbound calls come from. Empty: the Vapi number "
+        "matching the property's leasing phone.",
+    )
+
+
+# Input: calls ----------------------------------------------------------------------------------
+
+
+class CallPlaceInputSerializer(serializers.Serializer):
+    phone_number = PhoneField(help_text="The number to call, E.164, e.g. +14155550123.")
+    assistant_id = OwnedPrimaryKeyRelatedField(
+        source="assistant",
+        selector=assistant_list,
+        queryset=Assistant.objects.all(),
+        help_text="One of your assistants; it must be on Vapi already.",
+    )
+    lead_id = OwnedPrimaryKeyRelatedField(
+        source="lead",
+        selector=lead_list,
+        queryset=Lead.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The lead being called (optional): one of the assistant's property's leads "
+        "that consented to AI calls and is not on do-not-call.",
+    )
+    metadata = serializers.DictField(
+        child=serializers.CharField(max_length=METADATA_VALUE_LENGTH, allow_blank=True),
+        required=False,
+        help_text=f"Extra string values sent to Vapi with the call (at most {METADATA_MAX_KEYS} "
+        "keys); leadId, propertyId and assistantId are always ours.",
+    )
+
+    def validate_assistant_id(self, assistant: Assistant) -> Assistant:
+        if not assistant.vapi_assistant_id:
+            raise serializers.ValidationError(CALL_NOT_PUSHED)
+        return assistant
+
+    def validate_metadata(self, metadata: dict[str, str]) -> dict[str, str]:
+        if len(metadata) > METADATA_MAX_KEYS:
+            raise serializers.ValidationError(METADATA_TOO_MANY_KEYS)
+        # The values' rules for the keys too: PostgreSQL's JSON refuses NUL and lone surrogates.
+        key_field = serializers.CharField(max_length=METADATA_KEY_LENGTH)
+        for key in metadata:
+            try:
+                key_field.run_validation(key)
+            except serializers.ValidationError:
+                raise serializers.ValidationError(METADATA_KEY_INVALID) from None
+        return metadata
