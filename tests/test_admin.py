@@ -24,6 +24,17 @@ def demo(db):
     TourFactory(lead=activity.lead)
     AssistantFactory(property=activity.lead.property)
     CallLogFactory(lead=activity.lead, property=activity.lead.property)
+    # The webhook inbox and live transcript lines (voice admin).
+    from django.utils import timezone
+
+    from voice.models import TranscriptLine, WebhookEvent
+
+    WebhookEvent.objects.create(
+        message_type="status-update", vapi_call_id="call-1", dedupe_key="k1", payload={}
+    )
+    TranscriptLine.objects.create(
+        vapi_call_id="call-1", role="user", text="Hi there", spoken_at=timezone.now()
+    )
 
 
 @pytest.mark.parametrize(

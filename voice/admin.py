@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from leads.admin import LeadAdmin
 from leads.models import Lead
-from voice.models import Assistant, CallLog
+from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
+from voice.webhooks.services import webhook_events_reprocess
 
 
 @admin.register(Assistant)
@@ -86,3 +89,51 @@ admin.site.unregister(Lead)
 @admin.register(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
     inlines = [*LeadAdmin.inlines, CallLogInline]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """The webhook inbox: read-only, with re-processing (services.py holds the logic)."""
+
+    list_display = ("received_at", "message_type", "vapi_call_id", "status", "attempts")
+    list_filter = ("status", "message_type")
+    search_fields = ("vapi_call_id", "dedupe_key", "message_type")
+    date_hierarchy = "received_at"
+    actions = ("reprocess",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
+        return super().get_queryset(request).defer("payload", "response", "traceback")
+
+    @admin.action(description="Re-process selected events", permissions=["view"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        result = webhook_events_reprocess(events=queryset.only("id"))
+        level = messages.WARNING if result.failed else messages.SUCCESS
+        self.message_user(
+            request,
+            f"{result.processed} processed, {result.ignored} ignored, {result.failed} failed.",
+            level,
+        )
+
+
+@admin.register(TranscriptLine)
+class TranscriptLineAdmin(admin.ModelAdmin):
+    """Final transcript lines of calls in progress (the live view's source)."""
+
+    list_display = ("spoken_at", "vapi_call_id", "role", "text")
+    list_filter = ("role",)
+    search_fields = ("vapi_call_id", "text")
+    date_hierarchy = "spoken_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: TranscriptLine | None = None
+    ) -> bool:
+        return False

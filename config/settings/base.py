@@ -141,3 +141,6 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 VAPI_WEBHOOK_AUTH_MODE = env("VAPI_WEBHOOK_AUTH_MODE", default="hmac")
 VAPI_WEBHOOK_TOLERANCE_SECONDS = env.int("VAPI_WEBHOOK_TOLERANCE_SECONDS", default=300)
 VAPI_WEBHOOK_MAX_BODY_BYTES = env.int("VAPI_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Header names of the HMAC plan (vapi-reference.md §9.2 defaults: signatureHeader/timestampHeader).
+VAPI_WEBHOOK_SIGNATURE_HEADER = env("VAPI_WEBHOOK_SIGNATURE_HEADER", default="x-signature")
+VAPI_WEBHOOK_TIMESTAMP_HEADER = env("VAPI_WEBHOOK_TIMESTAMP_HEADER", default="x-timestamp")

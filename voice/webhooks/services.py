@@ -1,0 +1,219 @@
+"""The inbox: store every verified delivery (deduplicated), handle it, remember the answer.
+
+Transaction design (performance-notes.md; vapi-reference.md §10.1):
+- One transaction per delivery. Its first statement claims the dedupe key:
+  `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`. A concurrent duplicate blocks on
+  that unique key until the first delivery commits, then finds the row and replays the stored
+  answer; so side effects (a tour, an activity) happen once, and every copy of a tool call gets
+  the same answer.
+- The row is inserted as "processed" and the handler runs in the same transaction: a handled
+  status-update costs its own queries plus one INSERT and one COMMIT. Only a non-empty answer
+  (tool calls, routing) is written back with one UPDATE.
+- A handler that raises rolls the whole transaction back (no half-applied effects), then a second
+  short transaction stores the delivery as "failed" with the traceback and the answer we gave.
+- Types without a handler are stored as "ignored" by a single autocommit INSERT.
+"""
+
+import json
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from voice.models import WebhookEvent
+from voice.webhooks.handlers import HANDLERS, failure_answer
+from voice.webhooks.parsing import message_call_id, webhook_dedupe_key
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookEvent.Status
+
+
+class _Duplicate(Exception):
+    """Leave the delivery's transaction: the dedupe key belongs to an earlier delivery."""
+
+
+def webhook_delivery_handle(*, body: bytes, message: dict[str, Any]) -> dict[str, Any]:
+    """Store and handle one verified delivery; return the JSON answer for Vapi (always 200)."""
+    msg_type = message["type"]
+    row = _EventRow(
+        message_type=msg_type[:80],
+        vapi_call_id=message_call_id(message),
+        dedupe_key=webhook_dedupe_key(message, body=body),
+        payload=_payload_text(body),
+        received_at=timezone.now(),
+    )
+    handler = HANDLERS.get(msg_type)
+    if handler is None:
+        # vapi-reference.md §8.2: new types appear often; keep them, answer 200 {}.
+        if _event_insert(row, status=Status.IGNORED, answer={}) is None:
+            return _stored_answer(row.dedupe_key)
+        return {}
+    try:
+        with transaction.atomic():
+            event_id = _event_insert(row, status=Status.PROCESSED, answer=None)
+            if event_id is None:
+                raise _Duplicate
+            answer = handler(message)
+            if answer is None:
+                WebhookEvent.objects.filter(pk=event_id).update(status=Status.IGNORED, response={})
+                answer = {}
+            elif answer:
+                WebhookEvent.objects.filter(pk=event_id).update(response=answer)
+    except _Duplicate:
+        return _stored_answer(row.dedupe_key)
+    except Exception as exc:
+        answer = failure_answer(message)
+        logger.exception(
+            "vapi webhook handler failed",
+            extra={"message_type": msg_type, "vapi_call_id": row.vapi_call_id},
+        )
+        # Second, short transaction: the failed delivery must survive the rollback above.
+        _event_insert(
+            row,
+            status=Status.FAILED,
+            answer=answer,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            traceback_text=traceback.format_exc(),
+        )
+        return answer
+    return answer
+
+
+@dataclass(frozen=True)
+class _EventRow:
+    message_type: str
+    vapi_call_id: str
+    dedupe_key: str
+    payload: str
+    received_at: datetime
+
+
+def _event_insert(
+    row: _EventRow,
+    *,
+    status: str,
+    answer: dict[str, Any] | None,
+    error: str = "",
+    traceback_text: str = "",
+) -> int | None:
+    """INSERT the delivery unless its dedupe key is taken; return the new id, or None.
+
+    Raw SQL because the ORM can't say "insert, or tell me it already existed" in one round trip
+    (bulk_create(ignore_conflicts=True) returns no id). The payload goes in as the raw body text,
+    not re-serialised: it is what Vapi signed. Works on PostgreSQL and SQLite (>= 3.35).
+    """
+    now = connection.ops.adapt_datetimefield_value(row.received_at)
+    processed_at = None if status == Status.FAILED else now
+    sql = _INSERT_SQL_POSTGRESQL if connection.vendor == "postgresql" else _INSERT_SQL
+    params = [
+        row.message_type,
+        row.vapi_call_id,
+        row.dedupe_key,
+        row.payload,
+        status,
+        error,
+        traceback_text,
+        None if answer is None else json.dumps(answer),
+        now,
+        processed_at,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+_INSERT_SQL = (
+    "INSERT INTO webhook_events (message_type, vapi_call_id, dedupe_key, payload, status, error, "
+    "traceback, response, attempts, received_at, processed_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+# PostgreSQL: the JSON text goes straight into jsonb (parsed once, by the server).
+_INSERT_SQL_POSTGRESQL = _INSERT_SQL.replace(
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s,",
+    "VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb,",
+)
+
+
+def _stored_answer(dedupe_key: str) -> dict[str, Any]:
+    """The answer given to the first copy of a duplicate delivery (same toolCallId -> same
+    result, vapi-reference.md §10.1)."""
+    stored = (
+        WebhookEvent.objects.filter(dedupe_key=dedupe_key)
+        .values_list("response", flat=True)
+        .first()
+    )
+    return stored if isinstance(stored, dict) else {}
+
+
+def _payload_text(body: bytes) -> str:
+    text = body.decode("utf-8")
+    # PostgreSQL jsonb rejects the NUL escape that JSON itself allows.
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+# Re-processing (admin action and `reprocess_webhooks`) -------------------------------------------
+
+
+@dataclass
+class ReprocessResult:
+    processed: int = 0
+    ignored: int = 0
+    failed: int = 0
+
+
+def webhook_events_reprocess(*, events: Any) -> ReprocessResult:
+    """Run the handler again for each stored delivery, one transaction each.
+
+    For failed deliveries nothing of the first attempt survived (it was rolled back), so this
+    is the first real run. Handlers are idempotent (upserts, once-per-call activities, a tour
+    is booked once per lead and time), so re-running a processed delivery is safe too.
+    """
+    result = ReprocessResult()
+    for event_id in [event.pk for event in events]:
+        status = _reprocess_one(event_id)
+        setattr(result, status, getattr(result, status) + 1)
+    return result
+
+
+def _reprocess_one(event_id: int) -> str:
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+            message = (event.payload or {}).get("message") or {}
+            handler = HANDLERS.get(event.message_type)
+            answer = handler(message) if handler is not None and message else None
+            event.status = Status.PROCESSED if answer is not None else Status.IGNORED
+            if answer:
+                event.response = answer
+            event.error = ""
+            event.traceback = ""
+            event.attempts = F("attempts") + 1
+            event.processed_at = timezone.now()
+            event.save(
+                update_fields=[
+                    "status",
+                    "response",
+                    "error",
+                    "traceback",
+                    "attempts",
+                    "processed_at",
+                ]
+            )
+            return "processed" if answer is not None else "ignored"
+    except Exception as exc:
+        logger.exception("vapi webhook re-processing failed", extra={"event_id": event_id})
+        WebhookEvent.objects.filter(pk=event_id).update(
+            status=Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            traceback=traceback.format_exc(),
+            attempts=F("attempts") + 1,
+        )
+        return "failed"
