@@ -155,7 +155,8 @@ class CommitCounter:
             self._original()
 
         def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            if connection.get_autocommit() and not connection.in_atomic_block:
+            control = sql.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))
+            if connection.get_autocommit() and not connection.in_atomic_block and not control:
                 self.commits += 1
             return execute(sql, params, many, context)
 

@@ -259,7 +259,7 @@ def _lead_for_call(
     else a new one. It is linked to the call log, which is created here if no status-update
     came first (an assistant may not subscribe to them)."""
     call_log = (
-        CallLog.objects.select_for_update()
+        CallLog.objects.select_for_update(of=("self",))
         .select_related("lead")
         .filter(vapi_call_id=context.call_id)
         .first()
