@@ -11,8 +11,8 @@ from leads.models import LeadActivity, Tour
 from tests.voice.webhook_helpers import (
     capture,
     post_vapi,
-    world,  # noqa: F401 - pytest fixture
     world_build,
+    world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import CallLog, WebhookEvent
 from voice.webhooks import handlers

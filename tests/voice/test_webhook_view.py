@@ -11,7 +11,7 @@ from tests.voice.webhook_helpers import (
     post_vapi,
     signed_headers,
     webhook_url,
-    world,  # noqa: F401 - pytest fixture
+    world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import TranscriptLine, WebhookEvent
 

@@ -1,7 +1,8 @@
 """Shared pieces for the webhook tests: fixture loading, signed posts, a small leasing world.
 
 Import the pytest fixtures you need into a test module (`from tests.voice.webhook_helpers import
-world  # noqa: F401`); tests/voice/conftest.py belongs to the Vapi-client tests.
+world_fixture  # noqa: F401` provides `world`); tests/voice/conftest.py belongs to the Vapi-client
+tests.
 """
 
 import json
@@ -136,8 +137,8 @@ def world_build(*, call_id: str = "call-book-tour-1") -> World:
     )
 
 
-@pytest.fixture
-def world(db: Any) -> World:
+@pytest.fixture(name="world")
+def world_fixture(db: Any) -> World:
     return world_build()
 
 
