@@ -69,7 +69,7 @@ class ToolContext:
     """What a tool knows about the call besides its arguments."""
 
     message: dict[str, Any]
-    now: datetime = field(default_factory=timezone.now)
+    now: datetime = field(default_factory=lambda: timezone.now())
 
     @property
     def call(self) -> dict[str, Any]:
