@@ -16,7 +16,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_get, lead_get_by_phone
@@ -227,6 +229,28 @@ def call_log_upsert_from_vapi(
     if changed:
         call_log.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     return CallLogUpsert(call_log=call_log, created=False, previous_status=previous)
+
+
+# Live statuses a status-update can apply with one conditional UPDATE (no read first).
+FAST_STATUSES = (CallLog.Status.RINGING, CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING)
+
+
+def call_log_status_advance(*, vapi_call_id: str, status: str, at: datetime | None) -> bool:
+    """The hot path of status-update: move an existing call forward to a live status with one
+    `UPDATE ... WHERE status IN (<earlier statuses>)`. False when no row matched (first sight,
+    or the call is already that far or ended): the caller then runs the full upsert, which
+    knows what to do. "ended" always takes the full path (it fills end time and duration)."""
+    if status not in FAST_STATUSES:
+        return False
+    earlier = [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    updates: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
+    if at is not None and status != CallLog.Status.RINGING:
+        updates["started_at"] = Coalesce(
+            "started_at", models.Value(at, output_field=models.DateTimeField())
+        )
+    return (
+        CallLog.objects.filter(vapi_call_id=vapi_call_id, status__in=earlier).update(**updates) == 1
+    )
 
 
 def call_links_resolve(

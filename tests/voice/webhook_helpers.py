@@ -143,8 +143,8 @@ def world_fixture(db: Any) -> World:
 
 
 class CommitCounter:
-    """Counts COMMITs a block causes: explicit ones (atomic blocks) plus statements run in
-    autocommit mode, each of which PostgreSQL commits on its own."""
+    """Counts COMMITs a block causes: explicit ones (atomic blocks) plus writes run in autocommit
+    mode, each of which the database commits (and flushes) on its own."""
 
     def __init__(self) -> None:
         self.commits = 0
@@ -156,8 +156,8 @@ class CommitCounter:
             self._original()
 
         def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            control = sql.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))
-            if connection.get_autocommit() and not connection.in_atomic_block and not control:
+            writes = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            if connection.get_autocommit() and not connection.in_atomic_block and writes:
                 self.commits += 1
             return execute(sql, params, many, context)
 

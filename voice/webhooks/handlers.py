@@ -19,9 +19,10 @@ from properties.selectors import property_is_open, property_next_opening
 from voice.call_logs import (
     call_log_apply_outcome,
     call_log_record_started,
+    call_log_status_advance,
     call_log_upsert_from_vapi,
 )
-from voice.models import Assistant, TranscriptLine
+from voice.models import Assistant, CallLog, TranscriptLine
 from voice.webhooks.parsing import (
     message_call,
     message_call_id,
@@ -31,6 +32,7 @@ from voice.webhooks.parsing import (
     tool_calls_parse,
 )
 from voice.webhooks.tools import (
+    READ_ONLY_TOOLS,
     TOOL_FAILED,
     ToolContext,
     ToolError,
@@ -68,13 +70,21 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
     call = message_call(message)
     if not call.get("id"):
         return None
+    status = message.get("status") if isinstance(message.get("status"), str) else None
+    at = message_timestamp(message)
+    if status and call_log_status_advance(vapi_call_id=str(call["id"]), status=status, at=at):
+        if status != CallLog.Status.RINGING:
+            started = CallLog.objects.filter(vapi_call_id=str(call["id"]), lead__isnull=False)
+            for call_log in started.select_related("lead"):
+                call_log_record_started(call_log=call_log)
+        return {}
     upsert = call_log_upsert_from_vapi(
         call=call,
-        status=message.get("status") if isinstance(message.get("status"), str) else None,
+        status=status,
         ended_reason=str(message.get("endedReason") or ""),
         phone_number=message_phone_number(message),
         assistant_config=_assistant_config(message),
-        at=message_timestamp(message),
+        at=at,
     )
     if upsert.started_now and not upsert.created and upsert.call_log.lead_id:
         call_log_record_started(call_log=upsert.call_log)
@@ -223,6 +233,20 @@ HANDLERS: dict[str, Handler] = {
     "transfer-destination-request": handle_transfer_destination_request,
     "hang": handle_hang,
 }
+
+
+# Handlers that only read: the inbox stores them after answering, in one INSERT (services.py).
+READ_ONLY_TYPES = frozenset({"assistant-request", "transfer-destination-request"})
+
+
+def answers_before_storing(message: dict[str, Any]) -> bool:
+    msg_type = message["type"]
+    if msg_type in READ_ONLY_TYPES:
+        return True
+    if msg_type != "tool-calls":
+        return False
+    calls = tool_calls_parse(message)
+    return bool(calls) and all(call.name in READ_ONLY_TOOLS and call.id for call in calls)
 
 
 # What Vapi gets when a handler raised: the shape it expects, never a 500 (§8.1, §8.5).

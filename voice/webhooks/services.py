@@ -12,6 +12,8 @@ Transaction design (performance-notes.md; vapi-reference.md §10.1):
 - A handler that raises rolls the whole transaction back (no half-applied effects), then a second
   short transaction stores the delivery as "failed" with the traceback and the answer we gave.
 - Types without a handler are stored as "ignored" by a single autocommit INSERT.
+- Deliveries whose handler only reads (check_availability, inbound routing) are answered first
+  and stored with their answer by one autocommit INSERT: no transaction, no UPDATE.
 """
 
 import json
@@ -26,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from voice.models import WebhookEvent
-from voice.webhooks.handlers import HANDLERS, failure_answer
+from voice.webhooks.handlers import HANDLERS, answers_before_storing, failure_answer
 from voice.webhooks.parsing import message_call_id, webhook_dedupe_key
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,17 @@ def webhook_delivery_handle(*, body: bytes, message: dict[str, Any]) -> dict[str
         if _event_insert(row, status=Status.IGNORED, answer={}) is None:
             return _stored_answer(row.dedupe_key)
         return {}
+    if answers_before_storing(message):
+        # The handler only reads: answer first (autocommit SELECTs), then one INSERT stores the
+        # delivery with its answer. A concurrent copy loses the INSERT and replays the winner's
+        # answer, so every copy still gets the same answer.
+        try:
+            answer = handler(message) or {}
+        except Exception as exc:
+            return _failed(row, message, exc)
+        if _event_insert(row, status=Status.PROCESSED, answer=answer) is None:
+            return _stored_answer(row.dedupe_key)
+        return answer
     try:
         with transaction.atomic():
             event_id = _event_insert(row, status=Status.PROCESSED, answer=None)
@@ -68,20 +81,25 @@ def webhook_delivery_handle(*, body: bytes, message: dict[str, Any]) -> dict[str
     except _Duplicate:
         return _stored_answer(row.dedupe_key)
     except Exception as exc:
-        answer = failure_answer(message)
-        logger.exception(
-            "vapi webhook handler failed",
-            extra={"message_type": msg_type, "vapi_call_id": row.vapi_call_id},
-        )
-        # Second, short transaction: the failed delivery must survive the rollback above.
-        _event_insert(
-            row,
-            status=Status.FAILED,
-            answer=answer,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            traceback_text=traceback.format_exc(),
-        )
-        return answer
+        return _failed(row, message, exc)
+    return answer
+
+
+def _failed(row: "_EventRow", message: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """Log, store the delivery as failed with its traceback (a short transaction of its own: the
+    handler's was rolled back), and give Vapi the answer shape it expects."""
+    answer = failure_answer(message)
+    logger.exception(
+        "vapi webhook handler failed",
+        extra={"message_type": row.message_type, "vapi_call_id": row.vapi_call_id},
+    )
+    _event_insert(
+        row,
+        status=Status.FAILED,
+        answer=answer,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        traceback_text=traceback.format_exc(),
+    )
     return answer
 
 

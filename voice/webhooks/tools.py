@@ -467,6 +467,9 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
     )
 
 
+# Tools that write nothing: their deliveries are answered before being stored (services.py).
+READ_ONLY_TOOLS = frozenset({"check_availability"})
+
 TOOLS: dict[str, ToolFunction] = {
     "check_availability": tool_check_availability,
     "schedule_tour": tool_schedule_tour,
