@@ -16,8 +16,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity
@@ -168,7 +168,14 @@ def call_log_upsert_from_vapi(
             fields.setdefault("ended_at", at)
     metadata = call_metadata(call, assistant=assistant_config)
 
-    call_log = CallLog.objects.select_for_update().filter(vapi_call_id=call_id).first()
+    # A live status without a report usually means first sight (the fast path in the handler
+    # already missed): try the INSERT first. Otherwise (ended, report, sync) read first.
+    likely_new = report is None and fields.get("status") != CallLog.Status.ENDED
+    call_log = (
+        None
+        if likely_new
+        else CallLog.objects.select_for_update().filter(vapi_call_id=call_id).first()
+    )
     if call_log is None:
         links = call_links_resolve(
             call=call,
@@ -184,16 +191,12 @@ def call_log_upsert_from_vapi(
             **fields,
         )
         _fill_duration(call_log)
-        try:
-            # Savepoint: another delivery for the same call may be creating it right now.
-            with transaction.atomic():
-                call_log.save()
-        except IntegrityError:
-            call_log = CallLog.objects.select_for_update().get(vapi_call_id=call_id)
-        else:
+        if _call_log_insert_if_new(call_log):
             if call_log.lead_id:
                 call_log_record_started(call_log=call_log)
             return CallLogUpsert(call_log=call_log, created=True, previous_status=None)
+        # Another delivery created it first (it committed: the unique key made us wait).
+        call_log = CallLog.objects.select_for_update().get(vapi_call_id=call_id)
 
     previous = call_log.status
     changed: list[str] = []
@@ -235,22 +238,62 @@ def call_log_upsert_from_vapi(
 FAST_STATUSES = (CallLog.Status.RINGING, CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING)
 
 
-def call_log_status_advance(*, vapi_call_id: str, status: str, at: datetime | None) -> bool:
+_ADVANCE_SQL = (
+    "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s) "
+    "WHERE vapi_call_id = %s AND status IN (<earlier>) RETURNING lead_id"
+)
+
+
+def call_log_status_advance(
+    *, vapi_call_id: str, status: str, at: datetime | None
+) -> tuple[bool, int | None]:
     """The hot path of status-update: move an existing call forward to a live status with one
-    `UPDATE ... WHERE status IN (<earlier statuses>)`. False when no row matched (first sight,
-    or the call is already that far or ended): the caller then runs the full upsert, which
-    knows what to do. "ended" always takes the full path (it fills end time and duration)."""
+    `UPDATE ... WHERE status IN (<earlier statuses>) RETURNING lead_id`.
+
+    Returns (advanced, lead id). Not advanced means no row matched (first sight, or the call is
+    already that far or ended): the caller then runs the full upsert, which knows what to do.
+    "ended" always takes the full path (it fills the end time and the duration). Raw SQL because
+    the ORM's update() can't return the lead in the same round trip.
+    """
     if status not in FAST_STATUSES:
-        return False
+        return False, None
     earlier = [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-    updates: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
-    if at is not None and status != CallLog.Status.RINGING:
-        updates["started_at"] = Coalesce(
-            "started_at", models.Value(at, output_field=models.DateTimeField())
-        )
-    return (
-        CallLog.objects.filter(vapi_call_id=vapi_call_id, status__in=earlier).update(**updates) == 1
+    started_at = at if status != CallLog.Status.RINGING else None
+    ops = connection.ops
+    sql = _ADVANCE_SQL.replace("<earlier>", ", ".join(["%s"] * len(earlier)))
+    params = [
+        status,
+        ops.adapt_datetimefield_value(timezone.now()),
+        ops.adapt_datetimefield_value(started_at),
+        vapi_call_id,
+        *earlier,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (True, row[0]) if row else (False, None)
+
+
+def _call_log_insert_if_new(call_log: CallLog) -> bool:
+    """`INSERT ... ON CONFLICT (vapi_call_id) DO NOTHING RETURNING id` in one round trip.
+
+    Uses the ORM's insert compiler (`QuerySet._insert`, what bulk_create runs) because the public
+    bulk_create won't say whether a row was inserted when conflicts are ignored; a savepoint
+    around create() would cost two more round trips on every new call.
+    """
+    fields = [field for field in CallLog._meta.concrete_fields if not field.primary_key]
+    rows = CallLog.objects._insert(
+        [call_log],
+        fields=fields,
+        returning_fields=[CallLog._meta.pk],
+        on_conflict=OnConflict.IGNORE,
     )
+    if not rows or rows[0] is None or rows[0][0] is None:
+        return False
+    call_log.pk = rows[0][0]
+    call_log._state.adding = False
+    call_log._state.db = "default"
+    return True
 
 
 def call_links_resolve(

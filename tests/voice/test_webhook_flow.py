@@ -252,3 +252,44 @@ def _post_concurrently(body: bytes, *, copies: int) -> list[tuple[int, dict]]:
         thread.join()
     assert len(results) == copies
     return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_sightings_of_one_call_create_one_log():
+    world = world_build(call_id="call-race-1")
+    LeadFactory(property=world.property, phone=CALLER)
+    names = ["status_update__queued", "status_update__ringing", "status_update__in_progress"]
+    bodies = []
+    for n in range(18):
+        message = world.fixture(names[n % 3])
+        message["message"]["timestamp"] += n  # distinct deliveries, not duplicates
+        bodies.append(json.dumps(message).encode())
+    barrier = threading.Barrier(len(bodies))
+    statuses = []
+
+    def send(body: bytes) -> None:
+        from tests.voice.webhook_helpers import signed_headers, webhook_url
+
+        try:
+            barrier.wait()
+            response = Client().post(
+                webhook_url(), data=body, content_type="application/json",
+                headers=signed_headers(body),
+            )  # fmt: skip
+            statuses.append(response.status_code)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * len(bodies)
+    assert not WebhookEvent.objects.filter(status="failed").exists()
+    call_log = CallLog.objects.get()
+    assert call_log.status == "in-progress"
+    assert call_log.lead is not None
+    assert LeadActivity.objects.filter(kind="call_started").count() == 1

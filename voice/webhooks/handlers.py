@@ -72,11 +72,15 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
         return None
     status = message.get("status") if isinstance(message.get("status"), str) else None
     at = message_timestamp(message)
-    if status and call_log_status_advance(vapi_call_id=str(call["id"]), status=status, at=at):
-        if status != CallLog.Status.RINGING:
-            started = CallLog.objects.filter(vapi_call_id=str(call["id"]), lead__isnull=False)
-            for call_log in started.select_related("lead"):
-                call_log_record_started(call_log=call_log)
+    advanced, lead_id = (
+        call_log_status_advance(vapi_call_id=str(call["id"]), status=status, at=at)
+        if status
+        else (False, None)
+    )
+    if advanced:
+        if lead_id is not None and status != CallLog.Status.RINGING:
+            started = CallLog.objects.select_related("lead").get(vapi_call_id=str(call["id"]))
+            call_log_record_started(call_log=started)
         return {}
     upsert = call_log_upsert_from_vapi(
         call=call,
