@@ -121,8 +121,7 @@ def call_log_fields_from_vapi(
     if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
         fields["duration_seconds"] = round(duration)
     elif fields["started_at"] and fields["ended_at"]:
-        seconds = (fields["ended_at"] - fields["started_at"]).total_seconds()
-        fields["duration_seconds"] = max(round(seconds), 0)
+        fields["duration_seconds"] = _seconds_between(fields["started_at"], fields["ended_at"])
     return {name: value for name, value in fields.items() if value not in (None, "")}
 
 
@@ -234,42 +233,80 @@ def call_log_upsert_from_vapi(
     return CallLogUpsert(call_log=call_log, created=False, previous_status=previous)
 
 
-# Live statuses a status-update can apply with one conditional UPDATE (no read first).
-FAST_STATUSES = (CallLog.Status.RINGING, CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING)
-
-
+# Statuses a status-update applies to a known call with one UPDATE (no read first).
+FAST_STATUSES = (
+    CallLog.Status.RINGING,
+    CallLog.Status.IN_PROGRESS,
+    CallLog.Status.FORWARDING,
+    CallLog.Status.ENDED,
+)
+# Seconds between start and end, rounded half up like `_seconds_between`, never negative.
+_DURATION_SQL = {
+    "postgresql": "GREATEST(FLOOR(EXTRACT(EPOCH FROM (COALESCE(ended_at, %s) - started_at)) + 0.5)"
+    "::integer, 0)",
+    "sqlite": "MAX(CAST((julianday(COALESCE(ended_at, %s)) - julianday(started_at)) * 86400 + 0.5 "
+    "AS INTEGER), 0)",
+}
 _ADVANCE_SQL = (
-    "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s) "
+    "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s), "
+    "ended_at = COALESCE(ended_at, %s), "
+    "ended_reason = CASE WHEN ended_reason = '' THEN %s ELSE ended_reason END, "
+    "duration_seconds = COALESCE(duration_seconds, <duration>) "
     "WHERE vapi_call_id = %s AND status IN (<earlier>) RETURNING lead_id"
 )
 
 
-def call_log_status_advance(
-    *, vapi_call_id: str, status: str, at: datetime | None
-) -> tuple[bool, int | None]:
-    """The hot path of status-update: move an existing call forward to a live status with one
-    `UPDATE ... WHERE status IN (<earlier statuses>) RETURNING lead_id`.
+def call_log_advance_statement(
+    *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
+) -> tuple[str, list[Any]] | None:
+    """The single UPDATE that moves a known call forward to `status`, or None when the status
+    can't take this path. It does what the full upsert does for a status-update of an existing
+    call (status forward only; start, end, reason and duration filled only when blank) and
+    returns the call's lead id; no row comes back on first sight or when the call is already
+    that far, and the caller then runs `call_log_upsert_from_vapi`.
 
-    Returns (advanced, lead id). Not advanced means no row matched (first sight, or the call is
-    already that far or ended): the caller then runs the full upsert, which knows what to do.
-    "ended" always takes the full path (it fills the end time and the duration). Raw SQL because
-    the ORM's update() can't return the lead in the same round trip.
+    Raw SQL: the ORM's update() can't return the lead, nor be fused with the inbox INSERT into
+    one statement (webhooks/services.py does that on PostgreSQL).
     """
-    if status not in FAST_STATUSES:
-        return False, None
+    call_id = str(call.get("id") or "")[:100]
+    if status not in FAST_STATUSES or not call_id or connection.vendor not in _DURATION_SQL:
+        return None
+    fields = call_log_fields_from_vapi(call=call)
+    started_at = fields.get("started_at")
+    ended_at = fields.get("ended_at")
+    if status == CallLog.Status.ENDED:
+        ended_at = ended_at or at
+    elif status != CallLog.Status.RINGING:
+        started_at = started_at or at
     earlier = [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-    started_at = at if status != CallLog.Status.RINGING else None
-    ops = connection.ops
-    sql = _ADVANCE_SQL.replace("<earlier>", ", ".join(["%s"] * len(earlier)))
+    sql = _ADVANCE_SQL.replace("<duration>", _DURATION_SQL[connection.vendor]).replace(
+        "<earlier>", ", ".join(["%s"] * len(earlier))
+    )
+    adapt = connection.ops.adapt_datetimefield_value
     params = [
         status,
-        ops.adapt_datetimefield_value(timezone.now()),
-        ops.adapt_datetimefield_value(started_at),
-        vapi_call_id,
+        adapt(timezone.now()),
+        adapt(started_at),
+        adapt(ended_at),
+        (ended_reason or fields.get("ended_reason", ""))[:200],
+        adapt(ended_at),
+        call_id,
         *earlier,
     ]
+    return sql, params
+
+
+def call_log_status_advance(
+    *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
+) -> tuple[bool, int | None]:
+    """Run `call_log_advance_statement`: (advanced, the call's lead id)."""
+    statement = call_log_advance_statement(
+        call=call, status=status, ended_reason=ended_reason, at=at
+    )
+    if statement is None:
+        return False, None
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*statement)
         row = cursor.fetchone()
     return (True, row[0]) if row else (False, None)
 
@@ -453,10 +490,14 @@ def _assistant_for(*, call: dict[str, Any], metadata: dict[str, Any]) -> Assista
 
 def _fill_duration(call_log: CallLog) -> bool:
     if call_log.duration_seconds is None and call_log.started_at and call_log.ended_at:
-        seconds = (call_log.ended_at - call_log.started_at).total_seconds()
-        call_log.duration_seconds = max(round(seconds), 0)
+        call_log.duration_seconds = _seconds_between(call_log.started_at, call_log.ended_at)
         return True
     return False
+
+
+def _seconds_between(start: datetime, end: datetime) -> int:
+    """Whole seconds, half up, never negative (the SQL fast path rounds the same way)."""
+    return max(int((end - start).total_seconds() + 0.5), 0)
 
 
 def _direction(call: dict[str, Any], metadata: dict[str, Any]) -> str:

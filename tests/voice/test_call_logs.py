@@ -45,7 +45,7 @@ def test_mapping_of_a_get_call_object():
         "customer_number": "+12065550123",
         "started_at": datetime(2026, 12, 1, 18, 0, tzinfo=UTC),
         "ended_at": datetime(2026, 12, 1, 18, 0, 42, 500000, tzinfo=UTC),
-        "duration_seconds": 42,
+        "duration_seconds": 43,  # 42.5 s, rounded half up
         "transcript": "AI: Hi, this is Ava from Harbor View...",
         "messages": [{"role": "bot", "message": "Hi"}],
         "recording_url": "https://r/m.wav",
@@ -93,7 +93,7 @@ def test_upsert_from_a_get_call_object_links_property_and_lead():
         assistant,
         lead,
     )
-    assert log.duration_seconds == 42
+    assert log.duration_seconds == 43
     # A second sync with fresher data overwrites: an ended call with artifact is authoritative.
     newer = {**API_CALL, "analysis": {"summary": "Voicemail left, asked to call back."}}
     again = call_log_upsert_from_vapi(call=newer)

@@ -156,7 +156,7 @@ class CommitCounter:
             self._original()
 
         def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            writes = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            writes = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
             if connection.get_autocommit() and not connection.in_atomic_block and writes:
                 self.commits += 1
             return execute(sql, params, many, context)

@@ -72,20 +72,18 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
         return None
     status = message.get("status") if isinstance(message.get("status"), str) else None
     at = message_timestamp(message)
-    advanced, lead_id = (
-        call_log_status_advance(vapi_call_id=str(call["id"]), status=status, at=at)
-        if status
-        else (False, None)
-    )
-    if advanced:
-        if lead_id is not None and status != CallLog.Status.RINGING:
-            started = CallLog.objects.select_related("lead").get(vapi_call_id=str(call["id"]))
-            call_log_record_started(call_log=started)
-        return {}
+    ended_reason = str(message.get("endedReason") or "")
+    if status:
+        advanced, lead_id = call_log_status_advance(
+            call=call, status=status, ended_reason=ended_reason, at=at
+        )
+        if advanced:
+            status_update_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+            return {}
     upsert = call_log_upsert_from_vapi(
         call=call,
         status=status,
-        ended_reason=str(message.get("endedReason") or ""),
+        ended_reason=ended_reason,
         phone_number=message_phone_number(message),
         assistant_config=_assistant_config(message),
         at=at,
@@ -93,6 +91,15 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
     if upsert.started_now and not upsert.created and upsert.call_log.lead_id:
         call_log_record_started(call_log=upsert.call_log)
     return {}
+
+
+def status_update_after_advance(*, call_id: str, status: str, lead_id: int | None) -> None:
+    """After the one-UPDATE path: a lead's "call started" when the conversation began (once per
+    call; the DB constraint makes repeats no-ops). Nothing to do for most deliveries."""
+    if lead_id is not None and status in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
+        call_log_record_started(
+            call_log=CallLog.objects.select_related("lead").get(vapi_call_id=call_id)
+        )
 
 
 def handle_end_of_call_report(message: dict[str, Any]) -> Answer | None:

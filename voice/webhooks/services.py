@@ -12,6 +12,8 @@ Transaction design (performance-notes.md; vapi-reference.md §10.1):
 - A handler that raises rolls the whole transaction back (no half-applied effects), then a second
   short transaction stores the delivery as "failed" with the traceback and the answer we gave.
 - Types without a handler are stored as "ignored" by a single autocommit INSERT.
+- On PostgreSQL a status-update that moves a known call forward is one autocommit statement
+  (a data-modifying CTE: advance the call, store the delivery if it advanced).
 - Deliveries whose handler only reads (check_availability, inbound routing) are answered first
   and stored with their answer by one autocommit INSERT: no transaction, no UPDATE.
 """
@@ -27,9 +29,20 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from voice.call_logs import call_log_advance_statement
 from voice.models import WebhookEvent
-from voice.webhooks.handlers import HANDLERS, answers_before_storing, failure_answer
-from voice.webhooks.parsing import message_call_id, webhook_dedupe_key
+from voice.webhooks.handlers import (
+    HANDLERS,
+    answers_before_storing,
+    failure_answer,
+    status_update_after_advance,
+)
+from voice.webhooks.parsing import (
+    message_call,
+    message_call_id,
+    message_timestamp,
+    webhook_dedupe_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +69,14 @@ def webhook_delivery_handle(*, body: bytes, message: dict[str, Any]) -> dict[str
         if _event_insert(row, status=Status.IGNORED, answer={}) is None:
             return _stored_answer(row.dedupe_key)
         return {}
+    fast_path = FAST_PATHS.get(msg_type) if connection.vendor == "postgresql" else None
+    if fast_path is not None:
+        try:
+            answer = fast_path(row, message)
+        except Exception as exc:
+            return _failed(row, message, exc)
+        if answer is not None:
+            return answer
     if answers_before_storing(message):
         # The handler only reads: answer first (autocommit SELECTs), then one INSERT stores the
         # delivery with its answer. A concurrent copy loses the INSERT and replays the winner's
@@ -101,6 +122,55 @@ def _failed(row: "_EventRow", message: dict[str, Any], exc: Exception) -> dict[s
         traceback_text=traceback.format_exc(),
     )
     return answer
+
+
+# PostgreSQL: a status-update that moves a known call forward is applied and stored by ONE
+# autocommit statement. The INSERT runs only if the UPDATE matched, so nothing is written when it
+# didn't (first sight, out of order, a duplicate: the UPDATE only matches earlier statuses, and a
+# concurrent copy waits on the row lock, then matches nothing) and the generic path takes over.
+_STATUS_UPDATE_FUSED_SQL = (
+    "WITH advanced AS (<update>), stored AS ("
+    "INSERT INTO webhook_events (message_type, vapi_call_id, dedupe_key, payload, status, error, "
+    "traceback, response, attempts, received_at, processed_at) "
+    "SELECT %s, %s, %s, %s::jsonb, 'processed', '', '', NULL, 1, %s, %s "
+    "WHERE EXISTS (SELECT 1 FROM advanced) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id) "
+    "SELECT EXISTS (SELECT 1 FROM advanced), (SELECT lead_id FROM advanced), "
+    "(SELECT count(*) FROM stored)"
+)
+
+
+def _status_update_fast_path(row: "_EventRow", message: dict[str, Any]) -> dict[str, Any] | None:
+    """{} when one statement did the whole delivery; None to take the generic path."""
+    call = message_call(message)
+    status = message.get("status")
+    if not isinstance(status, str) or status in ("scheduled", "queued"):
+        return None  # the first status of a call: a first sight, which the generic path handles
+    statement = call_log_advance_statement(
+        call=call,
+        status=status,
+        ended_reason=str(message.get("endedReason") or ""),
+        at=message_timestamp(message),
+    )
+    if statement is None:
+        return None
+    update_sql, update_params = statement
+    now = connection.ops.adapt_datetimefield_value(row.received_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATUS_UPDATE_FUSED_SQL.replace("<update>", update_sql),
+            [*update_params, row.message_type, row.vapi_call_id, row.dedupe_key, row.payload, now,
+             now],
+        )  # fmt: skip
+        advanced, lead_id, _stored = cursor.fetchone()
+    if not advanced:
+        return None
+    status_update_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+    return {}
+
+
+# Deliveries that can skip the generic path on PostgreSQL (see the SQL above).
+FAST_PATHS: dict[str, Any] = {"status-update": _status_update_fast_path}
 
 
 @dataclass(frozen=True)
