@@ -16,7 +16,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -347,19 +348,25 @@ def call_links_resolve(
     `call.assistantId`, then the leasing number that was called; the lead by metadata, else by
     the caller's number within the property.
     """
-    assistant = _assistant_for(call=call, metadata=metadata)
+    caller = phone_normalize_or_none(customer_number)
+    assistant = _assistant_for(call=call, metadata=metadata, caller=caller)
     prop_id = property_id or (assistant.property_id if assistant else None)
     if prop_id is None:
         prop_id = property_id_from_metadata(metadata)
     if prop_id is None:
         prop = property_get_by_leasing_phone(phone=phone_normalize_or_none(phone_number) or "")
         prop_id = prop.pk if prop else None
-    lead = None
+    lead_id = None
     if prop_id is not None:
-        lead = lead_get(lead_id=metadata.get("leadId"), property_id=prop_id) or lead_get_by_phone(
-            property_id=prop_id, phone=phone_normalize_or_none(customer_number)
-        )
-    return {"assistant": assistant, "property_id": prop_id, "lead": lead}
+        lead = lead_get(lead_id=metadata.get("leadId"), property_id=prop_id)
+        if lead is not None:
+            lead_id = lead.pk
+        elif assistant is not None and assistant.property_id == prop_id:
+            lead_id = assistant.caller_lead_id  # looked up with the assistant, same query
+        else:
+            lead = lead_get_by_phone(property_id=prop_id, phone=caller)
+            lead_id = lead.pk if lead else None
+    return {"assistant": assistant, "property_id": prop_id, "lead_id": lead_id}
 
 
 def property_id_from_metadata(metadata: dict[str, Any]) -> int | None:
@@ -473,18 +480,32 @@ def structured_answers(data: dict[str, Any]) -> dict[str, Any]:
     return answers
 
 
-def _assistant_for(*, call: dict[str, Any], metadata: dict[str, Any]) -> Assistant | None:
+def _assistant_for(
+    *, call: dict[str, Any], metadata: dict[str, Any], caller: str | None
+) -> Assistant | None:
+    """The call's assistant, annotated with `caller_lead_id`: the property's lead with the
+    caller's number, found by the same query (a first sight is on the hot path)."""
+    caller_lead = (
+        Subquery(
+            Lead.objects.filter(property_id=OuterRef("property_id"), phone=caller)
+            .order_by()
+            .values("pk")[:1]
+        )
+        if caller
+        else Value(None, output_field=models.BigIntegerField())
+    )
+    assistants = Assistant.objects.annotate(caller_lead_id=caller_lead)
     local_id = metadata.get("assistantId")
     if local_id not in (None, ""):
         try:
-            found = Assistant.objects.filter(pk=int(local_id)).first()
+            found = assistants.filter(pk=int(local_id)).first()
         except (TypeError, ValueError):
             found = None
         if found is not None:
             return found
     vapi_id = call.get("assistantId")
     if vapi_id:
-        return Assistant.objects.filter(vapi_assistant_id=str(vapi_id)).first()
+        return assistants.filter(vapi_assistant_id=str(vapi_id)).first()
     return None
 
 
