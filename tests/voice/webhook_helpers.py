@@ -6,7 +6,6 @@ tests.
 """
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -176,7 +175,3 @@ def capture(callable_: Any) -> tuple[Any, list[str], int]:
     with CaptureQueriesContext(connection) as queries, CommitCounter() as commits:
         result = callable_()
     return result, [q["sql"] for q in queries.captured_queries], commits.commits
-
-
-def wait_ms() -> str:
-    return str(int(time.time() * 1000))

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from leads.selectors import lead_get_by_phone
@@ -73,7 +74,9 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
     status = message.get("status") if isinstance(message.get("status"), str) else None
     at = message_timestamp(message)
     ended_reason = str(message.get("endedReason") or "")
-    if status:
+    # One UPDATE moves a known call forward. On PostgreSQL services.py has already tried it
+    # (fused with the inbox INSERT) before this transaction, so only SQLite tries it here.
+    if status and connection.vendor != "postgresql":
         advanced, lead_id = call_log_status_advance(
             call=call, status=status, ended_reason=ended_reason, at=at
         )
