@@ -21,6 +21,7 @@ Transaction design (performance-notes.md; vapi-reference.md §10.1):
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,7 +171,9 @@ def _status_update_fast_path(row: "_EventRow", message: dict[str, Any]) -> dict[
 
 
 # Deliveries that can skip the generic path on PostgreSQL (see the SQL above).
-FAST_PATHS: dict[str, Any] = {"status-update": _status_update_fast_path}
+FAST_PATHS: dict[str, Callable[["_EventRow", dict[str, Any]], dict[str, Any] | None]] = {
+    "status-update": _status_update_fast_path,
+}
 
 
 @dataclass(frozen=True)
