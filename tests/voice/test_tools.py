@@ -1,12 +1,9 @@
 """The four leasing tools, called the way Vapi calls them (one tool-calls delivery each)."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
-from django.test import Client
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity, Tour
@@ -14,9 +11,8 @@ from tests.factories import LeadFactory, TourFactory
 from tests.voice.webhook_helpers import (
     CALLER,
     next_weekday_at,
+    post_concurrently,
     post_vapi,
-    signed_headers,
-    webhook_url,
     world_build,
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
@@ -262,26 +258,7 @@ def test_two_callers_racing_for_the_last_place_exactly_one_wins():
             start.strftime("%Y-%m-%dT%H:%M")
         )
         bodies.append(json.dumps(message).encode())
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def send(body):
-        try:
-            barrier.wait()
-            response = Client().post(
-                webhook_url(), data=body, content_type="application/json",
-                headers=signed_headers(body),
-            )  # fmt: skip
-            answers.append(response.json()["results"][0]["result"])
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = [answer["results"][0]["result"] for _, answer in post_concurrently(bodies)]
     assert sorted(answer.split(":")[0].split(".")[0] for answer in answers) == [
         "Booked",
         "That time is fully booked",

@@ -1,18 +1,16 @@
 """Whole calls replayed as Vapi would deliver them (the simulator's job, done with fixtures)."""
 
 import json
-import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
-from django.test import Client
 
 from leads.models import Lead, LeadActivity, Tour
 from tests.factories import LeadFactory
 from tests.voice.webhook_helpers import (
     CALLER,
+    post_concurrently,
     post_vapi,
     world_build,
     world_fixture,  # noqa: F401 - pytest fixture `world`
@@ -201,6 +199,7 @@ def test_fifty_concurrent_copies_of_each_delivery_have_one_effect():
     world = world_build(call_id="call-concurrent-1")
     names = [
         "status_update__in_progress",
+        "tool_calls__check_availability",
         "tool_calls__qualify_lead",
         "tool_calls__schedule_tour",
         "end_of_call_report",
@@ -208,7 +207,7 @@ def test_fifty_concurrent_copies_of_each_delivery_have_one_effect():
     answers: dict[str, list] = {}
     for name in names:
         body = json.dumps(world.fixture(name)).encode()
-        answers[name] = _post_concurrently(body, copies=50)
+        answers[name] = post_concurrently([body] * 50)
 
     for name in names:
         statuses = {status for status, _ in answers[name]}
@@ -225,35 +224,6 @@ def test_fifty_concurrent_copies_of_each_delivery_have_one_effect():
     assert kinds == ["call_ended", "call_started", "qualified", "tour_scheduled"]
 
 
-def _post_concurrently(body: bytes, *, copies: int) -> list[tuple[int, dict]]:
-    from tests.voice.webhook_helpers import signed_headers, webhook_url
-
-    barrier = threading.Barrier(copies)
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
-
-    def send() -> None:
-        try:
-            barrier.wait()
-            response = Client().post(
-                webhook_url(), data=body, content_type="application/json",
-                headers=signed_headers(body),
-            )  # fmt: skip
-            with lock:
-                results.append((response.status_code, response.json()))
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == copies
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_first_sightings_of_one_call_create_one_log():
@@ -265,28 +235,7 @@ def test_concurrent_first_sightings_of_one_call_create_one_log():
         message = world.fixture(names[n % 3])
         message["message"]["timestamp"] += n  # distinct deliveries, not duplicates
         bodies.append(json.dumps(message).encode())
-    barrier = threading.Barrier(len(bodies))
-    statuses = []
-
-    def send(body: bytes) -> None:
-        from tests.voice.webhook_helpers import signed_headers, webhook_url
-
-        try:
-            barrier.wait()
-            response = Client().post(
-                webhook_url(), data=body, content_type="application/json",
-                headers=signed_headers(body),
-            )  # fmt: skip
-            statuses.append(response.status_code)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [status for status, _ in post_concurrently(bodies)]
     assert statuses == [200] * len(bodies)
     assert not WebhookEvent.objects.filter(status="failed").exists()
     call_log = CallLog.objects.get()

@@ -6,6 +6,7 @@ tests.
 """
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -175,3 +177,32 @@ def capture(callable_: Any) -> tuple[Any, list[str], int]:
     with CaptureQueriesContext(connection) as queries, CommitCounter() as commits:
         result = callable_()
     return result, [q["sql"] for q in queries.captured_queries], commits.commits
+
+
+def post_concurrently(bodies: list[bytes]) -> list[tuple[int, dict]]:
+    """POST every body from its own thread (own DB connection), released together by a barrier;
+    returns (status, JSON answer) per body, in completion order. For PostgreSQL race tests."""
+    barrier = threading.Barrier(len(bodies))
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def send(body: bytes) -> None:
+        try:
+            barrier.wait()
+            response = Client().post(
+                webhook_url(), data=body, content_type="application/json",
+                headers=signed_headers(body),
+            )  # fmt: skip
+            with lock:
+                results.append((response.status_code, response.json()))
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == len(bodies)
+    return results
