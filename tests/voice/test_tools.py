@@ -400,3 +400,10 @@ def test_assistant_request_personalises_for_a_known_caller(client, world):
 
 def _day(value) -> str:
     return f"{value:%A, %B} {value.day}"
+
+
+def test_check_availability_without_assistant_metadata_reads_the_property_zone(client, world):
+    message = world.fixture("tool_calls__check_availability")
+    message["message"].pop("assistant")
+    result = post_vapi(client, message).json()["results"][0]
+    assert result["result"].startswith("Available: unit 312, 2 bed 2 bath, $4,250 a month, avail")

@@ -10,6 +10,7 @@ Any other exception fails the whole delivery (see services.py): its writes roll 
 """
 
 import logging
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from properties.selectors import (
     local_time_phrase,
     property_is_open,
     property_next_opening,
+    property_timezone,
     unit_list_alternatives,
     unit_list_available,
 )
@@ -92,6 +94,16 @@ class ToolContext:
         if call_type == "outboundPhoneCall":
             return CallLog.Direction.OUTBOUND
         return CallLog.Direction.WEB if call_type == "webCall" else CallLog.Direction.INBOUND
+
+    def today(self, property_id: int) -> date:
+        """Today in the property's zone: from the assistant's metadata (HELPERS contract:
+        `timezone`), which saves a query on the hot path, else from the property."""
+        name = self.metadata.get("timezone")
+        try:
+            tz = zoneinfo.ZoneInfo(name) if isinstance(name, str) and name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return self.now.astimezone(tz or property_timezone(property_id=property_id)).date()
 
     def property_id(self, arguments: dict[str, Any]) -> int:
         """The property: the tool's static `property_id` parameter (vapi-reference.md §6.1:
@@ -180,7 +192,7 @@ def tool_check_availability(context: ToolContext, arguments: dict[str, Any]) -> 
     property_id = context.property_id(arguments)
     units = unit_list_available(property_id=property_id, **_unit_filters(values))
     if units:
-        return f"Available: {_units_phrase(units)}."
+        return f"Available: {_units_phrase(units, today=context.today(property_id))}."
     alternatives = unit_list_alternatives(property_id=property_id, **_unit_filters(values))
     wanted = _request_phrase(values)
     if not alternatives:
@@ -188,7 +200,8 @@ def tool_check_availability(context: ToolContext, arguments: dict[str, Any]) -> 
             f"Nothing is available {wanted}right now. Offer to have the leasing team call back "
             "when something opens up."
         )
-    return f"Nothing matches {wanted}exactly. Closest options: {_units_phrase(alternatives)}."
+    nearest = _units_phrase(alternatives, today=context.today(property_id))
+    return f"Nothing matches {wanted}exactly. Closest options: {nearest}."
 
 
 def _unit_filters(values: dict[str, Any]) -> dict[str, Any]:
@@ -200,8 +213,7 @@ def _unit_filters(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _units_phrase(units: list[Unit]) -> str:
-    today = timezone.now().astimezone(units[0].property.tz).date()
+def _units_phrase(units: list[Unit], *, today: date) -> str:
     return "; ".join(
         f"unit {unit.unit_number}, {_beds(unit.bedrooms)} {_baths(unit.bathrooms)}, "
         f"${unit.monthly_rent:,.0f} a month, {_available_phrase(unit.available_from, today)}"
