@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity
@@ -152,20 +153,13 @@ def call_log_upsert_from_vapi(
     call_id = str(call.get("id") or "")[:100]
     if not call_id:
         raise ValueError("a Vapi call needs an id")
-    fields = call_log_fields_from_vapi(call=call, report=report)
-    if status in STATUS_RANK:
-        fields["status"] = status
-    if ended_reason:
-        fields["ended_reason"] = ended_reason[:200]
+    fields = _event_fields(
+        call=call, report=report, status=status, ended_reason=ended_reason, at=at
+    )
     authoritative = report is not None or (
         fields.get("status") == CallLog.Status.ENDED
         and bool(call.get("analysis") or call.get("artifact"))
     )
-    if at is not None:
-        if fields.get("status") in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
-            fields.setdefault("started_at", at)
-        elif fields.get("status") == CallLog.Status.ENDED:
-            fields.setdefault("ended_at", at)
     metadata = call_metadata(call, assistant=assistant_config)
 
     # A live status without a report usually means first sight (the fast path in the handler
@@ -177,20 +171,9 @@ def call_log_upsert_from_vapi(
         else CallLog.objects.select_for_update().filter(vapi_call_id=call_id).first()
     )
     if call_log is None:
-        links = call_links_resolve(
-            call=call,
-            metadata=metadata,
-            phone_number=phone_number,
-            customer_number=fields.get("customer_number", ""),
+        call_log = _call_log_build(
+            call_id=call_id, call=call, fields=fields, metadata=metadata, phone_number=phone_number
         )
-        call_log = CallLog(
-            vapi_call_id=call_id,
-            direction=_direction(call, metadata),
-            metadata=metadata,
-            **links,
-            **fields,
-        )
-        _fill_duration(call_log)
         if _call_log_insert_if_new(call_log):
             if call_log.lead_id:
                 call_log_record_started(call_log=call_log)
@@ -312,26 +295,109 @@ def call_log_status_advance(
     return (True, row[0]) if row else (False, None)
 
 
-def _call_log_insert_if_new(call_log: CallLog) -> bool:
-    """`INSERT ... ON CONFLICT (vapi_call_id) DO NOTHING RETURNING id` in one round trip.
+def call_log_first_sight(
+    *,
+    call: dict[str, Any],
+    status: str | None = None,
+    ended_reason: str = "",
+    phone_number: str = "",
+    assistant_config: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CallLog | None:
+    """An unsaved CallLog for a call seen for the first time by a status-update, built exactly as
+    `call_log_upsert_from_vapi` builds one (links resolved: one query). Pair it with
+    `call_log_insert_statement`. None without a call id."""
+    call_id = str(call.get("id") or "")[:100]
+    if not call_id:
+        return None
+    fields = _event_fields(call=call, report=None, status=status, ended_reason=ended_reason, at=at)
+    return _call_log_build(
+        call_id=call_id,
+        call=call,
+        fields=fields,
+        metadata=call_metadata(call, assistant=assistant_config),
+        phone_number=phone_number,
+    )
 
-    Uses the ORM's insert compiler (`QuerySet._insert`, what bulk_create runs) because the public
-    bulk_create won't say whether a row was inserted when conflicts are ignored; a savepoint
-    around create() would cost two more round trips on every new call.
+
+def call_log_insert_statement(call_log: CallLog) -> tuple[str, Any]:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` for an unsaved CallLog, compiled by the
+    ORM (what bulk_create runs), so it can run alone or inside a larger statement.
+
+    The public bulk_create won't say whether a row was inserted when conflicts are ignored, and a
+    savepoint around create() would cost two more round trips on every new call.
     """
     fields = [field for field in CallLog._meta.concrete_fields if not field.primary_key]
-    rows = CallLog.objects._insert(
-        [call_log],
-        fields=fields,
-        returning_fields=[CallLog._meta.pk],
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not rows or rows[0] is None or rows[0][0] is None:
-        return False
-    call_log.pk = rows[0][0]
+    query = InsertQuery(CallLog, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [call_log])
+    compiler = query.get_compiler(using=connection.alias)
+    compiler.returning_fields = [CallLog._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, params
+
+
+def call_log_mark_inserted(call_log: CallLog, pk: int) -> None:
+    """The instance now is the row `pk` (inserted by `call_log_insert_statement`)."""
+    call_log.pk = pk
     call_log._state.adding = False
-    call_log._state.db = "default"
+    call_log._state.db = connection.alias
+
+
+def _call_log_insert_if_new(call_log: CallLog) -> bool:
+    sql, params = call_log_insert_statement(call_log)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return False
+    call_log_mark_inserted(call_log, row[0])
     return True
+
+
+def _event_fields(
+    *,
+    call: dict[str, Any],
+    report: dict[str, Any] | None,
+    status: str | None,
+    ended_reason: str,
+    at: datetime | None,
+) -> dict[str, Any]:
+    fields = call_log_fields_from_vapi(call=call, report=report)
+    if status in STATUS_RANK:
+        fields["status"] = status
+    if ended_reason:
+        fields["ended_reason"] = ended_reason[:200]
+    if at is not None:
+        if fields.get("status") in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
+            fields.setdefault("started_at", at)
+        elif fields.get("status") == CallLog.Status.ENDED:
+            fields.setdefault("ended_at", at)
+    return fields
+
+
+def _call_log_build(
+    *,
+    call_id: str,
+    call: dict[str, Any],
+    fields: dict[str, Any],
+    metadata: dict[str, Any],
+    phone_number: str,
+) -> CallLog:
+    links = call_links_resolve(
+        call=call,
+        metadata=metadata,
+        phone_number=phone_number,
+        customer_number=fields.get("customer_number", ""),
+    )
+    call_log = CallLog(
+        vapi_call_id=call_id,
+        direction=_direction(call, metadata),
+        metadata=metadata,
+        **links,
+        **fields,
+    )
+    _fill_duration(call_log)
+    return call_log
 
 
 def call_links_resolve(

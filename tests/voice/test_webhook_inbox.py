@@ -16,7 +16,7 @@ from tests.voice.webhook_helpers import (
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import CallLog, WebhookEvent
-from voice.webhooks import handlers
+from voice.webhooks import handlers, services
 from voice.webhooks.parsing import webhook_dedupe_key
 from voice.webhooks.services import webhook_delivery_handle
 
@@ -27,9 +27,15 @@ def _boom(message):
     raise RuntimeError("handler exploded")
 
 
+def _break_status_updates(monkeypatch):
+    monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
+    # ... and the PostgreSQL one-statement path, which would otherwise do the work itself.
+    monkeypatch.delitem(services.FAST_PATHS, "status-update")
+
+
 @pytest.fixture
 def broken_status_update(monkeypatch):
-    monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
+    _break_status_updates(monkeypatch)
 
 
 @pytest.fixture
@@ -127,7 +133,7 @@ def test_duplicate_of_a_failed_delivery_gets_the_same_answer(client, world, brok
 
 
 def test_reprocess_command_fixes_failed_events(client, world, monkeypatch):
-    monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
+    _break_status_updates(monkeypatch)
     post_vapi(client, world.fixture("status_update__queued"))
     monkeypatch.undo()
     out = StringIO()
@@ -161,7 +167,7 @@ def test_reprocess_command_selected_ids(client, world):
 
 
 def test_admin_action_reprocesses_selected_events(admin_client, client, world, monkeypatch):
-    monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
+    _break_status_updates(monkeypatch)
     post_vapi(client, world.fixture("status_update__queued"))
     monkeypatch.undo()
     event = WebhookEvent.objects.get()
@@ -238,9 +244,13 @@ def test_first_status_update_of_a_call_costs():
     answer, sql, commits = _deliver(world.fixture("status_update__queued"))
     assert answer == {}
     kinds = [statement.split()[0] for statement in sql]
-    # Inbox row; the assistant (gives the property) with the caller's lead in a subquery; the
-    # call log's INSERT ... ON CONFLICT DO NOTHING (another delivery may be creating the call).
-    assert kinds == ["INSERT", "SELECT", "INSERT"], sql
+    # The assistant (gives the property) with the caller's lead in a subquery; the call log's
+    # INSERT ... ON CONFLICT DO NOTHING (another delivery may be creating the call) and the inbox
+    # row: one statement on PostgreSQL, a transaction of two INSERTs on SQLite.
+    if connection.vendor == "postgresql":
+        assert kinds == ["SELECT", "WITH"], sql
+    else:
+        assert kinds == ["INSERT", "SELECT", "INSERT"], sql
     assert commits == 1
 
 
@@ -259,7 +269,7 @@ def test_ended_status_update_costs():
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_delivery_costs_two_queries():
     world = world_build()
-    message = world.fixture("status_update__queued")  # (queued never takes the fast path)
+    message = world.fixture("tool_calls__qualify_lead")
     first, _, _ = _deliver(message)
     answer, sql, commits = _deliver(message)
     assert answer == first

@@ -12,8 +12,9 @@ Transaction design (performance-notes.md; vapi-reference.md §10.1):
 - A handler that raises rolls the whole transaction back (no half-applied effects), then a second
   short transaction stores the delivery as "failed" with the traceback and the answer we gave.
 - Types without a handler are stored as "ignored" by a single autocommit INSERT.
-- On PostgreSQL a status-update that moves a known call forward is one autocommit statement
-  (a data-modifying CTE: advance the call, store the delivery if it advanced).
+- On PostgreSQL a status-update is one autocommit statement when it moves a known call forward
+  or creates a new one (data-modifying CTEs: change the call log, store the delivery if it did);
+  the first sight also reads the assistant (and the caller's lead) first.
 - Deliveries whose handler only reads (check_availability, inbound routing) are answered first
   and stored with their answer by one autocommit INSERT: no transaction, no UPDATE.
 """
@@ -30,7 +31,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from voice.call_logs import call_log_advance_statement
+from voice.call_logs import (
+    call_log_advance_statement,
+    call_log_first_sight,
+    call_log_insert_statement,
+    call_log_mark_inserted,
+    call_log_record_started,
+)
 from voice.models import WebhookEvent
 from voice.webhooks.handlers import (
     HANDLERS,
@@ -41,6 +48,7 @@ from voice.webhooks.handlers import (
 from voice.webhooks.parsing import (
     message_call,
     message_call_id,
+    message_phone_number,
     message_timestamp,
     webhook_dedupe_key,
 )
@@ -141,32 +149,67 @@ _STATUS_UPDATE_FUSED_SQL = (
 )
 
 
+# And the first status-update of a call: INSERT the call log (ON CONFLICT DO NOTHING), and the
+# inbox row only if the call log was new.
+_STATUS_UPDATE_CREATE_SQL = (
+    "WITH created AS (<insert>), stored AS ("
+    "INSERT INTO webhook_events (message_type, vapi_call_id, dedupe_key, payload, status, error, "
+    "traceback, response, attempts, received_at, processed_at) "
+    "SELECT %s, %s, %s, %s::jsonb, 'processed', '', '', NULL, 1, %s, %s "
+    "WHERE EXISTS (SELECT 1 FROM created) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id) "
+    "SELECT (SELECT id FROM created), (SELECT count(*) FROM stored)"
+)
+
+
 def _status_update_fast_path(row: "_EventRow", message: dict[str, Any]) -> dict[str, Any] | None:
     """{} when one statement did the whole delivery; None to take the generic path."""
     call = message_call(message)
     status = message.get("status")
-    if not isinstance(status, str) or status in ("scheduled", "queued"):
-        return None  # the first status of a call: a first sight, which the generic path handles
+    if not isinstance(status, str) or not call.get("id"):
+        return None
+    ended_reason = str(message.get("endedReason") or "")
+    at = message_timestamp(message)
+    now = connection.ops.adapt_datetimefield_value(row.received_at)
+    inbox_params = [row.message_type, row.vapi_call_id, row.dedupe_key, row.payload, now, now]
     statement = call_log_advance_statement(
+        call=call, status=status, ended_reason=ended_reason, at=at
+    )
+    if statement is not None and status not in ("scheduled", "queued"):
+        update_sql, update_params = statement
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _STATUS_UPDATE_FUSED_SQL.replace("<update>", update_sql),
+                [*update_params, *inbox_params],
+            )
+            advanced, lead_id, _stored = cursor.fetchone()
+        if advanced:
+            status_update_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+            return {}
+    # Not a known call being moved forward: most likely the first sight of a new call.
+    call_log = call_log_first_sight(
         call=call,
         status=status,
-        ended_reason=str(message.get("endedReason") or ""),
-        at=message_timestamp(message),
-    )
-    if statement is None:
+        ended_reason=ended_reason,
+        phone_number=message_phone_number(message),
+        assistant_config=message.get("assistant") if isinstance(message.get("assistant"), dict)
+        else None,
+        at=at,
+    )  # fmt: skip
+    if call_log is None:
         return None
-    update_sql, update_params = statement
-    now = connection.ops.adapt_datetimefield_value(row.received_at)
+    insert_sql, insert_params = call_log_insert_statement(call_log)
     with connection.cursor() as cursor:
         cursor.execute(
-            _STATUS_UPDATE_FUSED_SQL.replace("<update>", update_sql),
-            [*update_params, row.message_type, row.vapi_call_id, row.dedupe_key, row.payload, now,
-             now],
-        )  # fmt: skip
-        advanced, lead_id, _stored = cursor.fetchone()
-    if not advanced:
-        return None
-    status_update_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+            _STATUS_UPDATE_CREATE_SQL.replace("<insert>", insert_sql),
+            [*insert_params, *inbox_params],
+        )
+        created_id, _stored = cursor.fetchone()
+    if created_id is None:
+        return None  # the call exists (out of order, or a duplicate): the generic path decides
+    call_log_mark_inserted(call_log, created_id)
+    if call_log.lead_id:
+        call_log_record_started(call_log=call_log)
     return {}
 
 
@@ -236,12 +279,12 @@ _INSERT_SQL_POSTGRESQL = _INSERT_SQL.replace(
 def _stored_answer(dedupe_key: str) -> dict[str, Any]:
     """The answer given to the first copy of a duplicate delivery (same toolCallId -> same
     result, vapi-reference.md §10.1)."""
-    stored = (
+    stored = list(
         WebhookEvent.objects.filter(dedupe_key=dedupe_key)
-        .values_list("response", flat=True)
-        .first()
+        .order_by()  # one row by a unique key: no sort
+        .values_list("response", flat=True)[:1]
     )
-    return stored if isinstance(stored, dict) else {}
+    return stored[0] if stored and isinstance(stored[0], dict) else {}
 
 
 def _payload_text(body: bytes) -> str:
