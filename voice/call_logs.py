@@ -560,7 +560,8 @@ def _assistant_for(
         if caller
         else Value(None, output_field=models.BigIntegerField())
     )
-    assistants = Assistant.objects.annotate(caller_lead_id=caller_lead)
+    # Only what the call log links to: assistants carry long prompts and pushed configs.
+    assistants = Assistant.objects.only("pk", "property_id").annotate(caller_lead_id=caller_lead)
     local_id = metadata.get("assistantId")
     if local_id not in (None, ""):
         try:
