@@ -7,7 +7,7 @@ PORT ?= 8000
 SIM_PORT ?= 8001
 SIM_ENV := export DJANGO_DEBUG=true PUBLIC_BASE_URL=http://$(HOST):$(PORT) VAPI_BASE_URL=http://127.0.0.1:$(SIM_PORT) VAPI_API_KEY=simulator-key VAPI_WEBHOOK_SECRET=simulator-secret
 
-.PHONY: run test lint format migrate demo clean
+.PHONY: run test lint format migrate demo clean bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ clean:
 .PHONY: test-browser
 test-browser: $(VENV)/.installed
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+# Webhook load benchmark vs its reference (PostgreSQL, gunicorn, wrk); see bench/webhook_bench.py.
+bench: $(VENV)/.installed
+	bench/run.sh $(BENCH_ARGS)

@@ -7,6 +7,7 @@ admin.site.index_title = "Leasing operations"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/voice/", include("voice.urls")),
     path("api/v1/", include("config.api_urls")),
 ]
 

@@ -28,6 +28,18 @@ def demo(db):
     CallLogFactory(lead=activity.lead, property=activity.lead.property)
     RefreshToken.for_user(UserFactory()).blacklist()  # token_blacklist admin pages
 
+    # The webhook inbox and live transcript lines (voice admin).
+    from django.utils import timezone
+
+    from voice.models import TranscriptLine, WebhookEvent
+
+    WebhookEvent.objects.create(
+        message_type="status-update", vapi_call_id="call-1", dedupe_key="k1", payload={}
+    )
+    TranscriptLine.objects.create(
+        vapi_call_id="call-1", role="user", text="Hi there", spoken_at=timezone.now()
+    )
+
 
 @pytest.mark.parametrize(
     "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"

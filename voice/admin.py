@@ -20,7 +20,7 @@ from properties.admin import PropertyAdmin
 from properties.models import Property
 from properties.phone import phone_normalize
 from voice import admin_views
-from voice.models import Assistant, CallLog
+from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
 from voice.operations import (
     Outcome,
     Result,
@@ -38,6 +38,7 @@ from voice.selectors import (
     ended_reason_label,
     format_clock,
 )
+from voice.webhooks.services import webhook_events_reprocess
 
 # Actions report one message per object (Result), then a one-line summary.
 RESULT_LEVELS = {Outcome.SKIPPED: messages.WARNING, Outcome.FAILED: messages.ERROR}
@@ -314,3 +315,51 @@ class PropertyWithVoiceAdmin(PropertyAdmin):
     def has_voice_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return user.has_perm("voice.add_assistant") and user.has_perm("voice.change_assistant")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """The webhook inbox: read-only, with re-processing (services.py holds the logic)."""
+
+    list_display = ("received_at", "message_type", "vapi_call_id", "status", "attempts")
+    list_filter = ("status", "message_type")
+    search_fields = ("vapi_call_id", "dedupe_key", "message_type")
+    date_hierarchy = "received_at"
+    actions = ("reprocess",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
+        return super().get_queryset(request).defer("payload", "response", "traceback")
+
+    @admin.action(description="Re-process selected events", permissions=["view"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        result = webhook_events_reprocess(events=queryset.only("id"))
+        level = messages.WARNING if result.failed else messages.SUCCESS
+        self.message_user(
+            request,
+            f"{result.processed} processed, {result.ignored} ignored, {result.failed} failed.",
+            level,
+        )
+
+
+@admin.register(TranscriptLine)
+class TranscriptLineAdmin(admin.ModelAdmin):
+    """Final transcript lines of calls in progress (the live view's source)."""
+
+    list_display = ("spoken_at", "vapi_call_id", "role", "text")
+    list_filter = ("role",)
+    search_fields = ("vapi_call_id", "text")
+    date_hierarchy = "spoken_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: TranscriptLine | None = None
+    ) -> bool:
+        return False

@@ -234,3 +234,7 @@ SPECTACULAR_SETTINGS = {
         "WeekdayEnum": "properties.models.OfficeHours.Weekday",
     },
 }
+
+# Header names of the HMAC plan (vapi-reference.md §9.2 defaults: signatureHeader/timestampHeader).
+VAPI_WEBHOOK_SIGNATURE_HEADER = env("VAPI_WEBHOOK_SIGNATURE_HEADER", default="x-signature")
+VAPI_WEBHOOK_TIMESTAMP_HEADER = env("VAPI_WEBHOOK_TIMESTAMP_HEADER", default="x-timestamp")

@@ -1,0 +1,626 @@
+"""From a Vapi Call object or server message to our CallLog, for the webhook and for sync jobs.
+
+The same mapping reads a webhook's `message.call` (plus the message-level fields of a
+status-update or end-of-call-report) and a `GET /call` / `GET /call/{id}` object, so the webhook
+and a `sync_calls` command agree on every column (vapi-reference.md §3.2, §8.3).
+
+Idempotency rules (vapi-reference.md §10.1):
+- status only moves forward (scheduled < queued < ringing < in-progress < forwarding < ended);
+- an end-of-call-report, or a Call object that has ended, is authoritative: it overwrites;
+- anything else only fills blanks, so `status-update(ended)` and the report give the same final
+  row in either order.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
+from django.utils import timezone
+
+from leads.models import Lead, LeadActivity
+from leads.selectors import lead_get, lead_get_by_phone
+from leads.services import (
+    lead_activity_record,
+    lead_get_or_create_for_caller,
+    lead_status_advance,
+    lead_update_from_call,
+)
+from properties.models import Property
+from properties.phone import phone_normalize_or_none
+from properties.selectors import property_get_by_leasing_phone
+from voice.models import Assistant, CallLog
+from voice.webhooks.parsing import (
+    ValueInvalid,
+    as_bool,
+    as_date,
+    as_decimal,
+    as_int,
+    as_str,
+    call_metadata,
+    iso_to_datetime,
+)
+
+STATUS_RANK = {status: rank for rank, status in enumerate(CallLog.Status.values)}
+_STARTED_RANK = STATUS_RANK[CallLog.Status.IN_PROGRESS]
+_DIRECTIONS = {
+    "inboundPhoneCall": CallLog.Direction.INBOUND,
+    "outboundPhoneCall": CallLog.Direction.OUTBOUND,
+    "webCall": CallLog.Direction.WEB,
+}
+# Columns an authoritative source overwrites and any other source only fills when blank.
+_FACT_FIELDS = (
+    "ended_reason",
+    "customer_number",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "transcript",
+    "messages",
+    "recording_url",
+    "stereo_recording_url",
+    "summary",
+    "structured_data",
+    "success_evaluation",
+    "cost",
+)
+
+
+@dataclass
+class CallLogUpsert:
+    call_log: CallLog
+    created: bool
+    previous_status: str | None  # None when created
+
+    @property
+    def started_now(self) -> bool:
+        """Did this update move the call into conversation (in-progress or forwarding)?"""
+        before = -1 if self.previous_status is None else STATUS_RANK[self.previous_status]
+        now = STATUS_RANK[self.call_log.status]
+        return before < _STARTED_RANK <= now and self.call_log.status != CallLog.Status.ENDED
+
+
+def call_log_fields_from_vapi(
+    *, call: dict[str, Any], report: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Pure mapping to CallLog columns. `report` is an end-of-call-report message: its
+    top-level fields win over the call's. Absent values are left out (never blanked)."""
+    src = report or {}
+    artifact = _obj(src.get("artifact")) or _obj(call.get("artifact"))
+    analysis = _obj(src.get("analysis")) or _obj(call.get("analysis"))
+    recording = _obj(artifact.get("recording"))
+    fields: dict[str, Any] = {
+        "status": CallLog.Status.ENDED if report is not None else _status(call.get("status")),
+        "ended_reason": _text(src.get("endedReason") or call.get("endedReason"), 200),
+        "customer_number": _text(_obj(call.get("customer")).get("number"), 40),
+        "started_at": iso_to_datetime(src.get("startedAt") or call.get("startedAt")),
+        "ended_at": iso_to_datetime(src.get("endedAt") or call.get("endedAt")),
+        # Legacy payloads had transcript/recording/summary at the top level (§3.2 note).
+        "transcript": _text(artifact.get("transcript") or call.get("transcript")),
+        "messages": artifact.get("messages") or call.get("messages") or None,
+        "recording_url": _url(
+            artifact.get("recordingUrl")
+            or _obj(recording.get("mono")).get("combinedUrl")
+            or call.get("recordingUrl")
+        ),
+        "stereo_recording_url": _url(
+            artifact.get("stereoRecordingUrl")
+            or recording.get("stereoUrl")
+            or call.get("stereoRecordingUrl")
+        ),
+        "summary": _text(analysis.get("summary") or call.get("summary")),
+        "structured_data": _obj(analysis.get("structuredData")) or None,
+        "success_evaluation": _text(analysis.get("successEvaluation"), 200),
+        "cost": _cost(src.get("cost", call.get("cost"))),
+    }
+    if not isinstance(fields["messages"], list):
+        fields["messages"] = None
+    duration = src.get("durationSeconds", call.get("durationSeconds"))
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+        fields["duration_seconds"] = round(duration)
+    elif fields["started_at"] and fields["ended_at"]:
+        fields["duration_seconds"] = _seconds_between(fields["started_at"], fields["ended_at"])
+    return {name: value for name, value in fields.items() if value not in (None, "")}
+
+
+def call_log_upsert_from_vapi(
+    *,
+    call: dict[str, Any],
+    report: dict[str, Any] | None = None,
+    status: str | None = None,
+    ended_reason: str = "",
+    phone_number: str = "",
+    assistant_config: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CallLogUpsert:
+    """Create the CallLog of `call` on first sight or bring it up to date. Run in a transaction.
+
+    - `call`: a Vapi Call object (webhook `message.call` or a GET /call item); needs `id`.
+    - `report`: the whole end-of-call-report message, when there is one (authoritative).
+    - `status` / `ended_reason`: a status-update's message-level values (they beat `call.status`).
+    - `phone_number`: our number that was called (E.164), for routing inbound calls to a property.
+    - `assistant_config`: `message.assistant` (its metadata carries our propertyId).
+    - `at`: when the event happened; fills `started_at` / `ended_at` if nothing better is known.
+
+    A Call object whose status is "ended" and that carries analysis or artifact counts as
+    authoritative too, so a sync job overwrites a stale row. The row is locked (SELECT ... FOR
+    UPDATE) for the rest of the caller's transaction.
+    """
+    call_id = str(call.get("id") or "")[:100]
+    if not call_id:
+        raise ValueError("a Vapi call needs an id")
+    fields = _event_fields(
+        call=call, report=report, status=status, ended_reason=ended_reason, at=at
+    )
+    authoritative = report is not None or (
+        fields.get("status") == CallLog.Status.ENDED
+        and bool(call.get("analysis") or call.get("artifact"))
+    )
+    metadata = call_metadata(call, assistant=assistant_config)
+
+    # A live status without a report usually means first sight (the fast path in the handler
+    # already missed): try the INSERT first. Otherwise (ended, report, sync) read first.
+    likely_new = report is None and fields.get("status") != CallLog.Status.ENDED
+    call_log = (
+        None
+        if likely_new
+        else CallLog.objects.select_for_update().filter(vapi_call_id=call_id).first()
+    )
+    if call_log is None:
+        call_log = _call_log_build(
+            call_id=call_id, call=call, fields=fields, metadata=metadata, phone_number=phone_number
+        )
+        if _call_log_insert_if_new(call_log):
+            if call_log.lead_id:
+                call_log_record_started(call_log=call_log)
+            return CallLogUpsert(call_log=call_log, created=True, previous_status=None)
+        # Another delivery created it first (it committed: the unique key made us wait).
+        call_log = CallLog.objects.select_for_update().get(vapi_call_id=call_id)
+
+    previous = call_log.status
+    changed: list[str] = []
+    new_status = fields.pop("status", None)
+    if new_status and STATUS_RANK[new_status] > STATUS_RANK[call_log.status]:
+        call_log.status = new_status
+        changed.append("status")
+    for name in _FACT_FIELDS:
+        if name not in fields:
+            continue
+        current = getattr(call_log, name)
+        if (authoritative or current in (None, "", [], {})) and current != fields[name]:
+            setattr(call_log, name, fields[name])
+            changed.append(name)
+    if "duration_seconds" not in fields and _fill_duration(call_log):
+        changed.append("duration_seconds")
+    if metadata and any(call_log.metadata.get(k) != v for k, v in metadata.items()):
+        call_log.metadata = {**call_log.metadata, **metadata}
+        changed.append("metadata")
+    if authoritative and (call_log.lead_id is None or call_log.property_id is None):
+        links = call_links_resolve(
+            call=call,
+            metadata=metadata,
+            phone_number=phone_number,
+            customer_number=call_log.customer_number,
+            property_id=call_log.property_id,
+        )
+        for name, value in links.items():
+            attname = name if name.endswith("_id") else f"{name}_id"
+            if value is not None and getattr(call_log, attname) is None:
+                setattr(call_log, name, value)
+                changed.append(attname.removesuffix("_id"))
+    if changed:
+        call_log.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+    return CallLogUpsert(call_log=call_log, created=False, previous_status=previous)
+
+
+# Statuses a status-update applies to a known call with one UPDATE (no read first).
+FAST_STATUSES = (
+    CallLog.Status.RINGING,
+    CallLog.Status.IN_PROGRESS,
+    CallLog.Status.FORWARDING,
+    CallLog.Status.ENDED,
+)
+# Seconds between start and end, rounded half up like `_seconds_between`, never negative.
+_DURATION_SQL = {
+    "postgresql": "GREATEST(FLOOR(EXTRACT(EPOCH FROM (COALESCE(ended_at, %s) - started_at)) + 0.5)"
+    "::integer, 0)",
+    "sqlite": "MAX(CAST((julianday(COALESCE(ended_at, %s)) - julianday(started_at)) * 86400 + 0.5 "
+    "AS INTEGER), 0)",
+}
+_ADVANCE_SQL = (
+    "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s), "
+    "ended_at = COALESCE(ended_at, %s), "
+    "ended_reason = CASE WHEN ended_reason = '' THEN %s ELSE ended_reason END, "
+    "duration_seconds = COALESCE(duration_seconds, <duration>) "
+    "WHERE vapi_call_id = %s AND status IN (<earlier>) RETURNING lead_id"
+)
+
+
+def call_log_advance_statement(
+    *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
+) -> tuple[str, list[Any]] | None:
+    """The single UPDATE that moves a known call forward to `status`, or None when the status
+    can't take this path. It does what the full upsert does for a status-update of an existing
+    call (status forward only; start, end, reason and duration filled only when blank) and
+    returns the call's lead id; no row comes back on first sight or when the call is already
+    that far, and the caller then runs `call_log_upsert_from_vapi`.
+
+    Raw SQL: the ORM's update() can't return the lead, nor be fused with the inbox INSERT into
+    one statement (webhooks/services.py does that on PostgreSQL).
+    """
+    call_id = str(call.get("id") or "")[:100]
+    if status not in FAST_STATUSES or not call_id or connection.vendor not in _DURATION_SQL:
+        return None
+    fields = call_log_fields_from_vapi(call=call)
+    started_at = fields.get("started_at")
+    ended_at = fields.get("ended_at")
+    if status == CallLog.Status.ENDED:
+        ended_at = ended_at or at
+    elif status != CallLog.Status.RINGING:
+        started_at = started_at or at
+    earlier = [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    sql = _ADVANCE_SQL.replace("<duration>", _DURATION_SQL[connection.vendor]).replace(
+        "<earlier>", ", ".join(["%s"] * len(earlier))
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        status,
+        adapt(timezone.now()),
+        adapt(started_at),
+        adapt(ended_at),
+        (ended_reason or fields.get("ended_reason", ""))[:200],
+        adapt(ended_at),
+        call_id,
+        *earlier,
+    ]
+    return sql, params
+
+
+def call_log_status_advance(
+    *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
+) -> tuple[bool, int | None]:
+    """Run `call_log_advance_statement`: (advanced, the call's lead id)."""
+    statement = call_log_advance_statement(
+        call=call, status=status, ended_reason=ended_reason, at=at
+    )
+    if statement is None:
+        return False, None
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        row = cursor.fetchone()
+    return (True, row[0]) if row else (False, None)
+
+
+def call_log_first_sight(
+    *,
+    call: dict[str, Any],
+    status: str | None = None,
+    ended_reason: str = "",
+    phone_number: str = "",
+    assistant_config: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CallLog | None:
+    """An unsaved CallLog for a call seen for the first time by a status-update, built exactly as
+    `call_log_upsert_from_vapi` builds one (links resolved: one query). Pair it with
+    `call_log_insert_statement`. None without a call id."""
+    call_id = str(call.get("id") or "")[:100]
+    if not call_id:
+        return None
+    fields = _event_fields(call=call, report=None, status=status, ended_reason=ended_reason, at=at)
+    return _call_log_build(
+        call_id=call_id,
+        call=call,
+        fields=fields,
+        metadata=call_metadata(call, assistant=assistant_config),
+        phone_number=phone_number,
+    )
+
+
+def call_log_insert_statement(call_log: CallLog) -> tuple[str, Any]:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` for an unsaved CallLog, compiled by the
+    ORM (what bulk_create runs), so it can run alone or inside a larger statement.
+
+    The public bulk_create won't say whether a row was inserted when conflicts are ignored, and a
+    savepoint around create() would cost two more round trips on every new call.
+    """
+    fields = [field for field in CallLog._meta.concrete_fields if not field.primary_key]
+    query = InsertQuery(CallLog, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [call_log])
+    compiler = query.get_compiler(using=connection.alias)
+    compiler.returning_fields = [CallLog._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, params
+
+
+def call_log_mark_inserted(call_log: CallLog, pk: int) -> None:
+    """The instance now is the row `pk` (inserted by `call_log_insert_statement`)."""
+    call_log.pk = pk
+    call_log._state.adding = False
+    call_log._state.db = connection.alias
+
+
+def _call_log_insert_if_new(call_log: CallLog) -> bool:
+    sql, params = call_log_insert_statement(call_log)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return False
+    call_log_mark_inserted(call_log, row[0])
+    return True
+
+
+def _event_fields(
+    *,
+    call: dict[str, Any],
+    report: dict[str, Any] | None,
+    status: str | None,
+    ended_reason: str,
+    at: datetime | None,
+) -> dict[str, Any]:
+    fields = call_log_fields_from_vapi(call=call, report=report)
+    if status in STATUS_RANK:
+        fields["status"] = status
+    if ended_reason:
+        fields["ended_reason"] = ended_reason[:200]
+    if at is not None:
+        if fields.get("status") in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
+            fields.setdefault("started_at", at)
+        elif fields.get("status") == CallLog.Status.ENDED:
+            fields.setdefault("ended_at", at)
+    return fields
+
+
+def _call_log_build(
+    *,
+    call_id: str,
+    call: dict[str, Any],
+    fields: dict[str, Any],
+    metadata: dict[str, Any],
+    phone_number: str,
+) -> CallLog:
+    links = call_links_resolve(
+        call=call,
+        metadata=metadata,
+        phone_number=phone_number,
+        customer_number=fields.get("customer_number", ""),
+    )
+    call_log = CallLog(
+        vapi_call_id=call_id,
+        direction=_direction(call, metadata),
+        metadata=metadata,
+        **links,
+        **fields,
+    )
+    _fill_duration(call_log)
+    return call_log
+
+
+def call_links_resolve(
+    *,
+    call: dict[str, Any],
+    metadata: dict[str, Any],
+    phone_number: str = "",
+    customer_number: str = "",
+    property_id: int | None = None,
+) -> dict[str, Any]:
+    """The property, assistant and lead a call belongs to.
+
+    Order: our metadata (`assistantId`, `propertyId`, `leadId`; HELPERS contract), then Vapi's
+    `call.assistantId`, then the leasing number that was called; the lead by metadata, else by
+    the caller's number within the property.
+    """
+    caller = phone_normalize_or_none(customer_number)
+    assistant = _assistant_for(call=call, metadata=metadata, caller=caller)
+    prop_id = property_id or (assistant.property_id if assistant else None)
+    if prop_id is None:
+        prop_id = property_id_from_metadata(metadata)
+    if prop_id is None:
+        prop = property_get_by_leasing_phone(phone=phone_normalize_or_none(phone_number) or "")
+        prop_id = prop.pk if prop else None
+    lead_id = None
+    if prop_id is not None:
+        lead = lead_get(lead_id=metadata.get("leadId"), property_id=prop_id)
+        if lead is not None:
+            lead_id = lead.pk
+        elif assistant is not None and assistant.property_id == prop_id:
+            lead_id = assistant.caller_lead_id  # looked up with the assistant, same query
+        else:
+            lead = lead_get_by_phone(property_id=prop_id, phone=caller)
+            lead_id = lead.pk if lead else None
+    return {"assistant": assistant, "property_id": prop_id, "lead_id": lead_id}
+
+
+def property_id_from_metadata(metadata: dict[str, Any]) -> int | None:
+    """`propertyId` from our metadata, if it names a property that exists."""
+    try:
+        pk = int(metadata.get("propertyId"))
+    except (TypeError, ValueError):
+        return None
+    return pk if Property.objects.filter(pk=pk).exists() else None
+
+
+def call_log_link_lead(*, call_log: CallLog, lead: Lead) -> None:
+    """Attach a lead found or created during the call (by a tool or the report)."""
+    if call_log.lead_id == lead.pk:
+        return
+    call_log.lead = lead
+    call_log.save(update_fields=["lead", "updated_at"])
+    call_log_record_started(call_log=call_log)
+
+
+def call_log_record_started(*, call_log: CallLog) -> None:
+    """The lead's "call started" activity; kept once per call by a DB constraint."""
+    if call_log.lead_id is None:
+        return
+    lead_activity_record(
+        lead=call_log.lead,
+        kind=LeadActivity.Kind.CALL_STARTED,
+        text=f"{call_log.get_direction_display()} call started.",
+        data={"customer_number": call_log.customer_number},
+        vapi_call_id=call_log.vapi_call_id,
+    )
+
+
+def call_log_apply_outcome(*, call_log: CallLog) -> Lead | None:
+    """After the final record: create or update the lead from the call and its structured data,
+    and add "call ended" with the summary (vapi-reference.md §4.5: analysis may be missing)."""
+    if call_log.property_id is None:
+        return None
+    answers = structured_answers(call_log.structured_data)
+    lead = call_log.lead
+    if lead is None:
+        phone = phone_normalize_or_none(call_log.customer_number)
+        if phone is None and not answers:
+            return None  # nothing to make a lead from (e.g. an anonymous web call)
+        lead, _ = lead_get_or_create_for_caller(
+            property_id=call_log.property_id,
+            phone=phone,
+            first_name=answers.get("first_name", ""),
+            last_name=answers.get("last_name", ""),
+            email=answers.get("email", ""),
+            source=Lead.Source.PHONE
+            if call_log.direction == CallLog.Direction.INBOUND
+            else Lead.Source.OUTBOUND
+            if call_log.direction == CallLog.Direction.OUTBOUND
+            else Lead.Source.OTHER,
+        )
+        call_log_link_lead(call_log=call_log, lead=lead)
+    else:
+        call_log_record_started(call_log=call_log)
+    lead_update_from_call(
+        lead=lead,
+        first_name=answers.get("first_name", ""),
+        last_name=answers.get("last_name", ""),
+        email=answers.get("email", ""),
+        move_in_date=answers.get("move_in_date"),
+        bedrooms=answers.get("bedrooms"),
+        budget=answers.get("budget"),
+        has_pets=answers.get("has_pets"),
+        pets=answers.get("pets", ""),
+        contacted_at=call_log.ended_at,
+    )
+    if call_log.transcript:  # a conversation happened, not just a ring-out
+        lead_status_advance(lead=lead, status=Lead.Status.CONTACTED)
+    reason = call_log.ended_reason or "ended"
+    duration = f", {call_log.duration_seconds}s" if call_log.duration_seconds is not None else ""
+    lead_activity_record(
+        lead=lead,
+        kind=LeadActivity.Kind.CALL_ENDED,
+        text=f"Call ended ({reason}{duration}). {call_log.summary}".strip(),
+        data={
+            "ended_reason": call_log.ended_reason,
+            "duration_seconds": call_log.duration_seconds,
+            "success_evaluation": call_log.success_evaluation,
+        },
+        vapi_call_id=call_log.vapi_call_id,
+    )
+    return lead
+
+
+def structured_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """The assistant's structuredDataPlan output (HELPERS contract schema), leniently typed:
+    a value that doesn't parse is dropped rather than failing the whole report."""
+    readers = {
+        "first_name": lambda v: as_str(v, max_length=100),
+        "last_name": lambda v: as_str(v, max_length=100),
+        "email": lambda v: as_str(v, max_length=254),
+        "move_in_date": as_date,
+        "bedrooms": as_int,
+        "budget": as_decimal,
+        "has_pets": as_bool,
+        "pets": as_str,
+    }
+    answers: dict[str, Any] = {}
+    for name, read in readers.items():
+        try:
+            value = read(data.get(name))
+        except ValueInvalid:
+            continue
+        if value not in (None, ""):
+            answers[name] = value
+    return answers
+
+
+def _assistant_for(
+    *, call: dict[str, Any], metadata: dict[str, Any], caller: str | None
+) -> Assistant | None:
+    """The call's assistant, annotated with `caller_lead_id`: the property's lead with the
+    caller's number, found by the same query (a first sight is on the hot path)."""
+    caller_lead = (
+        Subquery(
+            Lead.objects.filter(property_id=OuterRef("property_id"), phone=caller)
+            .order_by()
+            .values("pk")[:1]
+        )
+        if caller
+        else Value(None, output_field=models.BigIntegerField())
+    )
+    # Only what the call log links to: assistants carry long prompts and pushed configs.
+    assistants = Assistant.objects.only("pk", "property_id").annotate(caller_lead_id=caller_lead)
+    local_id = metadata.get("assistantId")
+    if local_id not in (None, ""):
+        try:
+            found = assistants.filter(pk=int(local_id)).first()
+        except (TypeError, ValueError):
+            found = None
+        if found is not None:
+            return found
+    vapi_id = call.get("assistantId")
+    if vapi_id:
+        return assistants.filter(vapi_assistant_id=str(vapi_id)).first()
+    return None
+
+
+def _fill_duration(call_log: CallLog) -> bool:
+    if call_log.duration_seconds is None and call_log.started_at and call_log.ended_at:
+        call_log.duration_seconds = _seconds_between(call_log.started_at, call_log.ended_at)
+        return True
+    return False
+
+
+def _seconds_between(start: datetime, end: datetime) -> int:
+    """Whole seconds, half up, never negative (the SQL fast path rounds the same way)."""
+    return max(int((end - start).total_seconds() + 0.5), 0)
+
+
+def _direction(call: dict[str, Any], metadata: dict[str, Any]) -> str:
+    direction = _DIRECTIONS.get(str(call.get("type")))
+    if direction:
+        return direction
+    # No type: our outbound calls always carry a leadId in their metadata (HELPERS contract).
+    return CallLog.Direction.OUTBOUND if metadata.get("leadId") else CallLog.Direction.INBOUND
+
+
+def _status(value: Any) -> str | None:
+    return value if value in STATUS_RANK else None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, max_length: int | None = None) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    text = str(value)
+    return text[:max_length] if max_length else text
+
+
+def _url(value: Any) -> str:
+    text = _text(value)
+    return text if text.startswith(("https://", "http://")) and len(text) <= 2000 else ""
+
+
+def _cost(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        cost = Decimal(str(value)).quantize(Decimal("0.0001"))
+    except (InvalidOperation, ValueError):
+        return None
+    return cost if cost.is_finite() and abs(cost) < Decimal("1000000") else None

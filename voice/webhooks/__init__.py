@@ -1,0 +1,1 @@
+"""The Vapi server-message webhook: verify, store (deduplicated), route, answer."""

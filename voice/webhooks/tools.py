@@ -1,0 +1,490 @@
+"""The assistant's function tools, answered while the caller waits (vapi-reference.md §6.1, §8.5).
+
+`TOOLS` maps each tool name (HELPERS contract) to a function `(context, arguments) -> str`. The
+string is the result the assistant reads: one line, phrased to be said or acted on. A function
+raises ToolError for bad input; that becomes the result's `error` string. Business outcomes (a
+full slot, nothing available) are results, not errors: the assistant should offer what we say.
+
+Tools check their input before writing anything, so a ToolError never leaves half a booking.
+Any other exception fails the whole delivery (see services.py): its writes roll back.
+"""
+
+import logging
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from leads.models import Lead, LeadActivity, Tour
+from leads.services import (
+    QualifyAnswers,
+    TourBooking,
+    lead_activity_record,
+    lead_get_or_create_for_caller,
+    lead_qualify,
+    lead_update_from_call,
+    tour_schedule,
+)
+from properties.models import Property, Unit
+from properties.phone import phone_normalize_or_none
+from properties.selectors import (
+    local_time_phrase,
+    property_is_open,
+    property_next_opening,
+    property_timezone,
+    unit_list_alternatives,
+    unit_list_available,
+)
+from voice.call_logs import call_log_link_lead, call_log_upsert_from_vapi, property_id_from_metadata
+from voice.models import Assistant, CallLog
+from voice.webhooks.parsing import (
+    ToolCall,
+    ValueInvalid,
+    as_bool,
+    as_date,
+    as_decimal,
+    as_int,
+    as_str,
+    call_metadata,
+    message_call,
+    message_call_id,
+    message_customer_number,
+    message_phone_number,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_UNITS_SAID = 3
+TOOL_FAILED = "Sorry, that didn't work on our side. Offer to have the leasing team call back."
+
+
+class ToolError(Exception):
+    """Bad input for a tool; the message is the result's `error` string (said to the model)."""
+
+
+@dataclass
+class ToolContext:
+    """What a tool knows about the call besides its arguments."""
+
+    message: dict[str, Any]
+    now: datetime = field(default_factory=lambda: timezone.now())
+
+    @property
+    def call(self) -> dict[str, Any]:
+        return message_call(self.message)
+
+    @property
+    def call_id(self) -> str:
+        return message_call_id(self.message)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        assistant = self.message.get("assistant")
+        return call_metadata(
+            self.call, assistant=assistant if isinstance(assistant, dict) else None
+        )
+
+    @property
+    def direction(self) -> str:
+        call_type = self.call.get("type")
+        if call_type == "outboundPhoneCall":
+            return CallLog.Direction.OUTBOUND
+        return CallLog.Direction.WEB if call_type == "webCall" else CallLog.Direction.INBOUND
+
+    def today(self, property_id: int) -> date:
+        """Today in the property's zone: from the assistant's metadata (HELPERS contract:
+        `timezone`), which saves a query on the hot path, else from the property."""
+        name = self.metadata.get("timezone")
+        try:
+            tz = zoneinfo.ZoneInfo(name) if isinstance(name, str) and name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return self.now.astimezone(tz or property_timezone(property_id=property_id)).date()
+
+    def property_id(self, arguments: dict[str, Any]) -> int:
+        """The property: the tool's static `property_id` parameter (vapi-reference.md §6.1:
+        merged into the arguments, the model can't spoof it), else our metadata, else the
+        call's assistant."""
+        raw = arguments.get("property_id")
+        if raw not in (None, ""):
+            try:
+                return int(raw)
+            except (TypeError, ValueError):
+                raise ToolError("The property_id parameter is not a number.") from None
+        found = property_id_from_metadata(self.metadata)
+        if found is None and self.call.get("assistantId"):
+            found = (
+                Assistant.objects.filter(vapi_assistant_id=str(self.call["assistantId"]))
+                .values_list("property_id", flat=True)
+                .first()
+            )
+        if found is None:
+            raise ToolError("I can't tell which property this call is for.")
+        return found
+
+
+ToolFunction = Callable[[ToolContext, dict[str, Any]], str]
+
+
+def tool_call_answer(context: ToolContext, tool_call: ToolCall) -> dict[str, str]:
+    """One entry of the `results` list, in the exact shape of vapi-reference.md §8.5."""
+    answer = {"toolCallId": tool_call.id, "name": tool_call.name}
+    tool = TOOLS.get(tool_call.name)
+    if tool_call.error:
+        answer["error"] = one_line(tool_call.error)
+    elif tool is None:
+        answer["error"] = one_line(f"Unknown tool {tool_call.name!r}.")
+    else:
+        try:
+            answer["result"] = one_line(tool(context, tool_call.arguments))
+        except ToolError as exc:
+            answer["error"] = one_line(str(exc))
+    return answer
+
+
+def one_line(text: str) -> str:
+    """Vapi parses multi-line results badly (custom-tools-troubleshooting, §8.5)."""
+    return " ".join(text.split())
+
+
+# Arguments ---------------------------------------------------------------------------------------
+
+
+def _read(arguments: dict[str, Any], specs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Typed values of the known arguments; unknown ones (and the static property_id) ignored."""
+    values = {}
+    problems = []
+    for name, read in specs.items():
+        try:
+            values[name] = read(arguments.get(name))
+        except ValueInvalid as exc:
+            problems.append(f"{name} {exc}")
+    if problems:
+        raise ToolError("Invalid arguments: " + "; ".join(problems) + ".")
+    return values
+
+
+def _required(values: dict[str, Any], *names: str) -> None:
+    missing = [name for name in names if values.get(name) in (None, "")]
+    if missing:
+        raise ToolError("Missing required arguments: " + ", ".join(missing) + ".")
+
+
+def _tour_type(value: Any) -> str:
+    text = as_str(value).lower().replace("-", "_").replace(" ", "_")
+    if not text:
+        return Tour.Kind.IN_PERSON
+    if text not in Tour.Kind.values:
+        raise ValueInvalid("must be in_person, self_guided or virtual")
+    return text
+
+
+# check_availability ------------------------------------------------------------------------------
+
+
+def tool_check_availability(context: ToolContext, arguments: dict[str, Any]) -> str:
+    """Up to three matching units said naturally; when none match, the nearest alternatives."""
+    values = _read(arguments, {"bedrooms": as_int, "max_rent": as_decimal, "move_in_date": as_date})
+    property_id = context.property_id(arguments)
+    units = unit_list_available(property_id=property_id, **_unit_filters(values))
+    if units:
+        return f"Available: {_units_phrase(units, today=context.today(property_id))}."
+    alternatives = unit_list_alternatives(property_id=property_id, **_unit_filters(values))
+    wanted = _request_phrase(values)
+    if not alternatives:
+        return (
+            f"Nothing is available {wanted}right now. Offer to have the leasing team call back "
+            "when something opens up."
+        )
+    nearest = _units_phrase(alternatives, today=context.today(property_id))
+    return f"Nothing matches {wanted}exactly. Closest options: {nearest}."
+
+
+def _unit_filters(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "bedrooms": values["bedrooms"],
+        "max_rent": values["max_rent"],
+        "move_in_date": values["move_in_date"],
+        "limit": MAX_UNITS_SAID,
+    }
+
+
+def _units_phrase(units: list[Unit], *, today: date) -> str:
+    return "; ".join(
+        f"unit {unit.unit_number}, {_beds(unit.bedrooms)} {_baths(unit.bathrooms)}, "
+        f"${unit.monthly_rent:,.0f} a month, {_available_phrase(unit.available_from, today)}"
+        for unit in units
+    )
+
+
+def _request_phrase(values: dict[str, Any]) -> str:
+    parts = []
+    if values["bedrooms"] is not None:
+        parts.append(f"for a {_beds(values['bedrooms'])}")
+    if values["max_rent"] is not None:
+        parts.append(f"under ${values['max_rent']:,.0f}")
+    if values["move_in_date"] is not None:
+        parts.append(f"by {_date_phrase(values['move_in_date'])}")
+    return " ".join(parts) + " " if parts else ""
+
+
+def _beds(bedrooms: int) -> str:
+    return "studio" if bedrooms == 0 else f"{bedrooms} bed"
+
+
+def _baths(bathrooms: Decimal) -> str:
+    return f"{bathrooms.normalize():f} bath"
+
+
+def _available_phrase(available_from: date | None, today: date) -> str:
+    if available_from is None or available_from <= today:
+        return "available now"
+    return f"available from {_date_phrase(available_from)}"
+
+
+def _date_phrase(value: date) -> str:
+    return f"{value:%A, %B} {value.day}"
+
+
+def datetime_phrase(value: datetime, prop: Property) -> str:
+    local = value.astimezone(prop.tz)
+    return f"{_date_phrase(local.date())} at {local_time_phrase(local.time())}"
+
+
+# Leads for tools ---------------------------------------------------------------------------------
+
+
+def _lead_for_call(
+    context: ToolContext,
+    *,
+    property_id: int,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+) -> Lead:
+    """The caller's lead: the call log's, else by number (the argument, else the caller id),
+    else a new one. It is linked to the call log, which is created here if no status-update
+    came first (an assistant may not subscribe to them)."""
+    call_log = (
+        CallLog.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(vapi_call_id=context.call_id)
+        .first()
+        if context.call_id
+        else None
+    )
+    if call_log is None and context.call_id:
+        assistant = context.message.get("assistant")
+        call_log = call_log_upsert_from_vapi(
+            call=context.call,
+            phone_number=message_phone_number(context.message),
+            assistant_config=assistant if isinstance(assistant, dict) else None,
+        ).call_log
+    if call_log and call_log.lead and call_log.lead.property_id == property_id:
+        lead = call_log.lead
+        # Names and email only fill blanks (staff corrections win).
+        lead_update_from_call(lead=lead, first_name=first_name, last_name=last_name, email=email)
+        return lead
+    number = phone_normalize_or_none(phone) or phone_normalize_or_none(
+        message_customer_number(context.message)
+    )
+    source = {
+        CallLog.Direction.INBOUND: Lead.Source.PHONE,
+        CallLog.Direction.OUTBOUND: Lead.Source.OUTBOUND,
+    }.get(context.direction, Lead.Source.OTHER)
+    lead, _ = lead_get_or_create_for_caller(
+        property_id=property_id,
+        phone=number,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        source=source,
+    )
+    if call_log is not None and call_log.property_id in (None, property_id):
+        call_log_link_lead(call_log=call_log, lead=lead)
+    return lead
+
+
+# schedule_tour -----------------------------------------------------------------------------------
+
+
+def tool_schedule_tour(context: ToolContext, arguments: dict[str, Any]) -> str:
+    """Book a tour for the caller; a past, closed or full time gets free times nearby instead."""
+    values = _read(
+        arguments,
+        {
+            "first_name": lambda v: as_str(v, max_length=100),
+            "last_name": lambda v: as_str(v, max_length=100),
+            "phone": as_str,
+            "start_time": _start_time,
+            "tour_type": _tour_type,
+            "unit": lambda v: as_str(v, max_length=20),
+        },
+    )
+    _required(values, "first_name", "start_time")
+    if values["phone"] and phone_normalize_or_none(values["phone"]) is None:
+        raise ToolError("Invalid arguments: phone must be a phone number like +14155550123.")
+    property_id = context.property_id(arguments)
+    lead = _lead_for_call(
+        context,
+        property_id=property_id,
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        phone=values["phone"],
+    )
+    booking = tour_schedule(
+        property_id=property_id,
+        lead=lead,
+        starts_at=values["start_time"],
+        kind=values["tour_type"],
+        unit_number=values["unit"],
+        vapi_call_id=context.call_id,
+        now=context.now,
+    )
+    return _booking_phrase(booking, lead=lead)
+
+
+def _start_time(value: Any) -> datetime | None:
+    """ISO 8601 local time in the property's zone ("2026-12-01T14:00"); an offset is allowed.
+    Naive values stay naive here; tour_schedule reads them in the property's zone."""
+    text = as_str(value)
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueInvalid("must be a date and time like 2026-12-01T14:00") from None
+
+
+def _booking_phrase(booking: TourBooking, *, lead: Lead) -> str:
+    if booking.rejection == "no_property":
+        raise ToolError("I can't find this property.")
+    if booking.tour is not None:
+        tour = booking.tour
+        prop = tour.property
+        unit = f" to see unit {tour.unit.unit_number}" if tour.unit_id else ""
+        verb = "Booked" if booking.created else "Already booked"
+        return (
+            f"{verb}: {tour.get_kind_display().lower()} tour{unit} on "
+            f"{datetime_phrase(tour.starts_at, prop)} for {lead.full_name or 'the caller'}. "
+            f"Confirm the time with the caller and tell them where to meet: {prop.full_address}."
+        )
+    prop = lead.property
+    why = {
+        "past": "That time has already passed.",
+        "closed": "That time is outside our tour hours.",
+        "full": "That time is fully booked.",
+    }[booking.rejection]
+    if not booking.alternatives:
+        return f"{why} No tour times are free this week; offer a callback from the leasing team."
+    times = "; ".join(datetime_phrase(start, prop) for start in booking.alternatives)
+    return f"{why} Nothing was booked. Offer one of these free times instead: {times}."
+
+
+# qualify_lead ------------------------------------------------------------------------------------
+
+
+def tool_qualify_lead(context: ToolContext, arguments: dict[str, Any]) -> str:
+    """Score the caller on fit and intent only (leasing-domain.md §3) and say what to do next.
+
+    Only the contract's arguments are read: anything else the model sends (income, credit, age,
+    family, ...) is ignored, never stored and never scored.
+    """
+    values = _read(
+        arguments,
+        {
+            "move_in_date": as_date,
+            "bedrooms": as_int,
+            "budget": as_decimal,
+            "has_pets": as_bool,
+            "pets": as_str,
+            "first_name": lambda v: as_str(v, max_length=100),
+            "last_name": lambda v: as_str(v, max_length=100),
+            "email": lambda v: as_str(v, max_length=254),
+        },
+    )
+    property_id = context.property_id(arguments)
+    lead = _lead_for_call(
+        context,
+        property_id=property_id,
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        email=values["email"],
+    )
+    result = lead_qualify(
+        lead=lead,
+        answers=QualifyAnswers(
+            move_in_date=values["move_in_date"],
+            bedrooms=values["bedrooms"],
+            budget=values["budget"],
+            has_pets=values["has_pets"],
+            pets=values["pets"],
+        ),
+        today=context.now.astimezone(lead.property.tz).date(),
+        vapi_call_id=context.call_id,
+    )
+    if lead.status in (Lead.Status.QUALIFIED, Lead.Status.TOUR_SCHEDULED) and not result.gaps:
+        if lead.status == Lead.Status.TOUR_SCHEDULED:
+            step = "A tour is already booked; answer any other questions."
+        else:
+            step = "Offer to schedule a tour (use check_availability and schedule_tour)."
+        ask = f" You may still ask about: {', '.join(result.missing)}." if result.missing else ""
+        return f"Lead qualified, score {result.score}/100. Next: {step}{ask}"
+    notes = []
+    if result.gaps:
+        notes.append("Note: " + "; ".join(result.gaps) + ".")
+    if result.missing:
+        notes.append("Ask about: " + ", ".join(result.missing) + ".")
+    return (
+        f"Score {result.score}/100. {' '.join(notes)} Next: suggest other floor plans or move-in "
+        "dates that fit, or offer a callback from the leasing team. Stay friendly; do not ask "
+        "about income or credit."
+    )
+
+
+# transfer_to_human -------------------------------------------------------------------------------
+
+
+def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> str:
+    """Record the request and tell the assistant whether to hand over now (office open) or to
+    offer a tour or callback. The transfer itself is Vapi's transferCall tool or our
+    transfer-destination-request answer."""
+    values = _read(arguments, {"reason": lambda v: as_str(v, max_length=500)})
+    _required(values, "reason")
+    property_id = context.property_id(arguments)
+    lead = _lead_for_call(context, property_id=property_id)
+    lead_activity_record(
+        lead=lead,
+        kind=LeadActivity.Kind.TRANSFER_REQUESTED,
+        text=f"Asked for a person: {values['reason']}",
+        data={"reason": values["reason"]},
+        vapi_call_id=context.call_id,
+    )
+    prop = lead.property
+    if prop.transfer_phone and property_is_open(property=prop, at=context.now):
+        return (
+            "Transfer approved. Tell the caller you are connecting them to the leasing team now, "
+            "then transfer the call."
+        )
+    opens = property_next_opening(property=prop, after=context.now)
+    when = f" It opens {datetime_phrase(opens, prop)}." if opens else ""
+    return (
+        f"The leasing office can't take the call right now.{when} Do not transfer: offer to book "
+        "a tour or to have the team call the caller back, and note the request."
+    )
+
+
+# Tools that write nothing: their deliveries are answered before being stored (services.py).
+READ_ONLY_TOOLS = frozenset({"check_availability"})
+
+TOOLS: dict[str, ToolFunction] = {
+    "check_availability": tool_check_availability,
+    "schedule_tour": tool_schedule_tour,
+    "qualify_lead": tool_qualify_lead,
+    "transfer_to_human": tool_transfer_to_human,
+}
