@@ -315,6 +315,45 @@ class _VapiCore:
     def list_calls(self, params: dict[str, Any]) -> _Request:
         return _Request("list_calls", "GET", CALLS_PATH, params=params, expect="list")
 
+    def list_calls_page(
+        self,
+        *,
+        assistant_id: str | None,
+        phone_number_id: str | None,
+        created_at_gt: datetime | str | None,
+        created_at_lt: datetime | str | None,
+        limit: int | None,
+    ) -> _Request:
+        params = self.call_filters(
+            assistant_id=assistant_id,
+            phone_number_id=phone_number_id,
+            created_at_gt=created_at_gt,
+            created_at_lt=created_at_lt,
+        )
+        if limit is not None:
+            params["limit"] = _check_limit(limit)
+        return self.list_calls(params)
+
+    def call_pager(
+        self,
+        *,
+        assistant_id: str | None,
+        phone_number_id: str | None,
+        created_at_gt: datetime | str | None,
+        created_at_lt: datetime | str | None,
+        page_size: int,
+    ) -> _CallPager:
+        return _CallPager(
+            filters=self.call_filters(
+                assistant_id=assistant_id,
+                phone_number_id=phone_number_id,
+                created_at_gt=created_at_gt,
+                created_at_lt=None,
+            ),
+            page_size=_check_limit(page_size) or 1,
+            upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
+        )
+
     def list_phone_numbers(self, *, limit: int | None) -> _Request:
         params = {"limit": _check_limit(limit)} if limit is not None else None
         return _Request(
@@ -677,15 +716,14 @@ class VapiClient:
         limit: int | None = None,
     ) -> list[VapiObject]:
         """One page of GET /call (at most `limit` calls, Vapi's default 100)."""
-        params = self._core.call_filters(
+        request = self._core.list_calls_page(
             assistant_id=assistant_id,
             phone_number_id=phone_number_id,
             created_at_gt=created_at_gt,
             created_at_lt=created_at_lt,
+            limit=limit,
         )
-        if limit is not None:
-            params["limit"] = _check_limit(limit)
-        return self._send(self._core.list_calls(params))
+        return self._send(request)
 
     def iter_calls(
         self,
@@ -697,15 +735,12 @@ class VapiClient:
         page_size: int = 100,
     ) -> Iterator[VapiObject]:
         """Every call matching the filters, newest first, fetched page by page (see _CallPager)."""
-        pager = _CallPager(
-            filters=self._core.call_filters(
-                assistant_id=assistant_id,
-                phone_number_id=phone_number_id,
-                created_at_gt=created_at_gt,
-                created_at_lt=None,
-            ),
-            page_size=_check_limit(page_size) or 1,
-            upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
+        pager = self._core.call_pager(
+            assistant_id=assistant_id,
+            phone_number_id=phone_number_id,
+            created_at_gt=created_at_gt,
+            created_at_lt=created_at_lt,
+            page_size=page_size,
         )
         while not pager.done:
             page = self._send(self._core.list_calls(pager.next_params()))
@@ -830,15 +865,14 @@ class AsyncVapiClient:
         created_at_lt: datetime | str | None = None,
         limit: int | None = None,
     ) -> list[VapiObject]:
-        params = self._core.call_filters(
+        request = self._core.list_calls_page(
             assistant_id=assistant_id,
             phone_number_id=phone_number_id,
             created_at_gt=created_at_gt,
             created_at_lt=created_at_lt,
+            limit=limit,
         )
-        if limit is not None:
-            params["limit"] = _check_limit(limit)
-        return await self._send(self._core.list_calls(params))
+        return await self._send(request)
 
     async def iter_calls(
         self,
@@ -849,15 +883,12 @@ class AsyncVapiClient:
         created_at_lt: datetime | str | None = None,
         page_size: int = 100,
     ) -> AsyncIterator[VapiObject]:
-        pager = _CallPager(
-            filters=self._core.call_filters(
-                assistant_id=assistant_id,
-                phone_number_id=phone_number_id,
-                created_at_gt=created_at_gt,
-                created_at_lt=None,
-            ),
-            page_size=_check_limit(page_size) or 1,
-            upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
+        pager = self._core.call_pager(
+            assistant_id=assistant_id,
+            phone_number_id=phone_number_id,
+            created_at_gt=created_at_gt,
+            created_at_lt=created_at_lt,
+            page_size=page_size,
         )
         while not pager.done:
             page = await self._send(self._core.list_calls(pager.next_params()))
