@@ -60,3 +60,8 @@ test-browser: $(VENV)/.installed
 # Webhook load benchmark vs its reference (PostgreSQL, gunicorn, wrk); see bench/webhook_bench.py.
 bench: $(VENV)/.installed
 	bench/run.sh $(BENCH_ARGS)
+
+# sync_calls peak memory for 1,000 to 10,000 calls at the simulator; see bench/sync_calls_memory.py.
+.PHONY: bench-sync
+bench-sync: $(VENV)/.installed
+	$(PY) bench/sync_calls_memory.py $(BENCH_ARGS)

@@ -28,6 +28,7 @@ from voice.operations import (
     assistants_push,
     assistants_push_for_properties,
     assistants_refresh_knowledge,
+    call_logs_refresh,
     leads_call,
     leads_call_plan,
 )
@@ -45,6 +46,9 @@ RESULT_LEVELS = {Outcome.SKIPPED: messages.WARNING, Outcome.FAILED: messages.ERR
 # Calls are placed one by one inside the request; keep a batch short enough for it.
 MAX_LEADS_PER_BATCH = 50
 TOO_MANY_LEADS = f"Select at most {MAX_LEADS_PER_BATCH} leads to call at a time."
+# One GET /call/{id} per call log, inside the request.
+MAX_CALLS_PER_REFRESH = 100
+TOO_MANY_CALLS = f"Select at most {MAX_CALLS_PER_REFRESH} calls to refresh at a time."
 
 
 def message_results(
@@ -188,6 +192,7 @@ class CallLogAdmin(admin.ModelAdmin):
     )
     list_select_related = ("lead", "property", "assistant")
     date_hierarchy = "created_at"
+    actions = ("refresh_from_vapi",)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -233,6 +238,18 @@ class CallLogAdmin(admin.ModelAdmin):
         if call is not None:
             extra_context = {**admin_views.call_log_page_context(call), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # Viewing is enough: the refresh writes only what Vapi says about the call (like re-processing
+    # a webhook), nothing staff could edit.
+    @admin.action(description="Refresh from Vapi", permissions=["view"])
+    def refresh_from_vapi(self, request: HttpRequest, queryset: QuerySet[CallLog]) -> None:
+        if queryset.count() > MAX_CALLS_PER_REFRESH:
+            self.message_user(request, TOO_MANY_CALLS, messages.ERROR)
+            return
+        results = call_logs_refresh(
+            call_logs=queryset.select_related(None).only("id", "vapi_call_id", "direction")
+        )
+        message_results(self, request, results)
 
     @admin.display(description="Outcome", ordering="ended_reason")
     def outcome(self, obj: CallLog) -> str:

@@ -29,6 +29,7 @@ from leads.models import Lead
 from properties.crud import property_list
 from properties.models import Property
 from voice.assistants import assistant_delete, assistant_update, create_property_assistant
+from voice.call_sync import call_log_refresh
 from voice.calls import call_place_outbound
 from voice.crud import assistant_list, call_log_list, call_log_list_summary
 from voice.models import Assistant, CallLog
@@ -37,6 +38,7 @@ from voice.serializers import (
     AssistantCreateQuerySerializer,
     AssistantInputSerializer,
     AssistantSerializer,
+    CallLogDetailQuerySerializer,
     CallLogDetailSerializer,
     CallLogSerializer,
     CallPlaceInputSerializer,
@@ -211,6 +213,7 @@ class CallLogViewSet(ApiViewSet):
     # Cursor pagination needs a non-null, nearly unique ordering column: creation time only.
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
+    voice_actions = ("retrieve",)  # with ?refresh=true
 
     def get_queryset(self):
         if self.action == "list":
@@ -228,6 +231,24 @@ class CallLogViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         return self.paginated_response(self.get_queryset(), CallLogSerializer)
 
-    @extend_schema(summary="Get a call with its transcript", responses=CallLogDetailSerializer)
+    @extend_schema(
+        summary="Get a call with its transcript",
+        description=(
+            "`refresh=true` pulls the call from Vapi first (its webhooks may have been missed) "
+            "and saves it as the webhook would; only then does Vapi matter: when it fails, 503 "
+            "voice_unavailable and the call log is unchanged."
+        ),
+        parameters=[CallLogDetailQuerySerializer],
+        responses={
+            200: CallLogDetailSerializer,
+            400: error_response("`refresh` is not a boolean: `details.refresh` says so."),
+        },
+    )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(CallLogDetailSerializer(self.get_object()).data)
+        query = CallLogDetailQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        call_log = self.get_object()  # ownership first: another user's call is a 404, not a GET
+        if query.validated_data["refresh"]:
+            call_log_refresh(call_log=call_log)
+            call_log = self.get_object()
+        return Response(CallLogDetailSerializer(call_log).data)

@@ -75,6 +75,8 @@ class CallLogUpsert:
     call_log: CallLog
     created: bool
     previous_status: str | None  # None when created
+    # The columns an update wrote (empty when nothing changed, and when created).
+    changed: tuple[str, ...] = ()
 
     @property
     def started_now(self) -> bool:
@@ -156,10 +158,7 @@ def call_log_upsert_from_vapi(
     fields = _event_fields(
         call=call, report=report, status=status, ended_reason=ended_reason, at=at
     )
-    authoritative = report is not None or (
-        fields.get("status") == CallLog.Status.ENDED
-        and bool(call.get("analysis") or call.get("artifact"))
-    )
+    authoritative = _is_authoritative(call=call, report=report, fields=fields)
     metadata = call_metadata(call, assistant=assistant_config)
 
     # A live status without a report usually means first sight (the fast path in the handler
@@ -182,7 +181,60 @@ def call_log_upsert_from_vapi(
         call_log = CallLog.objects.select_for_update().get(vapi_call_id=call_id)
 
     previous = call_log.status
+    changed = _call_log_merge(
+        call_log,
+        call=call,
+        fields=fields,
+        authoritative=authoritative,
+        metadata=metadata,
+        phone_number=phone_number,
+    )
+    if changed:
+        call_log.save(update_fields=[*changed, "updated_at"])
+    return CallLogUpsert(
+        call_log=call_log, created=False, previous_status=previous, changed=tuple(changed)
+    )
+
+
+def call_log_changes_from_vapi(
+    *, call_log: CallLog, call: dict[str, Any], phone_number: str = ""
+) -> list[str]:
+    """The columns `call_log_upsert_from_vapi(call=call, phone_number=...)` would change on this
+    row, found without writing: the row object is changed in memory only (discard it). A sync job
+    reads a page of rows at once and skips the ones this leaves alone, so "unchanged" means the
+    mapping (the same as the upsert's, one code path) found nothing to write."""
+    fields = _event_fields(call=call, report=None, status=None, ended_reason="", at=None)
+    return _call_log_merge(
+        call_log,
+        call=call,
+        fields=fields,
+        authoritative=_is_authoritative(call=call, report=None, fields=fields),
+        metadata=call_metadata(call),
+        phone_number=phone_number,
+    )
+
+
+def _is_authoritative(
+    *, call: dict[str, Any], report: dict[str, Any] | None, fields: dict[str, Any]
+) -> bool:
+    return report is not None or (
+        fields.get("status") == CallLog.Status.ENDED
+        and bool(call.get("analysis") or call.get("artifact"))
+    )
+
+
+def _call_log_merge(
+    call_log: CallLog,
+    *,
+    call: dict[str, Any],
+    fields: dict[str, Any],
+    authoritative: bool,
+    metadata: dict[str, Any],
+    phone_number: str,
+) -> list[str]:
+    """Apply the idempotency rules (module docstring) to the row in memory; the changed columns."""
     changed: list[str] = []
+    fields = dict(fields)
     new_status = fields.pop("status", None)
     if new_status and STATUS_RANK[new_status] > STATUS_RANK[call_log.status]:
         call_log.status = new_status
@@ -212,9 +264,7 @@ def call_log_upsert_from_vapi(
             if value is not None and getattr(call_log, attname) is None:
                 setattr(call_log, name, value)
                 changed.append(attname.removesuffix("_id"))
-    if changed:
-        call_log.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-    return CallLogUpsert(call_log=call_log, created=False, previous_status=previous)
+    return [*dict.fromkeys(changed)]
 
 
 # Statuses a status-update applies to a known call with one UPDATE (no read first).

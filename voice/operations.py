@@ -35,6 +35,7 @@ from voice.assistants import (
     test_assistant,
     update_assistant_knowledge,
 )
+from voice.call_sync import call_log_refresh
 from voice.calls import call_place_outbound
 from voice.models import Assistant, CallLog
 from voice.selectors import LIVE_CALL_MAX_AGE
@@ -543,4 +544,45 @@ def assistants_pull(
             continue  # not made by this app (or outside --property)
         label = f"{prop} / {remote.get('name') or remote['id']}"
         batch.run(prop, label, partial(_import_remote, prop, remote, dry_run=dry_run))
+    return batch.results
+
+
+# Call logs ---------------------------------------------------------------------------------------
+
+REFRESH_NOT_FOUND = "Vapi has no call with this id (deleted at Vapi?); the log is kept as it is."
+REFRESH_UNCHANGED = "Already matches Vapi."
+
+
+def _call_log_label(call_log: CallLog) -> str:
+    return f"{call_log.get_direction_display()} call {call_log.vapi_call_id}"
+
+
+def _refresh_call_log_one(client: VapiClient, call_log: CallLog) -> Result:
+    label = _call_log_label(call_log)
+    try:
+        upsert = call_log_refresh(call_log=call_log, client=client)
+    except VapiNotFoundError:
+        return Result(label, Outcome.FAILED, REFRESH_NOT_FOUND, call_log)
+    if not upsert.changed:
+        return Result(label, Outcome.UNCHANGED, REFRESH_UNCHANGED, upsert.call_log)
+    names = ", ".join(name.replace("_", " ") for name in upsert.changed)
+    return Result(label, Outcome.UPDATED, f"Updated from Vapi: {names}.", upsert.call_log)
+
+
+def call_logs_refresh(
+    *, call_logs: Iterable[CallLog], on_result: OnResult | None = None
+) -> list[Result]:
+    """GET each call from Vapi and save it with the webhook's mapping (voice/call_sync.py): the
+    repair for a call whose webhooks were missed. Vapi answers before anything is written, so a
+    failure leaves that call log as it was."""
+    batch = _Batch(on_result)
+    try:
+        client = vapi_client.get_vapi_client()
+    except VoiceError as exc:
+        for call_log in call_logs:
+            batch.add(Result(_call_log_label(call_log), Outcome.FAILED, str(exc), call_log))
+        return batch.results
+    for call_log in call_logs:
+        work = partial(_refresh_call_log_one, client, call_log)
+        batch.run(call_log, _call_log_label(call_log), work)
     return batch.results

@@ -102,6 +102,17 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
 # Input: assistants -----------------------------------------------------------------------------
 
 
+class CallLogDetailQuerySerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "true: first pull the call from Vapi (GET /call/{id}) and save it the way the webhook "
+            "would, then answer. For a call whose webhooks were missed. When Vapi fails: 503 "
+            "voice_unavailable, and the call log is left as it was."
+        ),
+    )
+
+
 class AssistantCreateQuerySerializer(serializers.Serializer):
     property_id = serializers.IntegerField(
         min_value=1, help_text="The property the assistant answers for (one of yours)."

@@ -9,6 +9,9 @@ Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
     POST /_simulator/faults   {"mode": "status"|"timeout"|"malformed", "status": 500, "count": 1,
                                "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call"}
+    POST /_simulator/seed-calls {"count": 5000, "start": "2026-01-01T00:00:00Z", "stepMs": 1000,
+                               "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
+                              finished calls held without playing them (sync_calls, benchmarks)
     POST /_simulator/reset
     GET  /_simulator/state    request counts and webhook deliveries
 """
@@ -26,6 +29,7 @@ import uuid
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -420,6 +424,8 @@ class VapiSimulator:
             )
             self.state.add_fault(fault)
             return 201, {"queued": fault.remaining}
+        if (method, action) == ("POST", "seed-calls"):
+            return self.seed_calls(self._body(environ))
         if (method, action) == ("POST", "reset"):
             self.state.reset()
             return 200, {"reset": True}
@@ -431,6 +437,38 @@ class VapiSimulator:
                     requests[key] = requests.get(key, 0) + 1
                 return 200, {"requests": requests, "deliveries": list(self.state.deliveries)}
         raise HttpError(404, f"Cannot {method} /_simulator/{action}")
+
+    def seed_calls(self, body: Any) -> tuple[int, Any]:
+        """Hold `count` finished calls without playing them (state.seed_finished_calls)."""
+        if not isinstance(body, dict):
+            raise HttpError(400, "body must be an object")
+        errors = validation.validate(
+            validation.Obj(
+                {
+                    "count": validation.Num(minimum=1, maximum=100_000),
+                    "start": validation.Str(iso_datetime=True),
+                    "stepMs": validation.Num(minimum=0, maximum=86_400_000),
+                    "sameMsEvery": validation.Num(minimum=0, maximum=1000),
+                    "assistantId": validation.Str(),
+                    "metadata": validation.Free(),
+                    "seed": validation.Num(minimum=0, maximum=2**31),
+                },
+                required=("count",),
+            ),
+            body,
+        )
+        self._validate(errors)
+        start = body.get("start")
+        ids = self.state.seed_finished_calls(
+            int(body["count"]),
+            start=parse_iso(start) if start else datetime.now(UTC),
+            step_ms=int(body.get("stepMs", 1000)),
+            same_ms_every=int(body.get("sameMsEvery", 7)),
+            assistant_id=body.get("assistantId"),
+            metadata=body.get("metadata"),
+            seed=int(body.get("seed", 0)),
+        )
+        return 201, {"seeded": len(ids)}
 
     def start_inbound_call(self, body: Any) -> tuple[int, Any]:
         """Someone dials one of our numbers (vapi-reference.md §10.5)."""

@@ -6,6 +6,7 @@ No Django ORM here (or anywhere in the simulator): it plays Vapi, which has its 
 from __future__ import annotations
 
 import copy
+import random
 import threading
 import uuid
 from collections import deque
@@ -195,3 +196,138 @@ class SimulatorState:
                 }
                 ids.append(call_id)
         return ids
+
+    def seed_finished_calls(
+        self,
+        count: int,
+        *,
+        start: datetime,
+        step_ms: int = 1000,
+        same_ms_every: int = 7,
+        assistant_id: str | None = None,
+        phone_number: str = DEMO_PHONE_NUMBERS[0],
+        callers: int = 50,
+        metadata: VapiObject | None = None,
+        seed: int = 0,
+    ) -> list[str]:
+        """`count` finished calls as GET /call returns them after the fact, without playing them:
+        artifact (transcript, messages, recordings), analysis, endedReason, cost and costs.
+
+        createdAt goes back from `start` by `step_ms`; every `same_ms_every`-th call shares the
+        millisecond of the one before (0 turns that off), the case a pager must not lose at a
+        page boundary. Callers come from a pool of `callers` numbers (repeat callers), and
+        `metadata` (our leadId/propertyId/assistantId) goes into assistantOverrides. Deterministic
+        for a given `seed`. For `sync_calls` tests and its memory benchmark.
+        """
+        rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+        number_id = phone_number_id(phone_number)
+        ids: list[str] = []
+        offset_ms = 0
+        with self.lock:
+            for index in range(count):
+                if index and not (same_ms_every and index % same_ms_every == 0):
+                    offset_ms += step_ms
+                call = _finished_call(
+                    rng,
+                    created_ms=int(start.timestamp() * 1000) - offset_ms,
+                    assistant_id=assistant_id,
+                    phone_number_id=number_id,
+                    caller=f"+1206555{rng.randrange(max(callers, 1)):04d}",
+                    metadata=metadata,
+                )
+                self.calls[call["id"]] = call
+                ids.append(call["id"])
+        return ids
+
+
+_ENDED_REASONS = (
+    "customer-ended-call",
+    "customer-ended-call",
+    "assistant-ended-call",
+    "silence-timed-out",
+    "customer-did-not-answer",
+    "voicemail",
+)
+_LINES = (
+    ("bot", "Thanks for calling Harbor View Apartments, how can I help?"),
+    ("user", "Hi, do you have any two-bedroom apartments available next month?"),
+    ("bot", "We do: unit 312 at $4,250 and unit 315 at $4,350. Would you like a tour?"),
+    ("user", "Yes, Tuesday at ten would be great."),
+    ("bot", "You're booked for Tuesday at 10 AM. See you then!"),
+)
+
+
+def _iso(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _finished_call(
+    rng: random.Random,
+    *,
+    created_ms: int,
+    assistant_id: str | None,
+    phone_number_id: str,
+    caller: str,
+    metadata: VapiObject | None,
+) -> VapiObject:
+    call_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    reason = rng.choice(_ENDED_REASONS)
+    answered = reason not in ("customer-did-not-answer", "voicemail")
+    started_ms = created_ms + rng.randrange(2_000, 9_000)
+    seconds = rng.randrange(40, 400) if answered else 0
+    ended_ms = started_ms + seconds * 1000 + rng.randrange(1000)
+    cost = round(seconds / 60 * 0.11, 4)
+    call: VapiObject = {
+        "id": call_id,
+        "orgId": ORG_ID,
+        "type": "inboundPhoneCall" if rng.random() < 0.6 else "outboundPhoneCall",
+        "status": "ended",
+        "endedReason": reason,
+        "phoneNumberId": phone_number_id,
+        "phoneCallProvider": "vapi",
+        "phoneCallTransport": "pstn",
+        "customer": {"number": caller},
+        "createdAt": _iso(created_ms),
+        "updatedAt": _iso(ended_ms + 1500),
+        "startedAt": _iso(started_ms),
+        "endedAt": _iso(ended_ms),
+        "cost": cost,
+        "costs": [{"type": "vapi", "subType": "normal", "minutes": seconds / 60, "cost": cost}],
+        "artifact": {"transcript": "", "messages": []},
+        "analysis": {},
+    }
+    if assistant_id:
+        call["assistantId"] = assistant_id
+    if metadata:
+        call["assistantOverrides"] = {"metadata": copy.deepcopy(metadata)}
+    if answered:
+        at = started_ms
+        messages = []
+        for role, text in _LINES:
+            messages.append(
+                {
+                    "role": role,
+                    "message": text,
+                    "time": at,
+                    "endTime": at + 2500,
+                    "secondsFromStart": round((at - started_ms) / 1000, 2),
+                    "duration": 2500,
+                }
+            )
+            at += 3000
+        base = f"https://storage.vapi.ai/{call_id}"
+        call["artifact"] = {
+            "transcript": "\n".join(
+                f"{'AI' if role == 'bot' else 'User'}: {text}" for role, text in _LINES
+            ),
+            "messages": messages,
+            "recordingUrl": f"{base}-mono.wav",
+            "stereoRecordingUrl": f"{base}-stereo.wav",
+        }
+        call["analysis"] = {
+            "summary": "The caller asked about two-bedroom units and booked a tour.",
+            "structuredData": {"bedrooms": 2, "tour_interest": True},
+            "successEvaluation": rng.choice(("true", "false")),
+        }
+    return call

@@ -735,6 +735,26 @@ class VapiClient:
         page_size: int = 100,
     ) -> Iterator[VapiObject]:
         """Every call matching the filters, newest first, fetched page by page (see _CallPager)."""
+        for page in self.iter_call_pages(
+            assistant_id=assistant_id,
+            phone_number_id=phone_number_id,
+            created_at_gt=created_at_gt,
+            created_at_lt=created_at_lt,
+            page_size=page_size,
+        ):
+            yield from page
+
+    def iter_call_pages(
+        self,
+        *,
+        assistant_id: str | None = None,
+        phone_number_id: str | None = None,
+        created_at_gt: datetime | str | None = None,
+        created_at_lt: datetime | str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[list[VapiObject]]:
+        """`iter_calls` one page at a time (the calls not yielded before, newest first; a page
+        may be empty), for callers that work page by page: only one page is ever alive here."""
         pager = self._core.call_pager(
             assistant_id=assistant_id,
             phone_number_id=phone_number_id,
@@ -744,7 +764,10 @@ class VapiClient:
         )
         while not pager.done:
             page = self._send(self._core.list_calls(pager.next_params()))
-            yield from pager.accept(page)
+            fresh = pager.accept(page)
+            del page
+            yield fresh
+            del fresh  # released before the next page arrives: one page in memory, not two
 
     # Phone numbers (vapi-reference.md §7) -------------------------------------------------
 
@@ -894,6 +917,7 @@ class AsyncVapiClient:
             page = await self._send(self._core.list_calls(pager.next_params()))
             for call in pager.accept(page):
                 yield call
+            del page  # released before the next page arrives
 
     async def list_phone_numbers(self, *, limit: int | None = None) -> list[VapiObject]:
         return await self._send(self._core.list_phone_numbers(limit=limit))
