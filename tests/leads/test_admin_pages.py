@@ -144,7 +144,7 @@ def test_tours_are_listed_newest_first_with_the_call_that_booked_them(admin_clie
     late_url = reverse("admin:leads_tour_change", args=[late.pk])
     early_url = reverse("admin:leads_tour_change", args=[early.pk])
     assert tours.index(late_url) < tours.index(early_url)
-    assert "Thu 9 Apr 2026, 15:00" in tours
+    assert "Thu 9 Apr 2026, 08:00 PDT" in tours  # the property's time zone (Los Angeles)
     assert reverse("admin:voice_calllog_by_vapi_id", args=[call.vapi_call_id]) in tours
 
 
