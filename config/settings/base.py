@@ -92,7 +92,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Internationalisation --------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The time zone admin pages and the dashboard show times in (tours show in the property's own).
+TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
