@@ -11,6 +11,7 @@ accepted as free-form objects.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,9 +34,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class Field:
-    def check(self, value: Any, path: str, errors: Errors) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+class Field(ABC):
+    @abstractmethod
+    def check(self, value: Any, path: str, errors: Errors) -> None:
+        """Append a Vapi-style message to `errors` for each problem with `value` at `path`."""
 
 
 @dataclass
