@@ -64,6 +64,14 @@ def owned_choices(selector: OwnedSelector, model: type[Model]) -> Callable[[Any]
     return queryset
 
 
+def owned_filter(selector: OwnedSelector, model: type[Model]) -> django_filters.ModelChoiceFilter:
+    """A filter on one of the requesting user's `model` ids (see `owned_choices`)."""
+    return django_filters.ModelChoiceFilter(
+        queryset=owned_choices(selector, model),
+        help_text=f"One of your {model._meta.verbose_name} ids.",
+    )
+
+
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)

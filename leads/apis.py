@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, UtcDateTimeFilter, owned_choices
+from config.api import ApiViewSet, UtcDateTimeFilter, owned_filter
 from leads.crud import (
     lead_create,
     lead_delete,
@@ -37,9 +37,7 @@ from properties.models import Property, Unit
 
 
 class LeadFilter(django_filters.FilterSet):
-    property = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(property_list, Property), help_text="One of your property ids."
-    )
+    property = owned_filter(property_list, Property)
     status = django_filters.MultipleChoiceFilter(
         choices=Lead.Status.choices, help_text="Lead status; repeat for several."
     )
@@ -127,15 +125,9 @@ class LeadViewSet(ApiViewSet):
 
 
 class TourFilter(django_filters.FilterSet):
-    property = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(property_list, Property), help_text="One of your property ids."
-    )
-    lead = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(lead_list, Lead), help_text="One of your lead ids."
-    )
-    unit = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(unit_list, Unit), help_text="One of your unit ids."
-    )
+    property = owned_filter(property_list, Property)
+    lead = owned_filter(lead_list, Lead)
+    unit = owned_filter(unit_list, Unit)
     status = django_filters.MultipleChoiceFilter(
         choices=Tour.Status.choices, help_text="Tour status; repeat for several."
     )

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, owned_choices
+from config.api import ApiViewSet, owned_filter
 from properties.crud import (
     property_create,
     property_delete,
@@ -96,9 +96,7 @@ class PropertyViewSet(ApiViewSet):
 
 
 class UnitFilter(django_filters.FilterSet):
-    property = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(property_list, Property), help_text="One of your property ids."
-    )
+    property = owned_filter(property_list, Property)
     status = django_filters.MultipleChoiceFilter(
         choices=Unit.Status.choices, help_text="Unit status; repeat for several."
     )

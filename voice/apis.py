@@ -20,7 +20,7 @@ from config.api import (
     ApiViewSet,
     UtcDateTimeFilter,
     get_owned_or_404,
-    owned_choices,
+    owned_filter,
 )
 from config.pagination import CursorPagination
 from config.schema import error_response
@@ -52,9 +52,7 @@ VAPI_FAILED = (
 
 
 class AssistantFilter(django_filters.FilterSet):
-    property = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(property_list, Property), help_text="One of your property ids."
-    )
+    property = owned_filter(property_list, Property)
 
     class Meta:
         model = Assistant
@@ -170,15 +168,9 @@ class CallPlaceViewSet(ApiViewSet):
 
 
 class CallLogFilter(django_filters.FilterSet):
-    property = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(property_list, Property), help_text="One of your property ids."
-    )
-    assistant = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(assistant_list, Assistant), help_text="One of your assistant ids."
-    )
-    lead = django_filters.ModelChoiceFilter(
-        queryset=owned_choices(lead_list, Lead), help_text="One of your lead ids."
-    )
+    property = owned_filter(property_list, Property)
+    assistant = owned_filter(assistant_list, Assistant)
+    lead = owned_filter(lead_list, Lead)
     status = django_filters.MultipleChoiceFilter(
         choices=CallLog.Status.choices, help_text="Vapi call status; repeat for several."
     )
