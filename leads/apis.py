@@ -8,19 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import ApiViewSet, UtcDateTimeFilter, owned_filter
-from leads.crud import (
-    lead_create,
-    lead_delete,
-    lead_detail_list,
-    lead_list,
-    lead_note_create,
-    lead_update,
-    tour_create,
-    tour_delete,
-    tour_list,
-    tour_update,
-)
 from leads.models import Lead, Tour
+from leads.selectors import lead_detail_list, lead_list, tour_list
 from leads.serializers import (
     LeadActivitySerializer,
     LeadCreateInputSerializer,
@@ -32,8 +21,17 @@ from leads.serializers import (
     TourInputSerializer,
     TourSerializer,
 )
-from properties.crud import property_list, unit_list
+from leads.services import (
+    lead_create,
+    lead_delete,
+    lead_note_create,
+    lead_update,
+    tour_create,
+    tour_delete,
+    tour_update,
+)
 from properties.models import Property, Unit
+from properties.selectors import property_list, unit_list
 
 
 class LeadFilter(django_filters.FilterSet):

@@ -2,9 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
 
-from leads.models import Lead, Tour
+from leads.models import Lead, LeadActivity, Tour
 from properties.models import Property
 from properties.selectors import office_hours_on
 
@@ -82,3 +83,19 @@ def tour_slots_free(
                 start += slot
     candidates.sort(key=lambda start: (abs(start - around), start))
     return sorted(candidates[:limit])
+
+
+def lead_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
+    return Lead.objects.filter(property__owner=user)
+
+
+def lead_detail_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
+    """`lead_list` with what the detail view shows: its tours and newest activities."""
+    return lead_list(user=user).prefetch_related(
+        Prefetch("tours", queryset=Tour.objects.order_by("starts_at", "id")),
+        Prefetch("activities", queryset=LeadActivity.objects.order_by("-created_at", "-id")),
+    )
+
+
+def tour_list(*, user: AbstractBaseUser) -> QuerySet[Tour]:
+    return Tour.objects.filter(property__owner=user)

@@ -5,10 +5,10 @@ from typing import Any
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
-from leads.crud import lead_list
 from leads.models import Lead, LeadActivity, Tour
-from properties.crud import property_list, unit_list
+from leads.selectors import lead_list
 from properties.models import Property, Unit
+from properties.selectors import property_list, unit_list
 from properties.serializers import LONG_TEXT, PhoneField
 
 LEAD_FIELDS = [

@@ -15,9 +15,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.validation import full_clean_with_field_errors
 from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_get_by_phone, tour_slot_taken_count, tour_slots_free
-from properties.models import Unit
+from properties.models import Property, Unit
 from properties.selectors import (
     office_hours_on,
     property_get_for_update,
@@ -430,3 +431,90 @@ def _email_ok(value: str) -> bool:
 
 def _beds(bedrooms: int) -> str:
     return "studio" if bedrooms == 0 else f"{bedrooms}-bedroom"
+
+
+def _apply_flags(lead: Lead) -> None:
+    # Record when consent was given and when the lead opted out (TCPA: we must be able to show it).
+    now = timezone.now()
+    if lead.consent_to_call and lead.consent_recorded_at is None:
+        lead.consent_recorded_at = now
+    if not lead.consent_to_call:
+        lead.consent_recorded_at = None
+    if lead.do_not_call and lead.opted_out_at is None:
+        lead.opted_out_at = now
+    if not lead.do_not_call:
+        lead.opted_out_at = None
+
+
+def _validate(lead: Lead) -> None:
+    full_clean_with_field_errors(
+        lead, constraint_fields={"lead_phone_unique_per_property": "phone"}
+    )
+
+
+def lead_create(*, prop: Property, **data: Any) -> Lead:
+    """Create a lead for one of the user's properties.
+
+    Raises django ValidationError, e.g. when the property already has a lead with this phone.
+    """
+    lead = Lead(property=prop, **data)
+    _apply_flags(lead)
+    _validate(lead)
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, **data: Any) -> Lead:
+    """Change the given fields; a status change is recorded as a `status_changed` activity."""
+    old_status = lead.status
+    for name, value in data.items():
+        setattr(lead, name, value)
+    _apply_flags(lead)
+    _validate(lead)
+    lead.save()
+    if lead.status != old_status:
+        LeadActivity.objects.create(
+            lead=lead,
+            kind=LeadActivity.Kind.STATUS_CHANGED,
+            text=f"Status changed from {old_status} to {lead.status}.",
+            data={"from": old_status, "to": lead.status},
+        )
+    return lead
+
+
+def lead_delete(*, lead: Lead) -> None:
+    """Delete the lead with its activities and tours; its calls stay, without the lead."""
+    lead.delete()
+
+
+def lead_note_create(*, lead: Lead, text: str) -> LeadActivity:
+    return LeadActivity.objects.create(lead=lead, kind=LeadActivity.Kind.NOTE, text=text)
+
+
+@transaction.atomic
+def tour_create(*, lead: Lead, **data: Any) -> Tour:
+    """Book a tour for the lead at its property, and note it on the lead's activity feed."""
+    tour = Tour(lead=lead, property_id=lead.property_id, **data)
+    tour.full_clean()
+    tour.save()
+    local = timezone.localtime(tour.starts_at, lead.property.tz)
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=LeadActivity.Kind.TOUR_SCHEDULED,
+        text=f"{tour.get_kind_display()} tour booked for {local:%Y-%m-%d %H:%M}.",
+        data={"tour_id": tour.pk, "starts_at": tour.starts_at.isoformat()},
+    )
+    return tour
+
+
+def tour_update(*, tour: Tour, **data: Any) -> Tour:
+    for name, value in data.items():
+        setattr(tour, name, value)
+    tour.full_clean()
+    tour.save()
+    return tour
+
+
+def tour_delete(*, tour: Tour) -> None:
+    tour.delete()

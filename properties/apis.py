@@ -7,23 +7,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import ApiViewSet, owned_filter
-from properties.crud import (
-    property_create,
-    property_delete,
-    property_list,
-    property_update,
-    unit_create,
-    unit_delete,
-    unit_list,
-    unit_update,
-)
 from properties.models import Property, Unit
+from properties.selectors import property_list, unit_list
 from properties.serializers import (
     PropertyInputSerializer,
     PropertySerializer,
     UnitCreateInputSerializer,
     UnitInputSerializer,
     UnitSerializer,
+)
+from properties.services import (
+    property_create,
+    property_delete,
+    property_update,
+    unit_create,
+    unit_delete,
+    unit_update,
 )
 
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
 
 from properties.models import OfficeHours, Property, Unit
 
@@ -166,3 +167,11 @@ def local_time_phrase(value: time) -> str:
     hour = value.hour % 12 or 12
     suffix = "AM" if value.hour < 12 else "PM"
     return f"{hour}:{value.minute:02d} {suffix}" if value.minute else f"{hour} {suffix}"
+
+
+def property_list(*, user: AbstractBaseUser) -> QuerySet[Property]:
+    return Property.objects.filter(owner=user).prefetch_related("office_hours")
+
+
+def unit_list(*, user: AbstractBaseUser) -> QuerySet[Unit]:
+    return Unit.objects.filter(property__owner=user)

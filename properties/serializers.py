@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
-from properties.crud import property_list
 from properties.models import OfficeHours, Property, Unit, validate_timezone
 from properties.phone import PHONE_INVALID, phone_normalize
+from properties.selectors import property_list
 
 LONG_TEXT = 10_000
 

@@ -24,15 +24,15 @@ from config.api import (
 )
 from config.pagination import CursorPagination
 from config.schema import error_response
-from leads.crud import lead_list
 from leads.models import Lead
-from properties.crud import property_list
+from leads.selectors import lead_list
 from properties.models import Property
+from properties.selectors import property_list
 from voice.assistants import assistant_delete, assistant_update, create_property_assistant
 from voice.call_sync import call_log_refresh
 from voice.calls import call_place_outbound
-from voice.crud import assistant_list, call_log_list, call_log_list_summary
 from voice.models import Assistant, CallLog
+from voice.selectors import assistant_list, call_log_list, call_log_list_summary
 from voice.serializers import (
     AssistantCreateInputSerializer,
     AssistantCreateQuerySerializer,

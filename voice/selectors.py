@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from leads.models import Tour
-from voice.models import CallLog, TranscriptLine
+from voice.models import Assistant, CallLog, TranscriptLine
 
 # Outcomes ---------------------------------------------------------------------
 # vapi-reference.md §3.3. A call that ended is "answered" unless its ended reason falls in one of
@@ -634,3 +635,17 @@ def call_log_list_live(
 def _live_role(role: str) -> str:
     kind = _ROLE_KINDS.get(role.lower())
     return kind if kind in (ASSISTANT, CALLER) else "other"
+
+
+def assistant_list(*, user: AbstractBaseUser) -> QuerySet[Assistant]:
+    return Assistant.objects.filter(property__owner=user)
+
+
+def call_log_list(*, user: AbstractBaseUser) -> QuerySet[CallLog]:
+    """The user's calls: those at their properties (a call with no property belongs to no one)."""
+    return CallLog.objects.filter(property__owner=user)
+
+
+def call_log_list_summary(*, user: AbstractBaseUser) -> QuerySet[CallLog]:
+    """`call_log_list` without the large columns the list does not show."""
+    return call_log_list(user=user).defer("transcript", "messages", "structured_data", "metadata")

@@ -5,13 +5,13 @@ from typing import Any
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
-from leads.crud import lead_list
 from leads.models import Lead
+from leads.selectors import lead_list
 from properties.serializers import LONG_TEXT, PhoneField
 from voice.assistants import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
 from voice.calls import CALL_NOT_PUSHED
-from voice.crud import assistant_list
 from voice.models import Assistant, CallLog
+from voice.selectors import assistant_list
 from voice.vapi.client import MAX_NAME_LENGTH
 
 VOICE_ID_REQUIRED = "Choose a voice id: this voice provider has no default voice."

@@ -1,15 +1,10 @@
-"""Selectors and services behind the properties API, always scoped to the requesting user.
-
-`<entity>_list(*, user)` is the ownership rule in one place: the API, its related-id fields and its
-filters all start from it.
-"""
+"""Write services behind the properties API (owner-scoped objects, validated before saving)."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
 
 from config.validation import full_clean_with_field_errors
 from properties.models import OfficeHours, Property, Unit
@@ -19,14 +14,6 @@ def _validate(prop: Property) -> None:
     full_clean_with_field_errors(
         prop, constraint_fields={"property_leasing_phone_unique": "leasing_phone"}
     )
-
-
-def property_list(*, user: AbstractBaseUser) -> QuerySet[Property]:
-    return Property.objects.filter(owner=user).prefetch_related("office_hours")
-
-
-def unit_list(*, user: AbstractBaseUser) -> QuerySet[Unit]:
-    return Unit.objects.filter(property__owner=user)
 
 
 @transaction.atomic
