@@ -62,7 +62,8 @@ class UnitFactory(factory.django.DjangoModelFactory):
     bathrooms = Decimal("1.0")
     square_feet = 900
     monthly_rent = Decimal("2000.00")
-    available_from = factory.LazyFunction(timezone.localdate)
+    # "Today" at the unit's property, in its own zone (the suite's clock: tests/clock.py).
+    available_from = factory.LazyAttribute(lambda o: timezone.localdate(timezone=o.property.tz))
     status = Unit.Status.AVAILABLE
 
 
