@@ -45,7 +45,9 @@ def today_in(zone: str | zoneinfo.ZoneInfo) -> date:
     return datetime.now(tz).date()
 
 
-def at(day: date, hour: int, minute: int = 0, *, zone: str | zoneinfo.ZoneInfo = PACIFIC) -> datetime:
+def at(
+    day: date, hour: int, minute: int = 0, *, zone: str | zoneinfo.ZoneInfo = PACIFIC
+) -> datetime:
     """A local wall-clock time in `zone`, as an aware datetime (for `clock.move_to`)."""
     tz = zoneinfo.ZoneInfo(zone) if isinstance(zone, str) else zone
     return datetime.combine(day, time(hour, minute), tzinfo=tz)

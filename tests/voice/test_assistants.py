@@ -1,7 +1,7 @@
 """The assistant config built from property data, and the services that sync it with Vapi."""
 
 import json
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from leads.demo import demo_data_load
 from properties.models import OfficeHours, Property, Unit
+from tests.clock import today_in
 from tests.factories import AssistantFactory, PropertyFactory, UnitFactory
 from voice import assistants
 from voice.models import Assistant
@@ -240,16 +241,17 @@ def test_office_hours_lines_merge_equal_days():
 
 def test_availability_lines_group_by_bedrooms():
     prop = PropertyFactory()
+    today = today_in(prop.tz)
     UnitFactory(property=prop, bedrooms=1, monthly_rent=Decimal("1500.50"), floor_plan="A")
     UnitFactory(
         property=prop,
         bedrooms=1,
         monthly_rent=Decimal("1700"),
         floor_plan="B",
-        available_from=date(2027, 1, 15),
+        available_from=today + timedelta(days=45),
     )
     UnitFactory(property=prop, bedrooms=2, status=Unit.Status.OCCUPIED)
-    assert assistants.availability_lines(prop, today=date(2026, 12, 1)) == [
+    assert assistants.availability_lines(prop, today=today) == [
         "1 bedroom: 2 units (A, B), $1,500.50 to $1,700 a month, available now",
     ]
 
