@@ -1,11 +1,12 @@
 """Reads about leads and tours: caller lookup, slot occupancy, free tour times."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from leads.models import Lead, LeadActivity, Tour
+from properties.localtime import local_day_start
 from properties.models import Property
 from properties.selectors import office_hours_on
 
@@ -57,16 +58,19 @@ def tour_slot_taken_count(*, property: Property, starts_at: datetime) -> int:
 def tour_slots_free(
     *, property: Property, around: datetime, now: datetime, days: int = 7, limit: int = 3
 ) -> list[datetime]:
-    """Free tour start times nearest to `around`, on a grid of slots from each day's opening.
+    """Free tour start times (UTC) nearest to `around`, on a grid of slots from each opening.
 
-    One query for the tours of the window; office hours come from the property (one more query
-    unless already loaded).
+    The grid steps in UTC, so across a daylight-saving change every slot is a real instant,
+    distinct and in order: no slot in the missing hour, both 1:30s in the doubled one. One query
+    for the tours of the window; office hours come from the property (one more query unless
+    already loaded).
     """
     tz = property.tz
     slot = timedelta(minutes=property.tour_slot_minutes)
+    now = now.astimezone(UTC)
     first_day = max(around, now).astimezone(tz).date()
-    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
-    window_end = window_start + timedelta(days=days + 1)
+    window_start = local_day_start(day=first_day, tz=tz)
+    window_end = local_day_start(day=first_day + timedelta(days=days + 1), tz=tz)
     taken = list(
         tours_scheduled_between(
             property_id=property.pk, start=window_start - slot, end=window_end

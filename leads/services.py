@@ -6,7 +6,7 @@ for the same lead and time is returned instead of duplicated.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,12 @@ from django.utils import timezone
 from config.validation import full_clean_with_field_errors
 from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_get_by_phone, tour_slot_taken_count, tour_slots_free
+from properties.localtime import (
+    LocalTime,
+    local_time_first_reached,
+    local_time_resolve,
+    local_today,
+)
 from properties.models import Property, Unit
 from properties.selectors import (
     office_hours_on,
@@ -272,10 +278,14 @@ def lead_qualify(
     *,
     lead: Lead,
     answers: QualifyAnswers,
-    today: date,
+    today: date | None = None,
     vapi_call_id: str = "",
 ) -> LeadScore:
-    """Store what the caller said, score the lead, set qualified/unqualified, add an activity."""
+    """Store what the caller said, score the lead, set qualified/unqualified, add an activity.
+
+    `today` is the date on the property's calendar (the default): "moves in within 30 days"
+    counts from the property's today, not the server's.
+    """
     lead_update_from_call(
         lead=lead,
         move_in_date=answers.move_in_date,
@@ -295,7 +305,7 @@ def lead_qualify(
         answers=known,
         units=unit_list_offerable(property_id=lead.property_id),
         pets_allowed=lead.property.pets_allowed,
-        today=today,
+        today=today or local_today(tz=lead.property.tz),
         named=bool(lead.first_name),
         reachable=bool(lead.phone or lead.email),
         tour_booked=lead.status == Lead.Status.TOUR_SCHEDULED
@@ -323,12 +333,21 @@ def lead_qualify(
 
 @dataclass
 class TourBooking:
-    """The outcome of a booking attempt: a tour, or why not plus free times nearby."""
+    """The outcome of a booking attempt: a tour, or why not plus free times nearby.
+
+    A naive time the property's clocks never show (spring forward) is rejected as
+    "missing_time"; one they show twice (fall back) as "ambiguous_time" with the instants that
+    could be booked in `choices`, so that the caller is asked which one. `asked` is the local time
+    as resolved, for saying what happened.
+    """
 
     tour: Tour | None = None
     created: bool = False
-    rejection: str = ""  # "past" | "closed" | "full" | "no_property"
+    # "past" | "closed" | "full" | "no_property" | "missing_time" | "ambiguous_time"
+    rejection: str = ""
     alternatives: list[datetime] = field(default_factory=list)
+    choices: list[datetime] = field(default_factory=list)
+    asked: LocalTime | None = None
 
 
 def tour_schedule(
@@ -343,28 +362,40 @@ def tour_schedule(
 ) -> TourBooking:
     """Book a tour if the time is in the future, inside office hours and the slot has room.
 
-    A naive `starts_at` is read in the property's time zone. Locks the property row first, so two
-    callers racing for the last place in a slot are serialised: exactly one gets it, the other is
-    offered alternatives. Booking the same lead at the same time twice returns the existing tour.
+    A naive `starts_at` is a wall-clock time at the property: it must name exactly one instant
+    (see properties/localtime.py); an aware one is taken as given. Locks the property row first,
+    so two callers racing for the last place in a slot are serialised: exactly one gets it, the
+    other is offered alternatives. Booking the same lead at the same time twice returns the
+    existing tour.
     """
-    now = now or timezone.now()
+    now = (now or timezone.now()).astimezone(UTC)
     prop = property_get_for_update(property_id=property_id)
     if prop is None:
         return TourBooking(rejection="no_property")
     if timezone.is_naive(starts_at):  # the assistant speaks in the property's local time
-        starts_at = starts_at.replace(tzinfo=prop.tz)
-    slot = timedelta(minutes=prop.tour_slot_minutes)
+        asked = local_time_resolve(wall=starts_at, tz=prop.tz)
+        if asked.missing:
+            around = local_time_first_reached(wall=starts_at, tz=prop.tz)
+            return TourBooking(
+                rejection="missing_time",
+                asked=asked,
+                alternatives=tour_slots_free(property=prop, around=around, now=now),
+            )
+        if asked.ambiguous:
+            # Never pick one of the two for the caller: a tour an hour off is a no-show. Only
+            # when neither could be booked anyway does the first one get the usual answer.
+            bookable = [at for at in asked.instants if _tour_fits(prop, at, now=now)]
+            if bookable:
+                return TourBooking(rejection="ambiguous_time", asked=asked, choices=bookable)
+        starts_at = asked.instants[0]
+    # UTC from here on: `starts_at + slot` in the property's zone would be wall-clock arithmetic.
+    starts_at = starts_at.astimezone(UTC)
     if starts_at <= now:
         return TourBooking(
             rejection="past",
             alternatives=tour_slots_free(property=prop, around=now, now=now),
         )
-    local = starts_at.astimezone(prop.tz)
-    inside_hours = any(
-        window.opens_at <= local and local + slot <= window.closes_at
-        for window in office_hours_on(property=prop, day=local.date())
-    )
-    if not inside_hours:
+    if not _tour_fits(prop, starts_at, now=now):
         return TourBooking(
             rejection="closed",
             alternatives=tour_slots_free(property=prop, around=starts_at, now=now),
@@ -390,15 +421,28 @@ def tour_schedule(
     tour.full_clean()
     tour.save()
     lead_status_advance(lead=lead, status=Lead.Status.TOUR_SCHEDULED)
+    local = starts_at.astimezone(prop.tz)
     lead_activity_record(
         lead=lead,
         kind=LeadActivity.Kind.TOUR_SCHEDULED,
-        text=f"{tour.get_kind_display()} tour booked for {local:%a %b %d, %Y %H:%M} "
+        # %Z tells the two 1:30s of a fall-back night apart (PDT, then PST).
+        text=f"{tour.get_kind_display()} tour booked for {local:%a %b %d, %Y %H:%M %Z} "
         f"({prop.timezone}){f', unit {unit.unit_number}' if unit else ''}.",
         data={"tour_id": tour.pk, "starts_at": starts_at.isoformat()},
         vapi_call_id=vapi_call_id,
     )
     return TourBooking(tour=tour, created=True)
+
+
+def _tour_fits(prop: Property, starts_at: datetime, *, now: datetime) -> bool:
+    """In the future, and the whole slot inside one of that local day's office-hour windows."""
+    starts_at = starts_at.astimezone(UTC)
+    ends_at = starts_at + timedelta(minutes=prop.tour_slot_minutes)
+    day = starts_at.astimezone(prop.tz).date()
+    return starts_at > now and any(
+        window.opens_at <= starts_at and ends_at <= window.closes_at
+        for window in office_hours_on(property=prop, day=day)
+    )
 
 
 # Helpers -----------------------------------------------------------------------------------------

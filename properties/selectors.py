@@ -2,12 +2,13 @@
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from properties.localtime import local_time_first_reached
 from properties.models import OfficeHours, Property, Unit
 
 # Units a prospect can be offered: vacant now, or on notice with a known date.
@@ -111,31 +112,40 @@ def unit_list_offerable(*, property_id: int) -> list[Unit]:
 
 @dataclass(frozen=True)
 class OpeningWindow:
+    """One opening on one local day, as UTC instants (compare and add in UTC, say in the zone)."""
+
     opens_at: datetime
     closes_at: datetime
 
 
 def office_hours_on(*, property: Property, day: date) -> list[OpeningWindow]:
-    """The property's opening windows on a local calendar day, as aware datetimes in its zone."""
+    """The property's opening windows on a local calendar day.
+
+    Each edge is the first instant the property's clock shows that time, so on a daylight-saving
+    night a window keeps its real length: 1-4 AM lasts two hours on the spring-forward night and
+    four on the fall-back night; a window wholly inside the missing hour is empty.
+    """
     return _windows(_office_hours(property), day=day, property=property)
 
 
 def property_is_open(*, property: Property, at: datetime) -> bool:
     """Is the leasing office open at `at` (any aware datetime), in the property's time zone?"""
-    local = at.astimezone(property.tz)
+    instant = at.astimezone(UTC)
+    day = instant.astimezone(property.tz).date()
     return any(
-        window.opens_at <= local < window.closes_at
-        for window in office_hours_on(property=property, day=local.date())
+        window.opens_at <= instant < window.closes_at
+        for window in office_hours_on(property=property, day=day)
     )
 
 
 def property_next_opening(*, property: Property, after: datetime) -> datetime | None:
-    """When the office next opens after `after` (within two weeks), in the property's zone."""
-    local = after.astimezone(property.tz)
+    """When the office next opens after `after` (within two weeks), as a UTC instant."""
+    instant = after.astimezone(UTC)
+    first_day = instant.astimezone(property.tz).date()
     hours = _office_hours(property)
     for offset in range(15):
-        for window in _windows(hours, day=local.date() + timedelta(days=offset), property=property):
-            if window.opens_at > local:
+        for window in _windows(hours, day=first_day + timedelta(days=offset), property=property):
+            if window.opens_at > instant:
                 return window.opens_at
     return None
 
@@ -144,8 +154,8 @@ def _windows(hours: list[OfficeHours], *, day: date, property: Property) -> list
     tz = property.tz
     return [
         OpeningWindow(
-            opens_at=datetime.combine(day, row.opens_at, tzinfo=tz),
-            closes_at=datetime.combine(day, row.closes_at, tzinfo=tz),
+            opens_at=local_time_first_reached(wall=datetime.combine(day, row.opens_at), tz=tz),
+            closes_at=local_time_first_reached(wall=datetime.combine(day, row.closes_at), tz=tz),
         )
         for row in hours
         if row.weekday == day.weekday()

@@ -13,7 +13,7 @@ import logging
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from leads.services import (
     lead_update_from_call,
     tour_schedule,
 )
+from properties.localtime import LocalTime, local_time_resolve, local_today
 from properties.models import Property, Unit
 from properties.phone import phone_normalize_or_none
 from properties.selectors import (
@@ -103,7 +104,7 @@ class ToolContext:
             tz = zoneinfo.ZoneInfo(name) if isinstance(name, str) and name else None
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             tz = None
-        return self.now.astimezone(tz or property_timezone(property_id=property_id)).date()
+        return local_today(tz=tz or property_timezone(property_id=property_id), now=self.now)
 
     def property_id(self, arguments: dict[str, Any]) -> int:
         """The property: the tool's static `property_id` parameter (vapi-reference.md §6.1:
@@ -251,8 +252,24 @@ def _date_phrase(value: date) -> str:
 
 
 def datetime_phrase(value: datetime, prop: Property) -> str:
+    """An instant as said at the property: "Sunday, March 14 at 10 AM". In the doubled hour of a
+    fall-back night the wall time names two instants, so the phrase says which one."""
     local = value.astimezone(prop.tz)
-    return f"{_date_phrase(local.date())} at {local_time_phrase(local.time())}"
+    clock = local_time_phrase(local.time())
+    phrase = f"{_date_phrase(local.date())} at {clock}"
+    wall = local_time_resolve(wall=local.replace(tzinfo=None), tz=prop.tz)
+    if wall.ambiguous:
+        which = "earlier" if value.astimezone(UTC) == wall.instants[0] else "later"
+        phrase += f" {local:%Z} (the {which} {clock})"
+    return phrase
+
+
+def _start_time_hint(value: datetime, prop: Property) -> str:
+    """For a time in a doubled hour: the start_time (with its offset) that books exactly it."""
+    local = value.astimezone(prop.tz)
+    if not local_time_resolve(wall=local.replace(tzinfo=None), tz=prop.tz).ambiguous:
+        return ""
+    return f" (start_time {local.isoformat(timespec='minutes')})"
 
 
 # Leads for tools ---------------------------------------------------------------------------------
@@ -375,15 +392,59 @@ def _booking_phrase(booking: TourBooking, *, lead: Lead) -> str:
             f"Confirm the time with the caller and tell them where to meet: {prop.full_address}."
         )
     prop = lead.property
-    why = {
-        "past": "That time has already passed.",
-        "closed": "That time is outside our tour hours.",
-        "full": "That time is fully booked.",
-    }[booking.rejection]
+    asked = booking.asked
+    if booking.rejection == "ambiguous_time" and asked is not None:
+        return _ambiguous_time_phrase(asked, choices=booking.choices, prop=prop)
+    if booking.rejection == "missing_time" and asked is not None:
+        why = _missing_time_phrase(asked)
+    else:
+        why = {
+            "past": "That time has already passed.",
+            "closed": "That time is outside our tour hours.",
+            "full": "That time is fully booked.",
+        }[booking.rejection]
     if not booking.alternatives:
         return f"{why} No tour times are free this week; offer a callback from the leasing team."
-    times = "; ".join(datetime_phrase(start, prop) for start in booking.alternatives)
+    times = "; ".join(
+        datetime_phrase(start, prop) + _start_time_hint(start, prop)
+        for start in booking.alternatives
+    )
     return f"{why} Nothing was booked. Offer one of these free times instead: {times}."
+
+
+def _missing_time_phrase(asked: LocalTime) -> str:
+    jump = " to ".join(local_time_phrase(wall.time()) for wall in asked.gap or ())
+    return (
+        f"{local_time_phrase(asked.wall.time())} does not exist on {_date_phrase(asked.wall)}: "
+        f"the clocks jump from {jump} that night (daylight saving time starts)."
+    )
+
+
+def _ambiguous_time_phrase(asked: LocalTime, *, choices: list[datetime], prop: Property) -> str:
+    """Ask which of the two; the model books again with the offset we give it."""
+    clock = local_time_phrase(asked.wall.time())
+    minutes = (asked.instants[-1] - asked.instants[0]) // timedelta(minutes=1)
+    back = "an hour" if minutes == 60 else f"{minutes} minutes"
+    said = (
+        f"{clock} happens twice on {_date_phrase(asked.wall)}: the clocks go back {back} that "
+        "night (daylight saving time ends). Nothing was booked."
+    )
+    options = []
+    for start in choices:
+        local = start.astimezone(prop.tz)
+        which = "earlier" if start == asked.instants[0] else "later"
+        options.append(
+            f"the {which} {clock} ({local:%Z}, start_time {local.isoformat(timespec='minutes')})"
+        )
+    if len(options) == 1:
+        return (
+            f"{said} Only {options[0]} is within tour hours: confirm it with the caller, then "
+            "call schedule_tour again with that start_time."
+        )
+    return (
+        f"{said} Ask the caller which one they mean: {' or '.join(options)}, then call "
+        "schedule_tour again with that start_time."
+    )
 
 
 # qualify_lead ------------------------------------------------------------------------------------
@@ -425,7 +486,7 @@ def tool_qualify_lead(context: ToolContext, arguments: dict[str, Any]) -> str:
             has_pets=values["has_pets"],
             pets=values["pets"],
         ),
-        today=context.now.astimezone(lead.property.tz).date(),
+        today=local_today(tz=lead.property.tz, now=context.now),
         vapi_call_id=context.call_id,
     )
     if lead.status in (Lead.Status.QUALIFIED, Lead.Status.TOUR_SCHEDULED) and not result.gaps:
