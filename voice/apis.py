@@ -28,7 +28,7 @@ from leads.models import Lead
 from leads.selectors import lead_list
 from properties.models import Property
 from properties.selectors import property_list
-from voice.assistants import assistant_delete, assistant_update, create_property_assistant
+from voice.assistants import assistant_create_or_update, assistant_delete, assistant_update
 from voice.call_sync import call_log_refresh
 from voice.calls import call_place_outbound
 from voice.models import Assistant, CallLog
@@ -78,16 +78,21 @@ class AssistantViewSet(ApiViewSet):
         return self.paginated_response(self.get_queryset(), AssistantSerializer)
 
     @extend_schema(
-        summary="Create a property's voice assistant at Vapi",
+        summary="Create a property's voice assistant at Vapi (or update the one it has)",
         description=(
             "Builds the assistant from the property (prompt with its units, hours and policies; "
-            "the leasing tools; voice; call analysis), creates it at Vapi, then saves it. Fields "
-            "left out take the property's defaults." + VAPI_FAILED
+            "the leasing tools; voice; call analysis), creates it at Vapi, then saves it: 201. "
+            "Fields left out take the property's defaults. A property has one assistant: when "
+            "it already has one, that assistant is updated instead (the fields sent change, the "
+            "others stay, the current property data is pushed): 200, so a retried POST never "
+            "makes a second assistant. A property with several assistants is a 400 naming them."
+            + VAPI_FAILED
         ),
         parameters=[AssistantCreateQuerySerializer],
         request=AssistantCreateInputSerializer,
         responses={
             201: AssistantSerializer,
+            200: AssistantSerializer,
             404: error_response("No such property (another user's property too)."),
         },
     )
@@ -98,8 +103,9 @@ class AssistantViewSet(ApiViewSet):
             property_list(user=request.user), pk=query.validated_data["property_id"]
         )
         data = self.validated_input(AssistantCreateInputSerializer)
-        assistant = create_property_assistant(property=prop, **data)
-        return Response(AssistantSerializer(assistant).data, status=status.HTTP_201_CREATED)
+        saved = assistant_create_or_update(property=prop, **data)
+        code = status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK
+        return Response(AssistantSerializer(saved.assistant).data, status=code)
 
     @extend_schema(summary="Get a voice assistant", responses=AssistantSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:

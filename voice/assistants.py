@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -510,6 +511,76 @@ def create_property_assistant(
         raise
     logger.info("assistant %s created at vapi as %s", assistant.pk, remote_id)
     return assistant
+
+
+@dataclass(frozen=True)
+class PropertyAssistantSaved:
+    """What assistant_create_or_update did: created a new assistant, or updated the existing one
+    (`changed`: the settings it was given that differ from what the assistant had)."""
+
+    assistant: Assistant
+    created: bool
+    changed: tuple[str, ...] = ()
+
+
+def _assistant_choice(assistant: Assistant) -> str:
+    return f"{assistant.pk} “{assistant.name}”"
+
+
+def assistant_create_or_update(
+    *,
+    property: Property,
+    name: str | None = None,
+    first_message: str | None = None,
+    system_prompt: str | None = None,
+    voice_provider: str | None = None,
+    voice_id: str | None = None,
+    model: str | None = None,
+    language: str | None = None,
+) -> PropertyAssistantSaved:
+    """The property's assistant, created or brought up to date: safe to repeat.
+
+    A property without an assistant gets one (create_property_assistant). A property that has
+    one keeps it: the settings given (None = keep) are changed at Vapi and here, and it is pushed
+    with the current property data, so a retry or a second run never makes a second assistant.
+    A property with several assistants (made before this rule) is a ValidationError naming them:
+    which one to keep is the operator's call. Raises like assistant_update / assistant_push.
+    """
+    settings_given = {
+        "name": name,
+        "first_message": first_message,
+        "system_prompt": system_prompt,
+        "voice_provider": voice_provider,
+        "voice_id": voice_id,
+        "model": model,
+        "language": language,
+    }
+    existing = list(Assistant.objects.filter(property=property).order_by("pk")[:3])
+    if not existing:
+        created = create_property_assistant(property=property, **settings_given)
+        return PropertyAssistantSaved(assistant=created, created=True)
+    if len(existing) > 1:
+        more = " and more" if len(existing) > 2 else ""
+        names = ", ".join(_assistant_choice(a) for a in existing[:2]) + more
+        raise ValidationError(
+            f"{property} already has several assistants ({names}); keep one: delete the others "
+            "in the admin, or change one with PATCH /api/v1/voice/assistants/<id>."
+        )
+    assistant = existing[0]
+    assistant.property = property  # the config builder reads it; saves a query
+    if name:
+        settings_given["name"] = truncate(name)
+    changes = {
+        field_name: value
+        for field_name, value in settings_given.items()
+        if value is not None and value != getattr(assistant, field_name)
+    }
+    if changes:
+        # PATCHes the whole config (current property data included) when it is on Vapi.
+        assistant = assistant_update(assistant=assistant, **changes)
+    if not changes or not assistant.vapi_assistant_id:
+        assistant = assistant_push(assistant=assistant)  # POST if never pushed, else PATCH
+    return PropertyAssistantSaved(assistant=assistant, created=False, changed=tuple(changes))
 
 
 def assistant_push(*, assistant: Assistant) -> Assistant:

@@ -30,8 +30,8 @@ from leads.models import Lead
 from properties.models import Property
 from voice.assistants import (
     assistant_build_config,
+    assistant_create_or_update,
     assistant_push,
-    create_property_assistant,
     test_assistant,
     update_assistant_knowledge,
 )
@@ -158,7 +158,12 @@ def _create_for_property(prop: Property, *, dry_run: bool) -> Result:
     if dry_run:
         message = "Would create an assistant from the property data at Vapi."
         return Result(str(prop), Outcome.CREATED, message, prop)
-    assistant = create_property_assistant(property=prop)
+    # The same service as create_assistant and the API: it never makes a second assistant
+    # (one made since the property was read is pushed instead).
+    saved = assistant_create_or_update(property=prop)
+    assistant = saved.assistant
+    if not saved.created:
+        return Result(str(prop), Outcome.UPDATED, "Configuration pushed to Vapi.", assistant)
     message = (
         f"Created assistant “{assistant.name}” from the property data "
         f"(Vapi id {assistant.vapi_assistant_id})."

@@ -50,6 +50,55 @@ def test_create_assistant_by_name_and_by_id(demo, simulator):
     assert created.language == "es"
 
 
+def test_create_assistant_again_updates_the_propertys_assistant(demo, simulator):
+    first = _run("create_assistant", "--property", "Harbor View Apartments")
+    assistant = Assistant.objects.get()
+    assert f"Created assistant {assistant.pk} (Harbor View Apartments leasing assistant)" in first
+
+    again = _run("create_assistant", "--property", "Harbor View Apartments")
+
+    assert f"Updated assistant {assistant.pk}" in again
+    assert "already has it, instead of creating a second one" in again
+    assert "no setting changed" in again
+    assert Assistant.objects.get().pk == assistant.pk
+    assert list(simulator.app.state.assistants) == [assistant.vapi_assistant_id]
+    assert simulator.app.state.count_requests("POST", "/assistant") == 1
+    assert simulator.app.state.count_requests("PATCH", f"/assistant/{assistant.vapi_assistant_id}")
+
+
+def test_create_assistant_again_with_options_changes_only_those(demo, simulator):
+    _run("create_assistant", "--property", "Harbor View Apartments", "--name", "Harbor desk")
+    assistant = Assistant.objects.get()
+
+    options = ["--voice-provider", "11labs", "--voice-id", "paula", "--language", "es"]
+    output = _run("create_assistant", "--property", "harbor view", *options)
+
+    assert f"Updated assistant {assistant.pk} (Harbor desk)" in output
+    assert "changed: voice provider, voice id, language" in output
+    updated = Assistant.objects.get()
+    assert (updated.pk, updated.name) == (assistant.pk, "Harbor desk")  # --name left out: kept
+    assert (updated.voice_provider, updated.voice_id, updated.language) == ("11labs", "paula", "es")
+    (remote,) = simulator.app.state.assistants.values()
+    assert remote["name"] == "Harbor desk"
+    assert remote["voice"]["voiceId"] == "paula"
+    assert remote["transcriber"]["language"] == "es"
+
+
+def test_create_assistant_refuses_a_property_with_several_assistants(demo, simulator):
+    from tests.factories import AssistantFactory
+
+    harbor = Property.objects.get(name="Harbor View Apartments")
+    older, newer = AssistantFactory(property=harbor), AssistantFactory(property=harbor)
+
+    with pytest.raises(CommandError, match="already has several assistants") as raised:
+        _run("create_assistant", "--property", "Harbor View Apartments")
+
+    assert f"{older.pk} “{older.name}”" in str(raised.value)
+    assert f"{newer.pk} “{newer.name}”" in str(raised.value)
+    assert Assistant.objects.filter(property=harbor).count() == 2
+    assert simulator.app.state.assistants == {}
+
+
 def test_create_assistant_errors_exit_non_zero(demo, simulator):
     with pytest.raises(CommandError, match="No property matches"):
         _run("create_assistant", "--property", "Nowhere Towers")

@@ -1,7 +1,10 @@
-"""Create a property's Vapi assistant from its data and save it locally.
+"""Create a property's Vapi assistant from its data and save it locally; safe to run again.
 
 python manage.py create_assistant --property "Harbor View Apartments"
 python manage.py create_assistant --property 2 --voice-provider 11labs --voice-id paula
+
+A property has one assistant: run again, the command updates that assistant (the options given,
+plus the current property data) instead of creating a second one, and says so.
 """
 
 from typing import Any
@@ -10,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
-from voice.assistants import create_property_assistant
+from voice.assistants import PropertyAssistantSaved, assistant_create_or_update
 from voice.vapi.errors import VoiceError
 
 
@@ -32,7 +35,12 @@ def find_property(value: str) -> Property:
 
 
 class Command(BaseCommand):
-    help = "Create the Vapi voice assistant for a property (name or id) and save it."
+    help = (
+        "Create the Vapi voice assistant for a property (name or id) and save it. A property "
+        "has one assistant: if it already has one, that assistant is updated instead (the "
+        "options given change, the others stay; the property's current units, hours and "
+        "policies are pushed to Vapi), so running the command again never makes a duplicate."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--property", required=True, help="Property id or name.")
@@ -46,7 +54,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         prop = find_property(options["property"])
         try:
-            assistant = create_property_assistant(
+            saved = assistant_create_or_update(
                 property=prop,
                 name=options["name"],
                 first_message=options["first_message"],
@@ -59,7 +67,22 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from exc
         except VoiceError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(
-            self.style.SUCCESS(f"Created assistant {assistant.pk} ({assistant.name})")
-            + f" for {prop.name}; Vapi id {assistant.vapi_assistant_id}"
+        self.stdout.write(self._report(saved, prop))
+
+    def _report(self, saved: PropertyAssistantSaved, prop: Property) -> str:
+        assistant = saved.assistant
+        vapi = f"Vapi id {assistant.vapi_assistant_id}"
+        if saved.created:
+            return (
+                self.style.SUCCESS(f"Created assistant {assistant.pk} ({assistant.name})")
+                + f" for {prop.name}; {vapi}"
+            )
+        if saved.changed:
+            what = "changed: " + ", ".join(name.replace("_", " ") for name in saved.changed)
+        else:
+            what = "no setting changed; pushed with the current property data"
+        return (
+            self.style.SUCCESS(f"Updated assistant {assistant.pk} ({assistant.name})")
+            + f" for {prop.name}, which already has it, instead of creating a second one"
+            + f" ({what}); {vapi}"
         )
