@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -30,11 +31,13 @@ from voice.selectors import (
     VOICEMAIL,
     DayCount,
     LiveCall,
+    WindowStats,
     call_log_dashboard,
     call_log_list_for_lead,
     call_log_list_live,
     call_log_tours,
     call_log_transcript_turns,
+    call_log_window_stats,
     call_outcome,
     ended_reason_label,
     format_clock,
@@ -54,20 +57,19 @@ def voice_dashboard(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> H
     _require_view_permission(request, model_admin)
     now = timezone.now()
     dashboard = call_log_dashboard(now=now)
-    tz = timezone.get_default_timezone()
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Voice dashboard",
         "subtitle": None,
         "opts": CallLog._meta,
         "dashboard": dashboard,
-        "time_zone": timezone.get_default_timezone_name(),
-        "today_start": timezone.localtime(dashboard.windows[0].start, tz),
+        "zones": dashboard.zones,
+        "windows": [_window_payload(w) for w in dashboard.windows],
         "chart": calls_per_day_chart(dashboard.days),
         "outcome_labels": [(key, OUTCOME_LABELS[key]) for key in CHART_OUTCOMES],
         "top_reason_max": max((r.count for r in dashboard.top_ended_reasons), default=0),
         "live_calls": [_live_call_payload(call, now=now) for call in call_log_list_live(now=now)],
-        "live_url": reverse("admin:voice_live_calls"),
+        "live_url": f"{reverse('admin:voice_live_calls')}?windows=1",
         "live_poll_ms": LIVE_POLL_MS,
         "changelist_url": reverse("admin:voice_calllog_changelist"),
     }
@@ -75,13 +77,21 @@ def voice_dashboard(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> H
 
 
 def voice_live_calls(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> JsonResponse:
-    """Calls in progress and their latest transcript lines; `?call=<vapi id>` for one call."""
+    """Calls in progress and their latest transcript lines; `?call=<vapi id>` for one call.
+
+    `?windows=1` (the dashboard) adds the today / 7 / 30 days counters: a call that starts or
+    ends while the page is open changes them, and the page redraws them from this feed.
+    """
     _require_view_permission(request, model_admin)
     now = timezone.now()
     calls = call_log_list_live(now=now, vapi_call_id=request.GET.get("call") or None)
-    return JsonResponse(
-        {"now": now.isoformat(), "calls": [_live_call_payload(c, now=now) for c in calls]}
-    )
+    data: dict[str, Any] = {
+        "now": now.isoformat(),
+        "calls": [_live_call_payload(c, now=now) for c in calls],
+    }
+    if request.GET.get("windows"):
+        data["windows"] = [_window_payload(w) for w in call_log_window_stats(now=now)]
+    return JsonResponse(data)
 
 
 def call_log_by_vapi_id(
@@ -115,6 +125,39 @@ def _live_call_payload(live: LiveCall, *, now: datetime) -> dict[str, Any]:
             {"role": line.role, "text": line.text, "clock": format_clock(line.seconds)}
             for line in live.lines
         ],
+    }
+
+
+def _window_payload(w: WindowStats) -> dict[str, Any]:
+    """One counter card, as shown: the page's first paint and the live feed use the same text."""
+    in_progress = f", {w.live} in progress" if w.live else ""
+    parts = [
+        (ANSWERED, w.answered, "answered"),
+        (VOICEMAIL, w.voicemail, "voicemail"),
+        (NO_ANSWER, w.no_answer, "no answer"),
+        (FAILED, w.failed, "couldn't connect"),
+        (LIVE, w.live, "in progress"),
+    ]
+    return {
+        "key": w.key,
+        "label": w.label,
+        "since": f"since {w.first_day:%a} {w.first_day.day} {w.first_day:%b}"
+        if w.first_day
+        else "since local midnight",
+        "split": {key: count for key, count, _ in parts},
+        "split_label": ", ".join(f"{count} {label}" for _, count, label in parts),
+        "metrics": {
+            "calls": str(w.calls),
+            "caption": f"call{pluralize(w.calls)}{in_progress}",
+            "answered": str(w.answered),
+            "voicemail": str(w.voicemail),
+            "no_answer": str(w.no_answer),
+            "failed": str(w.failed),
+            "avg_duration": w.avg_duration or "—",
+            "cost": f"${w.cost}",
+            "tours": str(w.tours_booked),
+            "conversion": "—" if w.conversion is None else f"{round(w.conversion * 100)}%",
+        },
     }
 
 

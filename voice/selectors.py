@@ -11,13 +11,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from leads.models import Tour
+from properties.models import Property
 from voice.models import Assistant, CallLog, TranscriptLine
 
 # Outcomes ---------------------------------------------------------------------
@@ -375,18 +389,61 @@ def call_log_tours(*, call_log: CallLog) -> QuerySet[Tour]:
 
 
 # Dashboard -------------------------------------------------------------------------
-# "Today" is the calendar day of `now` in settings.TIME_ZONE, from local midnight; "7 days" and
-# "30 days" are today plus the 6 (29) calendar days before it. A call counts on the day it was
-# logged (CallLog.created_at), up to and including `now`.
+# Day boundaries are each property's own: a call counts on the calendar day it was logged
+# (CallLog.created_at) in its property's time zone, because "calls today" at a Pacific property
+# means since midnight in Los Angeles, whatever zone the admin runs in. Calls without a property
+# use settings.TIME_ZONE (DJANGO_TIME_ZONE). "7 days" and "30 days" are that local today plus the
+# 6 (29) local days before it, up to and including `now`.
 WINDOWS = (("today", "Today", 1), ("7d", "Last 7 days", 7), ("30d", "Last 30 days", 30))
 TOP_REASONS = 5
+
+
+@dataclass(frozen=True)
+class ZoneToday:
+    """One zone the dashboard counts days in, and what its clock says at `now`."""
+
+    zone: str
+    local_now: datetime
+    fallback: bool  # the zone of calls without a property (settings.TIME_ZONE)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+
+@dataclass(frozen=True)
+class DashboardZones:
+    """The property zones (one query) and the fallback zone for calls without a property."""
+
+    property_zones: tuple[str, ...]
+    fallback: tzinfo
+
+    def todays(self, *, now: datetime) -> list[ZoneToday]:
+        fallback = str(self.fallback)
+        rows = [
+            ZoneToday(zone=name, local_now=now.astimezone(ZoneInfo(name)), fallback=False)
+            for name in self.property_zones
+            if name != fallback
+        ]
+        rows.append(
+            ZoneToday(zone=fallback, local_now=now.astimezone(self.fallback), fallback=True)
+        )
+        return sorted(rows, key=lambda z: (z.local_now.utcoffset() or timedelta(0), z.zone))
+
+
+def dashboard_zones(*, fallback: tzinfo | None = None) -> DashboardZones:
+    names = Property.objects.order_by("timezone").values_list("timezone", flat=True).distinct()
+    return DashboardZones(
+        property_zones=tuple(names), fallback=fallback or timezone.get_default_timezone()
+    )
 
 
 @dataclass(frozen=True)
 class WindowStats:
     key: str
     label: str
-    start: datetime
+    start: datetime  # the earliest local midnight the window starts at, over all zones
+    first_day: date | None  # its first local day, when every zone agrees on it
     calls: int
     answered: int
     voicemail: int
@@ -432,7 +489,7 @@ class ReasonCount:
 @dataclass(frozen=True)
 class Dashboard:
     now: datetime
-    today: date
+    zones: list[ZoneToday]
     windows: list[WindowStats]
     days: list[DayCount]
     top_ended_reasons: list[ReasonCount]
@@ -442,19 +499,38 @@ def _local_midnight(day: date, tz: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def _window_starts(*, now: datetime, tz: tzinfo) -> dict[str, datetime]:
-    today = timezone.localtime(now, tz).date()
-    return {key: _local_midnight(today - timedelta(days=n - 1), tz) for key, _, n in WINDOWS}
+def _zone_q(zone: str, zones: DashboardZones) -> Q:
+    """The calls whose days are counted in `zone`."""
+    q = Q(property__timezone=zone) if zone in zones.property_zones else Q(pk__in=[])
+    if zone == str(zones.fallback):
+        q |= Q(property__isnull=True) | ~Q(property__timezone__in=zones.property_zones)
+    return q
+
+
+def _last_days_q(*, now: datetime, days: int, zones: DashboardZones) -> tuple[Q, datetime]:
+    """Calls logged since local midnight `days - 1` days ago, each in its own zone; and the
+    earliest of those midnights (to narrow the query by index)."""
+    q = Q(pk__in=[])
+    starts = []
+    for zone in zones.todays(now=now):
+        start = _local_midnight(zone.today - timedelta(days=days - 1), zone.local_now.tzinfo)
+        starts.append(start)
+        q |= _zone_q(zone.zone, zones) & Q(created_at__gte=start)
+    return q, min(starts)
 
 
 def _calls_between(*, start: datetime, now: datetime) -> QuerySet[CallLog]:
     return CallLog.objects.filter(created_at__gte=start, created_at__lte=now).order_by()
 
 
-def call_log_window_stats(*, now: datetime, tz: tzinfo | None = None) -> list[WindowStats]:
-    """Counts, outcomes, average duration, cost and tours for today / 7 days / 30 days (1 query)."""
-    tz = tz or timezone.get_default_timezone()
-    starts = _window_starts(now=now, tz=tz)
+def call_log_window_stats(
+    *, now: datetime, tz: tzinfo | None = None, zones: DashboardZones | None = None
+) -> list[WindowStats]:
+    """Counts, outcomes, average duration, cost and tours for today / 7 days / 30 days
+    (1 query, + 1 for the zones unless given)."""
+    zones = zones or dashboard_zones(fallback=tz)
+    todays = zones.todays(now=now)
+    windows = {key: _last_days_q(now=now, days=n, zones=zones) for key, _, n in WINDOWS}
     tours = (
         Tour.objects.filter(vapi_call_id=OuterRef("vapi_call_id"))
         .order_by()
@@ -462,12 +538,11 @@ def call_log_window_stats(*, now: datetime, tz: tzinfo | None = None) -> list[Wi
         .annotate(n=Count("id"))
         .values("n")
     )
-    calls = _calls_between(start=min(starts.values()), now=now).annotate(
+    calls = _calls_between(start=min(start for _, start in windows.values()), now=now).annotate(
         tours_n=Coalesce(Subquery(tours, output_field=IntegerField()), 0)
     )
     aggregates: dict[str, Any] = {}
-    for key, start in starts.items():
-        in_window = Q(created_at__gte=start)
+    for key, (in_window, _) in windows.items():
         aggregates |= {
             f"{key}_calls": Count("id", filter=in_window),
             **{
@@ -485,36 +560,59 @@ def call_log_window_stats(*, now: datetime, tz: tzinfo | None = None) -> list[Wi
             f"{key}_tours": Sum("tours_n", filter=in_window),
         }
     row = calls.aggregate(**aggregates)
-    return [
-        WindowStats(
-            key=key,
-            label=label,
-            start=starts[key],
-            calls=row[f"{key}_calls"],
-            answered=row[f"{key}_{ANSWERED}"],
-            voicemail=row[f"{key}_{VOICEMAIL}"],
-            no_answer=row[f"{key}_{NO_ANSWER}"],
-            failed=row[f"{key}_{FAILED}"],
-            live=row[f"{key}_{LIVE}"],
-            avg_duration_seconds=None if row[f"{key}_avg"] is None else float(row[f"{key}_avg"]),
-            cost=Decimal(row[f"{key}_cost"] or 0).quantize(Decimal("0.01")),
-            calls_with_tour=row[f"{key}_with_tour"],
-            tours_booked=row[f"{key}_tours"] or 0,
+    stats = []
+    for key, label, n in WINDOWS:
+        first_days = {zone.today - timedelta(days=n - 1) for zone in todays}
+        stats.append(
+            WindowStats(
+                key=key,
+                label=label,
+                start=windows[key][1],
+                first_day=first_days.pop() if len(first_days) == 1 else None,
+                calls=row[f"{key}_calls"],
+                answered=row[f"{key}_{ANSWERED}"],
+                voicemail=row[f"{key}_{VOICEMAIL}"],
+                no_answer=row[f"{key}_{NO_ANSWER}"],
+                failed=row[f"{key}_{FAILED}"],
+                live=row[f"{key}_{LIVE}"],
+                avg_duration_seconds=(
+                    None if row[f"{key}_avg"] is None else float(row[f"{key}_avg"])
+                ),
+                cost=Decimal(row[f"{key}_cost"] or 0).quantize(Decimal("0.01")),
+                calls_with_tour=row[f"{key}_with_tour"],
+                tours_booked=row[f"{key}_tours"] or 0,
+            )
         )
-        for key, label, _ in WINDOWS
-    ]
+    return stats
 
 
 def call_log_daily_counts(
-    *, now: datetime, days: int = 30, tz: tzinfo | None = None
+    *,
+    now: datetime,
+    days: int = 30,
+    tz: tzinfo | None = None,
+    zones: DashboardZones | None = None,
 ) -> list[DayCount]:
-    """Calls per local calendar day by outcome, oldest first, days without calls included."""
-    tz = tz or timezone.get_default_timezone()
-    today = timezone.localtime(now, tz).date()
-    first = today - timedelta(days=days - 1)
+    """Calls per local calendar day (each in its property's zone) by outcome, oldest first,
+    days without calls included. The last day is the latest local today among the zones."""
+    zones = zones or dashboard_zones(fallback=tz)
+    todays = zones.todays(now=now)
+    last = max(zone.today for zone in todays)
+    first = last - timedelta(days=days - 1)
+    local_day = Case(
+        *(
+            When(
+                _zone_q(zone.zone, zones),
+                then=TruncDate("created_at", tzinfo=zone.local_now.tzinfo),
+            )
+            for zone in todays
+        ),
+        output_field=DateField(),
+    )
+    start = min(_local_midnight(first, zone.local_now.tzinfo) for zone in todays)
     rows = (
-        _calls_between(start=_local_midnight(first, tz), now=now)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        _calls_between(start=start, now=now)
+        .annotate(day=local_day)
         .values("day")
         .annotate(
             **{
@@ -543,14 +641,19 @@ def call_log_daily_counts(
 
 
 def call_log_top_ended_reasons(
-    *, now: datetime, days: int = 30, limit: int = TOP_REASONS, tz: tzinfo | None = None
+    *,
+    now: datetime,
+    days: int = 30,
+    limit: int = TOP_REASONS,
+    tz: tzinfo | None = None,
+    zones: DashboardZones | None = None,
 ) -> list[ReasonCount]:
     """The most frequent ended reasons of the last `days` local days."""
-    tz = tz or timezone.get_default_timezone()
-    start = _local_midnight(timezone.localtime(now, tz).date() - timedelta(days=days - 1), tz)
+    zones = zones or dashboard_zones(fallback=tz)
+    in_window, start = _last_days_q(now=now, days=days, zones=zones)
     rows = (
         _calls_between(start=start, now=now)
-        .filter(status=CallLog.Status.ENDED)
+        .filter(in_window, status=CallLog.Status.ENDED)
         .exclude(ended_reason="")
         .values("ended_reason")
         .annotate(n=Count("id"))
@@ -567,15 +670,16 @@ def call_log_top_ended_reasons(
 
 
 def call_log_dashboard(*, now: datetime | None = None, tz: tzinfo | None = None) -> Dashboard:
-    """Everything the voice dashboard shows except the live calls (3 queries)."""
+    """Everything the voice dashboard shows except the live calls (4 queries). `tz` is the zone
+    of calls without a property (default settings.TIME_ZONE)."""
     now = now or timezone.now()
-    tz = tz or timezone.get_default_timezone()
+    zones = dashboard_zones(fallback=tz)
     return Dashboard(
         now=now,
-        today=timezone.localtime(now, tz).date(),
-        windows=call_log_window_stats(now=now, tz=tz),
-        days=call_log_daily_counts(now=now, tz=tz),
-        top_ended_reasons=call_log_top_ended_reasons(now=now, tz=tz),
+        zones=zones.todays(now=now),
+        windows=call_log_window_stats(now=now, zones=zones),
+        days=call_log_daily_counts(now=now, zones=zones),
+        top_ended_reasons=call_log_top_ended_reasons(now=now, zones=zones),
     )
 
 

@@ -249,7 +249,8 @@ def test_dashboard_page_shows_windows_chart_reasons_and_live_calls(
     for window in ("Today", "Last 7 days", "Last 30 days"):
         assert window in text
     assert 'id="window-30d"' in html
-    assert "Times in UTC" in text
+    assert "Days run midnight to midnight in each property's own time zone" in text
+    assert f"{lead.property.timezone} : today is" in text
     assert html.count('<rect class="hit"') == 30
     assert '<rect class="o-answered"' in html
     assert "Caller hung up" in text  # top ended reasons, in plain words
@@ -339,6 +340,10 @@ def test_live_json_takes_two_queries_whatever_the_number_of_calls(
     with django_assert_max_num_queries(2 + 3):  # + session and user
         data = admin_client.get(reverse("admin:voice_live_calls")).json()
     assert len(data["calls"]) == 4
+    # The dashboard's feed adds the counters: the property zones and one aggregate.
+    with django_assert_max_num_queries(2 + 2 + 3):
+        data = admin_client.get(reverse("admin:voice_live_calls"), {"windows": "1"}).json()
+    assert data["windows"][0]["metrics"]["calls"] == "4"
 
 
 def test_staff_without_call_log_permission_gets_403(client):

@@ -2,14 +2,20 @@
 
 Time zone: America/Los_Angeles. `now` is Tue 2026-03-10 10:00 PDT; daylight saving time began on
 Sun 2026-03-08, so the 7-day window starts at a PST midnight and today at a PDT midnight.
+
+Day boundaries are each property's own zone (calls without a property: settings.TIME_ZONE);
+the multi-zone tests sit at late-night instants where UTC, Eastern and Pacific dates differ.
 """
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import CallLogFactory, LeadFactory, PropertyFactory, TourFactory
 from voice.models import CallLog
@@ -84,7 +90,11 @@ def calls(settings):
 def test_window_stats_today_7_and_30_days(calls):
     today, week, month = call_log_window_stats(now=NOW)
 
-    assert (today.key, today.start) == ("today", at(2026, 3, 10))
+    assert (today.key, today.start, today.first_day) == (
+        "today",
+        at(2026, 3, 10),
+        date(2026, 3, 10),
+    )
     assert (today.calls, today.answered, today.voicemail, today.no_answer) == (3, 2, 0, 0)
     assert (today.failed, today.live) == (0, 1)
     assert today.avg_duration_seconds == 210
@@ -145,10 +155,12 @@ def test_top_ended_reasons_in_plain_words(calls):
     assert reasons[0].label == "Caller hung up"
 
 
-def test_dashboard_takes_three_queries(calls, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_dashboard_takes_four_queries(calls, django_assert_num_queries):
+    with django_assert_num_queries(4):  # zones, windows, days, reasons
         dashboard = call_log_dashboard(now=NOW)
-    assert dashboard.today == date(2026, 3, 10)
+    assert [(z.zone, z.today, z.fallback) for z in dashboard.zones] == [
+        ("America/Los_Angeles", date(2026, 3, 10), True)
+    ]
     assert [w.calls for w in dashboard.windows] == [3, 9, 11]
 
 
@@ -219,3 +231,144 @@ def test_dashboard_page_and_live_json_need_staff(client, django_user_model):
     response = client.get(reverse("admin:voice_live_calls"))
     assert response.status_code == 302
     assert response["Location"].startswith(login)
+
+
+# Day boundaries in each property's zone ---------------------------------------------------
+# 2026-12-03 06:30 UTC is Wed 2 Dec 22:30 in Los Angeles and Thu 3 Dec 01:30 in New York.
+LATE = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def calls_in_two_zones(settings):
+    settings.TIME_ZONE = "UTC"
+    pacific = PropertyFactory(name="Harbor View", timezone="America/Los_Angeles")
+    eastern = PropertyFactory(name="Hudson Yards", timezone="America/New_York")
+
+    def call(prop, when, **kwargs):
+        return make_call(when, property=prop, status=ENDED, ended_reason="", **kwargs)
+
+    utc = partial(datetime, tzinfo=UTC)
+    call(pacific, utc(2026, 12, 2, 23, 0))  # 15:00 PST Dec 2: today in LA (not in UTC)
+    call(pacific, utc(2026, 12, 2, 7, 59))  # 23:59 PST Dec 1: yesterday in LA
+    call(eastern, utc(2026, 12, 3, 5, 30))  # 00:30 EST Dec 3: today in NY
+    call(eastern, utc(2026, 12, 3, 4, 59))  # 23:59 EST Dec 2: yesterday in NY (today in UTC)
+    call(None, utc(2026, 12, 3, 0, 30))  # no property: today in UTC
+    call(None, utc(2026, 12, 2, 23, 30))  # no property: yesterday in UTC
+    return pacific, eastern
+
+
+def test_today_is_each_propertys_own_day(calls_in_two_zones):
+    today, week, _ = call_log_window_stats(now=LATE)
+
+    assert today.calls == 3
+    assert week.calls == 6
+    assert today.first_day is None  # the zones disagree on the date
+    assert week.first_day is None
+    # The earliest of the local midnights: Wed 2 Dec in Los Angeles.
+    assert today.start == datetime(2026, 12, 2, tzinfo=ZoneInfo("America/Los_Angeles"))
+
+
+def test_daily_counts_use_each_propertys_day(calls_in_two_zones):
+    days = call_log_daily_counts(now=LATE, days=3)
+
+    # The chart ends on the latest local today (3 Dec in New York and UTC).
+    assert [(d.day, d.total) for d in days] == [
+        (date(2026, 12, 1), 1),  # LA 23:59 Dec 1
+        (date(2026, 12, 2), 3),  # LA 15:00, NY 23:59, no property 23:30 UTC
+        (date(2026, 12, 3), 2),  # NY 00:30, no property 00:30 UTC
+    ]
+
+
+def test_dashboard_zones_list_property_zones_and_the_fallback(calls_in_two_zones):
+    dashboard = call_log_dashboard(now=LATE)
+
+    assert [(z.zone, z.today, z.local_now.hour, z.fallback) for z in dashboard.zones] == [
+        ("America/Los_Angeles", date(2026, 12, 2), 22, False),
+        ("America/New_York", date(2026, 12, 3), 1, False),
+        ("UTC", date(2026, 12, 3), 6, True),
+    ]
+
+
+def test_dashboard_page_states_the_zones_at_a_late_night_instant(
+    admin_client, admin_user, calls_in_two_zones, clock
+):
+    # 02:50 in Los Angeles on Thu 3 Dec is 10:50 UTC: both zones agree on the date here, so
+    # move to 22:30 Pacific on Wed 2 Dec, when UTC and New York are already on Thu 3 Dec.
+    clock.move_to(LATE)
+    admin_client.force_login(admin_user)  # a session from the suite's instant may have expired
+
+    html = admin_client.get(reverse("admin:voice_dashboard")).content.decode()
+
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Days run midnight to midnight in each property's own time zone" in text
+    assert "America/Los_Angeles : today is Wednesday 2 December, now 22:30" in text
+    assert "America/New_York : today is Thursday 3 December, now 01:30" in text
+    assert "UTC (no property) : today is Thursday 3 December, now 06:30" in text
+    assert "calls without a property use UTC (DJANGO_TIME_ZONE)" in text
+    today = html[html.index('id="window-today"') : html.index('id="window-7d"')]
+    assert re.search(r'data-metric="calls">3<', today)
+    assert "since local midnight" in today
+
+
+def test_one_zone_shows_the_date_the_window_starts(admin_client, admin_user, clock):
+    # 02:50 Pacific: the UTC date is the same, the Pacific hour is before dawn.
+    clock.move_to(datetime(2026, 12, 3, 10, 50, tzinfo=UTC))
+    admin_client.force_login(admin_user)
+    make_call(datetime(2026, 12, 3, 8, 30, tzinfo=UTC), property=PropertyFactory())  # 00:30 PST
+    make_call(datetime(2026, 12, 3, 7, 30, tzinfo=UTC), property=PropertyFactory())  # Dec 2 PST
+
+    html = admin_client.get(reverse("admin:voice_dashboard")).content.decode()
+
+    today = html[html.index('id="window-today"') : html.index('id="window-7d"')]
+    assert "since Thu 3 Dec" in today
+    assert re.search(r'data-metric="calls">1<', today)
+
+
+# The counters follow the live feed ----------------------------------------------------------
+def _feed(admin_client) -> dict:
+    return admin_client.get(reverse("admin:voice_live_calls"), {"windows": "1"}).json()
+
+
+def test_live_feed_carries_the_counters_as_the_page_shows_them(admin_client):
+    make_call(timezone.now(), property=PropertyFactory(), status=ENDED, duration_seconds=90)
+
+    html = admin_client.get(reverse("admin:voice_dashboard")).content.decode()
+    windows = {w["key"]: w for w in _feed(admin_client)["windows"]}
+
+    assert list(windows) == ["today", "7d", "30d"]
+    today = html[html.index('id="window-today"') : html.index('id="window-7d"')]
+    for name, value in windows["today"]["metrics"].items():
+        assert f'data-metric="{name}">{value}<' in today, name
+    assert windows["today"]["metrics"]["calls"] == "1"
+    assert windows["today"]["metrics"]["avg_duration"] == "1:30"
+
+
+def test_counters_follow_a_call_from_live_to_answered(admin_client):
+    assert "windows" not in admin_client.get(reverse("admin:voice_live_calls")).json()
+    call = CallLogFactory(status=CallLog.Status.IN_PROGRESS)
+
+    data = _feed(admin_client)
+    assert [c["vapi_call_id"] for c in data["calls"]] == [call.vapi_call_id]
+    today = data["windows"][0]["metrics"]
+    assert (today["calls"], today["caption"], today["answered"]) == (
+        "1",
+        "call, 1 in progress",
+        "0",
+    )
+    assert data["windows"][0]["split"]["live"] == 1
+
+    call.status = ENDED
+    call.ended_reason = "customer-ended-call"
+    call.save()
+
+    data = _feed(admin_client)
+    assert data["calls"] == []
+    today = data["windows"][0]["metrics"]
+    assert (today["calls"], today["caption"], today["answered"]) == ("1", "call", "1")
+    assert data["windows"][0]["split"] == {
+        "answered": 1,
+        "voicemail": 0,
+        "no_answer": 0,
+        "failed": 0,
+        "live": 0,
+    }

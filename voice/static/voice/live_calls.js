@@ -71,7 +71,37 @@
         return card;
     }
 
+    // The dashboard's counter cards (voice/admin/dashboard.html): the feed sends them as
+    // displayed, so a call that starts or ends moves "Today" without a reload.
+    function renderWindows(windows) {
+        windows.forEach(function (w) {
+            const card = document.querySelector('[data-window="' + w.key + '"]');
+            if (!card) {
+                return;
+            }
+            Object.keys(w.metrics).forEach(function (name) {
+                const node = card.querySelector('[data-metric="' + name + '"]');
+                if (node) {
+                    node.textContent = w.metrics[name];
+                }
+            });
+            Object.keys(w.split).forEach(function (key) {
+                const part = card.querySelector('[data-split="' + key + '"]');
+                if (part) {
+                    part.style.flex = String(w.split[key]);
+                }
+            });
+            const split = card.querySelector(".v-split");
+            if (split) {
+                split.setAttribute("aria-label", w.split_label);
+            }
+        });
+    }
+
     function render(data) {
+        if (data.windows) {
+            renderWindows(data.windows);
+        }
         calls = data.calls;
         fetchedAt = Date.now();
         const scroll = {};
