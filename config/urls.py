@@ -4,6 +4,8 @@ from django.urls import include, path
 admin.site.site_header = "Leasing Voice"
 admin.site.site_title = "Leasing Voice admin"
 admin.site.index_title = "Leasing operations"
+# There is no public site (only the admin and the API), so "View site" would lead to a 404.
+admin.site.site_url = None
 
 urlpatterns = [
     path("admin/", admin.site.urls),

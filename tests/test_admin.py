@@ -81,3 +81,12 @@ def test_admin_rejects_invalid_phone_with_clear_message(admin_client, demo):
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "Enter a valid phone number in E.164 format" in response.content.decode()
+
+
+def test_admin_has_no_view_site_link_to_a_missing_page(admin_client):
+    # The product has no public site: "/" is a 404, so the admin header does not link to it.
+    for url in (reverse("admin:index"), reverse("admin:voice_calllog_changelist")):
+        html = admin_client.get(url).content.decode()
+        assert "View site" not in html
+        assert 'href="/"' not in html
+    assert admin_client.get("/").status_code == 404
