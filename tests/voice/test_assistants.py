@@ -1,7 +1,7 @@
 """The assistant config built from property data, and the services that sync it with Vapi."""
 
 import json
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -208,6 +208,30 @@ def test_prompt_has_facts_hours_availability_and_guardrails(harbor_view):
     assert "criminal history" in prompt
     # Vapi renders "now" at call time (Liquid), so dates in the prompt never go stale.
     assert '{{"now" | date: "%A, %B %-d, %Y %-I:%M %p", "America/Los_Angeles"}}' in prompt
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_evening"),
+    [
+        # 20:00 on the fall-back Sunday in Los Angeles is already Monday in UTC.
+        ("America/Los_Angeles", "2027-11-07T20:00:00-08:00"),
+        # 21:30 on the spring-forward Sunday in New York is already Monday in UTC.
+        ("America/New_York", "2027-03-14T21:30:00-04:00"),
+    ],
+)
+def test_prompt_dates_and_hours_are_the_property_s_own(clock, zone, local_evening):
+    evening = datetime.fromisoformat(local_evening)
+    clock.move_to(evening)
+    prop = PropertyFactory(timezone=zone, with_office_hours=False)
+    OfficeHours.objects.create(property=prop, weekday=6, opens_at=time(1), closes_at=time(4))
+    UnitFactory(property=prop, available_from=evening.date() + timedelta(days=1))
+    prompt = assistants.assistant_system_prompt(assistant=Assistant(property=prop))
+    assert f"as of {evening.date().isoformat()}" in prompt  # the property's today, not UTC's
+    assert f"available from {(evening.date() + timedelta(days=1)).isoformat()}" in prompt
+    assert "Office hours (local time):" in prompt
+    assert "Sunday: 1:00 AM-4:00 AM" in prompt  # wall-clock hours, whatever the offset that day
+    assert f'"{zone}"}}}}' in prompt  # Vapi renders "now" in the property's zone
+    assert "some local times do not exist and some happen twice" in prompt
 
 
 def test_custom_instructions_keep_the_rules_and_facts(harbor_view):

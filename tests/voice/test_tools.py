@@ -1,12 +1,14 @@
 """The four leasing tools, called the way Vapi calls them (one tool-calls delivery each)."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 
 import pytest
-from django.utils import timezone
 
 from leads.models import Lead, LeadActivity, Tour
+from properties.models import OfficeHours, Property
+from tests.clock import EASTERN, PACIFIC, at, today_in
 from tests.factories import LeadFactory, TourFactory
 from tests.voice.webhook_helpers import (
     CALLER,
@@ -108,10 +110,11 @@ def test_no_property_anywhere_is_an_error(client, world):
 
 
 def test_check_availability_lists_matching_units_naturally(client, world):
+    later = today_in(world.property.tz) + timedelta(days=45)
     result = call_tool(client, world, "check_availability", _property_args(world, bedrooms=2))
     assert result["result"] == (
         "Available: unit 312, 2 bed 2 bath, $4,250 a month, available now; unit 315, 2 bed 2 "
-        f"bath, $4,350 a month, available from {_day(timezone.localdate() + timedelta(days=45))}."
+        f"bath, $4,350 a month, available from {_day(later)}."
     )
 
 
@@ -203,7 +206,9 @@ def test_schedule_tour_twice_for_the_same_time_is_one_tour(client, world):
 
 
 def test_schedule_tour_rejects_the_past_with_alternatives(client, world):
-    past = timezone.now().astimezone(world.property.tz) - timedelta(days=1)
+    # Noon yesterday at the property: in the past whatever the suite's instant, and a time that
+    # exists (now - 1 day could fall in a missing daylight-saving hour).
+    past = at(today_in(world.property.tz) - timedelta(days=1), 12, zone=world.property.tz)
     result = call_tool(client, world, "schedule_tour", _tour_args(world, past))
     assert result["result"].startswith("That time has already passed. Nothing was booked.")
     assert "Offer one of these free times instead:" in result["result"]
@@ -270,7 +275,7 @@ def test_two_callers_racing_for_the_last_place_exactly_one_wins():
 
 
 def test_qualify_lead_scores_fit_and_intent(client, world):
-    move_in = (timezone.localdate() + timedelta(days=20)).isoformat()
+    move_in = (today_in(world.property.tz) + timedelta(days=20)).isoformat()
     arguments = _property_args(
         world, move_in_date=move_in, bedrooms=2, budget=4500, has_pets=True, first_name="Jo"
     )
@@ -331,9 +336,9 @@ def test_qualify_lead_keeps_a_booked_lead_booked(client, world):
 # transfer_to_human -------------------------------------------------------------------------------
 
 
-def test_transfer_to_human_when_open(client, world, monkeypatch):
+def test_transfer_to_human_when_open(client, world, clock):
     open_now = next_weekday_at(world.property.tz, hour=10)
-    monkeypatch.setattr("voice.webhooks.tools.timezone.now", lambda: open_now)
+    clock.move_to(open_now)
     result = call_tool(client, world, "transfer_to_human", _property_args(world, reason="lease"))
     assert result["result"].startswith("Transfer approved.")
     activity = LeadActivity.objects.get(kind="transfer_requested")
@@ -341,9 +346,9 @@ def test_transfer_to_human_when_open(client, world, monkeypatch):
     assert activity.vapi_call_id == world.call_id
 
 
-def test_transfer_to_human_when_closed_offers_a_tour_or_callback(client, world, monkeypatch):
+def test_transfer_to_human_when_closed_offers_a_tour_or_callback(client, world, clock):
     closed = next_weekday_at(world.property.tz, hour=21)
-    monkeypatch.setattr("voice.webhooks.tools.timezone.now", lambda: closed)
+    clock.move_to(closed)
     result = call_tool(client, world, "transfer_to_human", _property_args(world, reason="x"))
     assert result["result"].startswith("The leasing office can't take the call right now.")
     assert "at 9 AM" in result["result"]
@@ -358,9 +363,9 @@ def test_transfer_to_human_needs_a_reason(client, world):
 # Other requests that need an answer --------------------------------------------------------------
 
 
-def test_transfer_destination_during_office_hours(client, world, monkeypatch):
+def test_transfer_destination_during_office_hours(client, world, clock):
     open_now = next_weekday_at(world.property.tz, hour=10)
-    monkeypatch.setattr("voice.webhooks.tools.timezone.now", lambda: open_now)
+    clock.move_to(open_now)
     answer = post_vapi(client, world.fixture("transfer_destination_request")).json()
     assert answer["destination"] == {
         "type": "number",
@@ -371,9 +376,9 @@ def test_transfer_destination_during_office_hours(client, world, monkeypatch):
     assert answer["message"]["type"] == "request-start"
 
 
-def test_transfer_destination_outside_office_hours(client, world, monkeypatch):
+def test_transfer_destination_outside_office_hours(client, world, clock):
     closed = next_weekday_at(world.property.tz, hour=7)
-    monkeypatch.setattr("voice.webhooks.tools.timezone.now", lambda: closed)
+    clock.move_to(closed)
     answer = post_vapi(client, world.fixture("transfer_destination_request")).json()
     assert set(answer) == {"error"}
     assert "closed right now; we open " in answer["error"]
@@ -407,3 +412,102 @@ def test_check_availability_without_assistant_metadata_reads_the_property_zone(c
     message["message"].pop("assistant")
     result = post_vapi(client, message).json()["results"][0]
     assert result["result"].startswith("Available: unit 312, 2 bed 2 bath, $4,250 a month, avail")
+
+
+# Daylight-saving Sundays -------------------------------------------------------------------------
+
+DST_ZONES = [pytest.param(PACIFIC, id="pacific"), pytest.param(EASTERN, id="eastern")]
+
+
+def _dst_world(world, clock, tz, day):
+    """The world's property moved to `tz`, also open 1-4 AM on Sundays, on the Wednesday before
+    `day` (so the Sunday is in the future)."""
+    Property.objects.filter(pk=world.property.pk).update(timezone=tz.key)
+    OfficeHours.objects.create(
+        property=world.property, weekday=6, opens_at=dtime(1), closes_at=dtime(4)
+    )
+    clock.move_to(at(day - timedelta(days=4), 12, zone=tz))
+
+
+def _start(world, text, **extra):
+    return _property_args(world, first_name="Maya", last_name="Chen", start_time=text, **extra)
+
+
+@pytest.mark.parametrize("tz", DST_ZONES)
+@pytest.mark.parametrize(
+    ("day", "offset_hours"),
+    [
+        (date(2027, 3, 14), 1),
+        (date(2027, 11, 7), 0),
+        (date(2028, 3, 12), 1),
+        (date(2026, 11, 1), 0),
+    ],
+)
+def test_schedule_tour_at_ten_on_a_dst_sunday_is_ten_local(
+    client, world, clock, tz, day, offset_hours
+):
+    _dst_world(world, clock, tz, day)
+    result = call_tool(client, world, "schedule_tour", _start(world, f"{day}T10:00"))["result"]
+    assert result.startswith(f"Booked: in person tour on {_day(day)} at 10 AM for Maya Chen.")
+    stored = Tour.objects.get().starts_at
+    standard = -8 if tz is PACIFIC else -5
+    assert stored.astimezone(UTC) == datetime.combine(day, dtime(10 - standard - offset_hours), UTC)
+
+
+@pytest.mark.parametrize("tz", DST_ZONES)
+def test_schedule_tour_in_the_missing_hour_says_so_and_offers_real_times(client, world, clock, tz):
+    day = date(2027, 3, 14)
+    _dst_world(world, clock, tz, day)
+    result = call_tool(client, world, "schedule_tour", _start(world, "2027-03-14T02:30"))["result"]
+    assert result == (
+        "2:30 AM does not exist on Sunday, March 14: the clocks jump from 2 AM to 3 AM that night "
+        "(daylight saving time starts). Nothing was booked. Offer one of these free times "
+        "instead: Sunday, March 14 at 1:30 AM; Sunday, March 14 at 3 AM; Sunday, March 14 at "
+        "3:30 AM."
+    )
+    assert not Tour.objects.exists()
+
+
+@pytest.mark.parametrize("tz", DST_ZONES)
+def test_schedule_tour_in_the_doubled_hour_asks_which_then_books_the_chosen_one(
+    client, world, clock, tz
+):
+    day = date(2027, 11, 7)
+    _dst_world(world, clock, tz, day)
+    daylight, standard = ("PDT", "PST") if tz is PACIFIC else ("EDT", "EST")
+    first, second = ("-07:00", "-08:00") if tz is PACIFIC else ("-04:00", "-05:00")
+    result = call_tool(client, world, "schedule_tour", _start(world, "2027-11-07T01:30"))["result"]
+    assert result == (
+        "1:30 AM happens twice on Sunday, November 7: the clocks go back an hour that night "
+        "(daylight saving time ends). Nothing was booked. Ask the caller which one they mean: "
+        f"the earlier 1:30 AM ({daylight}, start_time 2027-11-07T01:30{first}) or the later "
+        f"1:30 AM ({standard}, start_time 2027-11-07T01:30{second}), then call schedule_tour "
+        "again with that start_time."
+    )
+    assert not Tour.objects.exists()
+
+    booked = call_tool(client, world, "schedule_tour", _start(world, f"2027-11-07T01:30{second}"))[
+        "result"
+    ]
+    assert booked.startswith(
+        f"Booked: in person tour on Sunday, November 7 at 1:30 AM {standard} (the later 1:30 AM) "
+        "for Maya Chen."
+    )
+    stored = Tour.objects.get().starts_at.astimezone(tz)
+    assert (stored.strftime("%H:%M"), stored.tzname()) == ("01:30", standard)
+
+
+@pytest.mark.parametrize("tz", DST_ZONES)
+def test_free_times_in_the_doubled_hour_say_which_and_how_to_book_them(client, world, clock, tz):
+    day = date(2027, 11, 7)
+    _dst_world(world, clock, tz, day)
+    daylight = "PDT" if tz is PACIFIC else "EDT"
+    first = "-07:00" if tz is PACIFIC else "-04:00"
+    taken = datetime.fromisoformat(f"2027-11-07T01:00{first}")
+    TourFactory(lead=LeadFactory(property=world.property), starts_at=taken)
+    result = call_tool(client, world, "schedule_tour", _start(world, f"2027-11-07T01:00{first}"))
+    assert result["result"].startswith("That time is fully booked. Nothing was booked.")
+    assert (
+        f"Sunday, November 7 at 1:30 AM {daylight} (the earlier 1:30 AM) "
+        f"(start_time 2027-11-07T01:30{first})" in result["result"]
+    )
