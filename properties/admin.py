@@ -57,14 +57,15 @@ class PropertyAdmin(admin.ModelAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
+    # Short columns so the list fits a 1366-px laptop beside the filters
+    # (tests/browser/test_admin_layout.py): bedrooms and bathrooms share one.
     list_display = (
-        "unit_number",
+        "unit",
         "property",
         "floor_plan",
-        "bedrooms",
-        "bathrooms",
-        "monthly_rent",
-        "available_from",
+        "beds_baths",
+        "rent",
+        "available",
         "status",
     )
     list_filter = ("status", "bedrooms", "property")
@@ -72,6 +73,26 @@ class UnitAdmin(admin.ModelAdmin):
     list_select_related = ("property",)
     readonly_fields = ("created_at", "updated_at")
     raw_id_fields = ("property",)
+
+    @admin.display(description="Unit", ordering="unit_number")
+    def unit(self, obj: Unit) -> str:
+        return obj.unit_number
+
+    @admin.display(description="Beds / baths", ordering="bedrooms")
+    def beds_baths(self, obj: Unit) -> str:
+        beds = "Studio" if obj.bedrooms == 0 else f"{obj.bedrooms} bd"
+        return f"{beds} / {obj.bathrooms.normalize():f} ba"
+
+    @admin.display(description="Rent", ordering="monthly_rent")
+    def rent(self, obj: Unit) -> str:
+        rent = obj.monthly_rent
+        return f"${rent:,.0f}" if rent == rent.to_integral_value() else f"${rent:,.2f}"
+
+    @admin.display(description="Available", ordering="available_from")
+    def available(self, obj: Unit) -> str:
+        if obj.available_from is None:
+            return "—"
+        return f"{obj.available_from.day} {obj.available_from:%b %Y}"
 
 
 @admin.register(OfficeHours)

@@ -90,3 +90,28 @@ def test_admin_has_no_view_site_link_to_a_missing_page(admin_client):
         assert "View site" not in html
         assert 'href="/"' not in html
     assert admin_client.get("/").status_code == 404
+
+
+def test_units_list_is_short_columns(admin_client):
+    from decimal import Decimal
+
+    from properties.models import Unit
+    from tests.factories import PropertyFactory
+
+    prop = PropertyFactory(name="Harbor View")
+    Unit.objects.create(
+        property=prop,
+        unit_number="PH-1",
+        floor_plan="Penthouse",
+        bedrooms=0,
+        bathrooms=Decimal("1.5"),
+        monthly_rent=Decimal("12500.50"),
+        available_from=None,
+    )
+
+    html = admin_client.get(reverse("admin:properties_unit_changelist")).content.decode()
+
+    for header in ("Unit", "Property", "Floor plan", "Beds / baths", "Rent", "Available"):
+        assert f">{header}</a>" in html, header
+    assert "Studio / 1.5 ba" in html
+    assert "$12,500.50" in html

@@ -46,6 +46,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
+def chromium_env() -> dict[str, str]:
+    """The environment Chromium starts with: this one, without libfaketime's variables.
+
+    The suite may run under `faketime` (LD_PRELOAD + FAKETIME*) to prove it passes on any day;
+    Chromium is a separate process on the real clock and breaks under a preloaded fake one.
+    """
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "LD_PRELOAD" and not key.startswith("FAKETIME")
+    }
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI=true, so browser tests must run", pytrace=False)
@@ -74,7 +87,7 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         for alias, connection in existing.items():
             connections[alias] = connection
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, env=chromium_env()
         )
         try:
             yield browser

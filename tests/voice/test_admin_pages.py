@@ -1,13 +1,20 @@
 """The call log page, the voice dashboard page and its live JSON, and the admin index links."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import CallLogFactory, LeadFactory, TourFactory, UserFactory
+from tests.factories import (
+    CallLogFactory,
+    LeadFactory,
+    PropertyFactory,
+    TourFactory,
+    UserFactory,
+)
 from tests.voice.samples import (
     RECORDING_URL,
     SUMMARY,
@@ -221,6 +228,35 @@ def test_call_log_list_shows_outcomes_in_plain_words(admin_client, ended_call):
     text = _text(response.content.decode())
     assert "Answered: Caller hung up" in text
     assert "Voicemail: Went to voicemail" in text
+
+
+def test_call_log_list_is_short_columns_in_the_propertys_zone(admin_client, clock):
+    # 22:30 on Wed 2 Dec in Los Angeles is already Thu 3 Dec in UTC.
+    clock.move_to(datetime(2026, 12, 3, 6, 30, tzinfo=UTC))
+    admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    CallLogFactory(
+        property=PropertyFactory(timezone="America/Los_Angeles"),
+        lead=None,
+        direction=CallLog.Direction.OUTBOUND,
+        customer_number="+19165550123",
+        duration_seconds=4000,
+        cost=Decimal("12.3456"),
+    )
+
+    response = admin_client.get(reverse("admin:voice_calllog_changelist"))
+
+    headers = [
+        h.lower()
+        for h in re.findall(
+            r'<th scope="col"[^>]*>.*?<a [^>]*>([^<]+)</a>', response.content.decode(), re.S
+        )
+    ]
+    assert headers == ["when", "caller", "property", "outcome", "duration", "cost"]
+    text = _text(response.content.decode())
+    assert "2 Dec 22:30 PST" in text
+    assert "+19165550123 Outbound" in text
+    assert "1:06:40" in text
+    assert "$12.35" in text
 
 
 def test_call_log_by_vapi_id_redirects_to_its_page(admin_client, ended_call):
