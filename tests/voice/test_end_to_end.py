@@ -6,6 +6,7 @@ pytest-django's live server. Nothing is patched: the only fake is Vapi itself.
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,11 +14,15 @@ import pytest
 
 from leads.demo import demo_data_load
 from leads.models import Lead, LeadActivity, Tour
-from properties.models import Property
+from properties.models import Property, Unit
+from tests.clock import PACIFIC, at, next_weekday, today_in
+from tests.factories import LeadFactory, TourFactory
+from tests.voice.test_simulator_speech import assert_speakable
 from voice.assistants import create_property_assistant
 from voice.calls import call_place_outbound
 from voice.models import CallLog, WebhookEvent
 from voice.simulator import SimulatorConfig, VapiSimulator
+from voice.simulator.scenarios import SCENARIOS
 from voice.simulator.server import RunningSimulator
 
 API_KEY = "test-key"
@@ -133,3 +138,109 @@ def test_voicemail_call_is_logged_as_voicemail_without_a_tour(vapi, harbor_view)
     assert (call_log.status, call_log.ended_reason) == ("ended", "voicemail")
     assert not Tour.objects.exists()
     assert lead.activities.filter(kind=LeadActivity.Kind.CALL_ENDED).count() == 1
+
+
+# What the assistant says: facts in its own words, never the tools' instructions -------------------
+
+
+def _inbound(simulator: RunningSimulator, prop: Property, scenario: str) -> str:
+    response = httpx.post(
+        f"{simulator.url}/_simulator/inbound",
+        json={"to": prop.leasing_phone, "from": "+12065550177", "scenario": scenario},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
+    assert response.status_code == 201, response.text
+    _play_to_the_end(simulator)
+    return response.json()["id"]
+
+
+def _bot_lines(simulator: RunningSimulator, call_id: str) -> list[str]:
+    call = simulator.app.state.get_call(call_id)
+    lines = [m["message"] for m in call["artifact"]["messages"] if m["role"] == "bot"]
+    for line in lines:
+        assert_speakable(line)
+    return lines
+
+
+def _monday_morning(clock: Any, hour: int = 10) -> None:
+    """Office hours at Harbor View (Monday-Friday 9-6 Pacific); tours the next day."""
+    clock.move_to(at(next_weekday(today_in(PACIFIC), 0), hour))
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_no_scenario_reads_tool_instructions_aloud(vapi, harbor_view, clock, scenario):
+    _monday_morning(clock)
+    create_property_assistant(property=harbor_view)
+
+    _bot_lines(vapi, _inbound(vapi, harbor_view, scenario))
+
+
+def test_a_booked_tour_is_said_with_its_time_and_where_to_meet(vapi, harbor_view, clock):
+    _monday_morning(clock)
+    create_property_assistant(property=harbor_view)
+
+    lines = _bot_lines(vapi, _inbound(vapi, harbor_view, "book_tour"))
+
+    tuesday = next_weekday(today_in(PACIFIC), 1)
+    booked = next(line for line in lines if line.startswith("You're all set"))
+    assert f"{tuesday:%A, %B} {tuesday.day} at 10 AM" in booked
+    assert f"We'll meet you at {harbor_view.full_address}." in booked
+    assert any(line.startswith("Here's what we have: unit 312") for line in lines)
+
+
+def test_a_full_slot_is_said_with_the_free_times_offered(vapi, harbor_view, clock):
+    _monday_morning(clock)
+    create_property_assistant(property=harbor_view)
+    tuesday_ten = at(next_weekday(today_in(PACIFIC), 1), 10)
+    for _ in range(harbor_view.tours_per_slot):
+        TourFactory(lead=LeadFactory(property=harbor_view), starts_at=tuesday_ten)
+
+    lines = _bot_lines(vapi, _inbound(vapi, harbor_view, "book_tour"))
+
+    full = next(line for line in lines if "fully booked" in line)
+    assert full.startswith("I'm sorry. That time is fully booked. I could do ")
+    assert any(line.startswith("You're all set") for line in lines)  # the next day worked
+
+
+def test_nothing_available_is_said_with_a_callback_offer(vapi, harbor_view, clock):
+    _monday_morning(clock)
+    harbor_view.units.update(status=Unit.Status.OCCUPIED)
+    create_property_assistant(property=harbor_view)
+
+    lines = _bot_lines(vapi, _inbound(vapi, harbor_view, "book_tour"))
+
+    nothing = next(line for line in lines if line.startswith("Nothing is available"))
+    assert nothing.startswith("Nothing is available for a 2 bed right now. I can have someone")
+    assert nothing.endswith("call you back. Can I get your name?")
+
+
+def test_a_person_in_office_hours_is_a_transfer(vapi, harbor_view, clock):
+    _monday_morning(clock, hour=11)
+    create_property_assistant(property=harbor_view)
+
+    call_id = _inbound(vapi, harbor_view, "human")
+
+    lines = _bot_lines(vapi, call_id)
+    assert "Of course. Let me connect you with our leasing team." in lines
+    assert CallLog.objects.get(vapi_call_id=call_id).ended_reason == "assistant-forwarded-call"
+
+
+def test_a_person_when_the_office_is_closed_is_no_transfer_and_says_when_it_opens(
+    vapi, harbor_view, clock
+):
+    sunday = next_weekday(today_in(PACIFIC), 6)
+    clock.move_to(at(sunday, 20))
+    create_property_assistant(property=harbor_view)
+
+    call_id = _inbound(vapi, harbor_view, "human")
+
+    lines = _bot_lines(vapi, call_id)
+    monday = sunday + timedelta(days=1)
+    assert lines[-1] == (
+        "I'm sorry. The leasing office can't take the call right now. It opens "
+        f"{monday:%A, %B} {monday.day} at 9 AM. I can book you a tour, or have someone from the "
+        "leasing team call you back."
+    )
+    call_log = CallLog.objects.get(vapi_call_id=call_id)
+    assert call_log.ended_reason == "customer-ended-call"
+    assert not WebhookEvent.objects.filter(message_type="transfer-destination-request").exists()

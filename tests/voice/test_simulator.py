@@ -348,6 +348,26 @@ def test_human_scenario_transfers(demo_assistant, simulator, http, webhook_recei
     assert report["destination"]["number"] == "+14155550101"
 
 
+def test_human_scenario_told_not_to_transfer_does_not(
+    demo_assistant, simulator, http, webhook_receiver
+):
+    webhook_receiver.tool_responder = lambda name, arguments: {
+        "result": "The leasing office can't take the call right now. It opens Monday at 9 AM. "
+        "Do not transfer: offer to book a tour or to have the team call the caller back."
+    }
+    call = _place(http, demo_assistant.vapi_assistant_id, "human")
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert "transfer-destination-request" not in webhook_receiver.types(call["id"])
+    (report,) = webhook_receiver.messages("end-of-call-report", call["id"])
+    assert report["endedReason"] == "customer-ended-call"
+    bot = [m["message"] for m in report["artifact"]["messages"] if m["role"] == "bot"]
+    assert bot[-1] == (
+        "I'm sorry. The leasing office can't take the call right now. It opens Monday at 9 AM. "
+        "I can book you a tour, or have someone from the leasing team call you back."
+    )
+
+
 def test_voicemail_scenario(demo_assistant, simulator, http, webhook_receiver):
     call = _place(http, demo_assistant.vapi_assistant_id, "voicemail")
     assert simulator.app.wait_for_calls(timeout=10)

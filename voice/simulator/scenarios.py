@@ -2,16 +2,21 @@
 
 The "model" only calls tools the assistant has, with arguments the tools declare, and carries on
 from the answers our webhook sends back (e.g. tries the next day when a tour slot is taken).
+Like a real model it never reads a tool result aloud: results are written for the model (facts
+plus instructions, voice/webhooks/tools.py), so it speaks its own line built from the facts
+(speech.py) and acts on the instructions (no transfer when told "Do not transfer").
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from voice.simulator.player import Conversation
+from voice.simulator.speech import ToolReply, read_tool_result
 
 TOUR_WEEKDAYS = (1, 2, 3)  # Tuesday-Thursday
 TOUR_HOUR = 10
@@ -51,13 +56,64 @@ def _short(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# What a model says from the facts of each tool's result -----------------------------------------
+
+CALLBACK_OFFER = "I can have someone from the leasing team call you back."
+# Facts that mean schedule_tour booked nothing (tools.py phrases rejections as statements).
+NOT_BOOKED = ("nothing was booked", "already passed", "outside our tour hours", "fully booked")
+
+
+def _availability_line(reply: ToolReply) -> str:
+    available = reply.fact("Available")
+    if available:
+        return f"Here's what we have: {available}"
+    closest = reply.fact("Closest options")
+    if closest:
+        other = " ".join(f for f in reply.facts if not f.lower().startswith("closest options:"))
+        return f"{other} The closest options are {closest}".strip()
+    line = reply.spoken or "I couldn't find anything that matches right now."
+    if reply.mentions("call back", "callback"):
+        line += f" {CALLBACK_OFFER}"
+    return line
+
+
+def _tour_booked(reply: ToolReply) -> bool:
+    if reply.fact("Booked") or reply.fact("Already booked"):
+        return True
+    return not any(phrase in reply.spoken.lower() for phrase in NOT_BOOKED)
+
+
+def _booked_line(reply: ToolReply, *, first: str) -> str:
+    booked = reply.fact("Booked") or reply.fact("Already booked")
+    if booked is None:
+        return f"You're all set: {reply.spoken}"
+    # "in person tour on Tuesday, December 8 at 10 AM for Maya Chen." is said to Maya: no name.
+    booked = re.sub(r"\s+for [^,.]+\.$", ".", booked)
+    line = f"You're all set, {first}: {booked[0].lower()}{booked[1:]}"
+    where = reply.detail("where to meet")
+    return f"{line} We'll meet you at {where}." if where else line
+
+
+def _not_booked_line(reply: ToolReply) -> str:
+    facts = [fact for fact in reply.facts if fact.lower() != "nothing was booked."]
+    line = f"I'm sorry. {' '.join(facts) or 'That time does not work.'}"
+    free = reply.detail("free times")
+    if free:
+        *others, last = free.split("; ")
+        choices = f"{', '.join(others)} or {last}" if others else last
+        line += f" I could do {choices} instead."
+    elif reply.mentions("call back", "callback"):
+        line += f" {CALLBACK_OFFER}"
+    return line
+
+
 def book_tour(c: Conversation) -> None:
     c.ring()
     c.answer()
     c.say_user("Hi! I'm looking for a two-bedroom apartment. What do you have available?")
     ok, result = c.tool("check_availability", {"bedrooms": 2})
     if ok:
-        c.say_bot(f"Here's what I found: {_short(result)} Can I get your name?")
+        c.say_bot(f"{_short(_availability_line(read_tool_result(result)))} Can I get your name?")
     first, last = c.caller_name
     today = datetime.now(_zone(c)).date()
     move_in = (today + timedelta(days=30)).isoformat()
@@ -91,11 +147,12 @@ def book_tour(c: Conversation) -> None:
                 "tour_type": "in_person",
             },
         )
-        if ok and not _looks_failed(result):
+        reply = read_tool_result(result)
+        if ok and not _looks_failed(result) and _tour_booked(reply):
             booked_at = start_time
-            c.say_bot(f"You're all set: {_short(result)} Is there anything else?")
+            c.say_bot(f"{_booked_line(reply, first=first)} Is there anything else?")
             break
-        c.say_bot(f"That time doesn't work: {_short(result)}")
+        c.say_bot(_not_booked_line(reply))
     if booked_at is None:
         c.say_bot("I couldn't find a time that works; the leasing team will call you to set one.")
     c.say_user("No, that's all. Thank you, bye!")
@@ -117,6 +174,21 @@ def book_tour(c: Conversation) -> None:
     )
 
 
+def _no_person_available(c: Conversation, why: str = "") -> None:
+    why = why or "Nobody from the team can take the call right now."
+    c.say_bot(
+        f"I'm sorry. {why} I can book you a tour, or have someone from the leasing team call "
+        "you back."
+    )
+    c.say_user("Please have someone call me back. Thanks, bye.")
+    c.end(
+        "customer-ended-call",
+        summary="The caller asked for a person; nobody was available, so the team will call back.",
+        structured_data={"tour_interest": False},
+        success=False,
+    )
+
+
 def human(c: Conversation) -> None:
     c.ring()
     c.answer()
@@ -124,8 +196,13 @@ def human(c: Conversation) -> None:
     ok, result = c.tool(
         "transfer_to_human", {"reason": "Caller asked to speak with a person about an application"}
     )
+    reply = read_tool_result(result) if ok else None
+    if reply is not None and reply.forbids("transfer"):
+        # Told not to transfer (office closed): say why, offer the alternatives, no transfer.
+        _no_person_available(c, reply.spoken)
+        return
     if ok:
-        c.say_bot(_short(result))
+        c.say_bot("Of course. Let me connect you with our leasing team.")
     destination = c.transfer()
     if destination is not None:
         c.set_status("forwarding")
@@ -136,16 +213,7 @@ def human(c: Conversation) -> None:
             success=True,
         )
         return
-    c.say_bot(
-        "I'm sorry, nobody from the team can take the call right now. They will call you back."
-    )
-    c.say_user("Okay, thanks. Bye.")
-    c.end(
-        "customer-ended-call",
-        summary="The caller asked for a person; nobody was available, so the team will call back.",
-        structured_data={"tour_interest": False},
-        success=False,
-    )
+    _no_person_available(c)
 
 
 def voicemail(c: Conversation) -> None:
