@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -265,7 +265,10 @@ SKIP_OPTED_OUT = "Opted out of calls."
 SKIP_NO_CONSENT = "No consent to AI calls (TCPA): record consent first."
 SKIP_IN_CALL = "Already in a call."
 SKIP_NO_ASSISTANT = "No assistant pushed to Vapi for {property}."
-SKIP_CALLING_HOURS = "Outside calling hours (9:00-21:00 {timezone}; it is {local} there)."
+SKIP_CALLING_HOURS = (
+    "Outside calling hours (9:00-21:00 {timezone}; it is {local} there). "
+    "Calls can be placed from {allowed}."
+)
 SKIP_SAME_NUMBER = "Same number as another selected lead."
 
 
@@ -303,7 +306,27 @@ def _outside_calling_hours(prop: Property, now: datetime) -> str:
     opens, closes = CALLING_HOURS
     if opens <= local.time() < closes:
         return ""
-    return SKIP_CALLING_HOURS.format(timezone=prop.timezone, local=f"{local:%H:%M}")
+    return SKIP_CALLING_HOURS.format(
+        timezone=prop.timezone,
+        local=f"{local:%H:%M}",
+        allowed=_calling_hours_phrase(calling_hours_next_start(prop=prop, after=now), local),
+    )
+
+
+def calling_hours_next_start(*, prop: Property, after: datetime) -> datetime:
+    """The next start of calling hours at the property after `after` (an aware instant).
+
+    Built from the local calendar day, so a daylight-saving change in between is honoured
+    (9:00 exists on every US transition day: the changes happen at 2:00).
+    """
+    local = timezone.localtime(after, prop.tz)
+    day = local.date() if local.time() < CALLING_HOURS[0] else local.date() + timedelta(days=1)
+    return datetime.combine(day, CALLING_HOURS[0], tzinfo=prop.tz)
+
+
+def _calling_hours_phrase(start: datetime, local_now: datetime) -> str:
+    day = "today" if start.date() == local_now.date() else "tomorrow"
+    return f"{start:%H:%M} {day} ({start:%A, %B} {start.day}, {start:%Z})"
 
 
 def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> list[PlannedCall]:

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import timezone
 
 from leads.models import Lead
+from tests.clock import at, today_in
 from tests.factories import (
     AssistantFactory,
     CallLogFactory,
@@ -21,7 +21,7 @@ from tests.factories import (
     UserFactory,
 )
 from voice import assistants, operations
-from voice.admin import MAX_LEADS_PER_BATCH, TOO_MANY_LEADS, LeadWithCallsAdmin
+from voice.admin import MAX_LEADS_PER_BATCH, TOO_MANY_LEADS
 from voice.models import Assistant, CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
 
@@ -320,16 +320,16 @@ def test_test_call_failure_and_unpushed_assistant(admin_client, harbor, pushed, 
 # Leads: "Call with AI assistant" --------------------------------------------------------------
 
 
-def _clock_at(monkeypatch, hour: int, minute: int = 0) -> datetime:
-    """Fix the admin's clock at today's `hour` in Los Angeles."""
-    now = timezone.now().astimezone(LA).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    monkeypatch.setattr(LeadWithCallsAdmin, "clock", staticmethod(lambda: now))
+def _clock_at(clock, hour: int, minute: int = 0) -> datetime:
+    """Move the suite's clock to `hour` today in Los Angeles (the property's zone)."""
+    now = at(today_in(LA), hour, minute, zone=LA)
+    clock.move_to(now, tick=False)
     return now
 
 
 @pytest.fixture
-def noon(monkeypatch) -> datetime:
-    return _clock_at(monkeypatch, 12)
+def noon(clock) -> datetime:
+    return _clock_at(clock, 12)
 
 
 @pytest.fixture
@@ -416,13 +416,13 @@ def test_consent_withdrawn_after_the_confirmation_page_is_respected(admin_client
 
 @pytest.mark.parametrize(("hour", "minute"), [(8, 59), (21, 0), (23, 30)])
 def test_leads_are_not_called_outside_calling_hours(
-    admin_client, harbor, pushed, simulator, monkeypatch, hour, minute
+    admin_client, harbor, pushed, simulator, clock, hour, minute
 ):
-    _clock_at(monkeypatch, hour, minute)
+    _clock_at(clock, hour, minute)
     lead = LeadFactory(property=harbor, first_name="Late", last_name="Caller")
     reason = (
         f"Outside calling hours (9:00-21:00 America/Los_Angeles; it is {hour:02d}:{minute:02d} "
-        "there)."
+        "there). Calls can be placed from 09:00 "
     )
 
     page = _post(admin_client, "lead", "call_with_ai_assistant", [lead], index="0")
@@ -430,8 +430,33 @@ def test_leads_are_not_called_outside_calling_hours(
     assert 'value="Place' not in page.content.decode()
 
     response = _post(admin_client, "lead", "call_with_ai_assistant", [lead], post="yes")
-    assert _messages(response) == [("warning", f"Late Caller: {reason}")]
+    [(level, text)] = _messages(response)
+    assert level == "warning"
+    assert text.startswith(f"Late Caller: {reason}")
     assert not CallLog.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("local_now", "expected"),
+    [
+        # 02:50 on a Thursday: later the same day.
+        (datetime(2026, 12, 3, 2, 50), "09:00 today (Thursday, December 3, PST)"),
+        # 21:00 on New Year's Eve: the next morning, in the next year.
+        (datetime(2027, 12, 31, 21, 0), "09:00 tomorrow (Saturday, January 1, PST)"),
+        # 23:30 the night before spring forward: 9:00 the next day is already daylight time.
+        (datetime(2027, 3, 13, 23, 30), "09:00 tomorrow (Sunday, March 14, PDT)"),
+        # 01:30 in the doubled hour of the fall-back night (second pass, fold=1).
+        (datetime(2027, 11, 7, 1, 30, fold=1), "09:00 today (Sunday, November 7, PST)"),
+    ],
+)
+def test_outside_calling_hours_says_when_calls_are_allowed(harbor, local_now, expected):
+    now = local_now.replace(tzinfo=LA)
+    reason = operations._outside_calling_hours(harbor, now)
+    assert reason.endswith(f"Calls can be placed from {expected}.")
+    start = operations.calling_hours_next_start(prop=harbor, after=now)
+    assert start > now
+    assert start.astimezone(LA).hour == 9
+    assert start - now < timedelta(hours=31)
 
 
 def test_calling_hours_are_the_propertys_local_time(harbor, cedar, simulator):
