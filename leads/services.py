@@ -343,11 +343,13 @@ class TourBooking:
 
     tour: Tour | None = None
     created: bool = False
-    # "past" | "closed" | "full" | "no_property" | "missing_time" | "ambiguous_time"
+    # "past" | "closed" | "full" | "no_property" | "missing_time" | "ambiguous_time" |
+    # "offset_mismatch" (a `utc_offset` the property's clocks don't show at that time)
     rejection: str = ""
     alternatives: list[datetime] = field(default_factory=list)
     choices: list[datetime] = field(default_factory=list)
     asked: LocalTime | None = None
+    utc_offset: timedelta | None = None
 
 
 def tour_schedule(
@@ -355,6 +357,7 @@ def tour_schedule(
     property_id: int,
     lead: Lead,
     starts_at: datetime,
+    utc_offset: timedelta | None = None,
     kind: str = Tour.Kind.IN_PERSON,
     unit_number: str = "",
     vapi_call_id: str = "",
@@ -362,11 +365,12 @@ def tour_schedule(
 ) -> TourBooking:
     """Book a tour if the time is in the future, inside office hours and the slot has room.
 
-    A naive `starts_at` is a wall-clock time at the property: it must name exactly one instant
-    (see properties/localtime.py); an aware one is taken as given. Locks the property row first,
-    so two callers racing for the last place in a slot are serialised: exactly one gets it, the
-    other is offered alternatives. Booking the same lead at the same time twice returns the
-    existing tour.
+    A naive `starts_at` is a wall-clock time at the property (properties/localtime.py) and must
+    name exactly one instant, or `utc_offset` (as the caller wrote it) must pick one: that is
+    how a caller chooses between the two 1:30s of a fall-back night. An aware `starts_at` is an
+    instant, taken as given. Locks the property row first, so two callers racing for the last
+    place in a slot are serialised: exactly one gets it, the other is offered alternatives.
+    Booking the same lead at the same time twice returns the existing tour.
     """
     now = (now or timezone.now()).astimezone(UTC)
     prop = property_get_for_update(property_id=property_id)
@@ -381,13 +385,22 @@ def tour_schedule(
                 asked=asked,
                 alternatives=tour_slots_free(property=prop, around=around, now=now),
             )
-        if asked.ambiguous:
+        if utc_offset is not None:
+            # An offset the property's clocks don't show at that time is a guess (often
+            # today's offset for a date after the change): it would move the tour by an hour.
+            same = [at for at in asked.instants if at.astimezone(prop.tz).utcoffset() == utc_offset]
+            if not same:
+                return TourBooking(rejection="offset_mismatch", asked=asked, utc_offset=utc_offset)
+            starts_at = same[0]
+        elif asked.ambiguous:
             # Never pick one of the two for the caller: a tour an hour off is a no-show. Only
             # when neither could be booked anyway does the first one get the usual answer.
             bookable = [at for at in asked.instants if _tour_fits(prop, at, now=now)]
             if bookable:
                 return TourBooking(rejection="ambiguous_time", asked=asked, choices=bookable)
-        starts_at = asked.instants[0]
+            starts_at = asked.instants[0]
+        else:
+            starts_at = asked.instant
     # UTC from here on: `starts_at + slot` in the property's zone would be wall-clock arithmetic.
     starts_at = starts_at.astimezone(UTC)
     if starts_at <= now:

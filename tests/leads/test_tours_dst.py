@@ -114,9 +114,14 @@ def test_a_naive_time_in_the_doubled_hour_is_never_booked_silently(before, tz, d
 
     # With the offset the caller chose, each of the two is a distinct, bookable instant.
     for offset in (standard, daylight):
-        chosen = datetime.combine(day, time(1, 30), timezone(timedelta(hours=offset)))
-        booking = tour_schedule(property_id=prop.pk, lead=lead, starts_at=chosen)
+        booking = tour_schedule(
+            property_id=prop.pk,
+            lead=lead,
+            starts_at=datetime.combine(day, time(1, 30)),
+            utc_offset=timedelta(hours=offset),
+        )
         assert booking.created, booking.rejection
+        chosen = datetime.combine(day, time(1, 30), timezone(timedelta(hours=offset)))
         assert booking.tour.starts_at.astimezone(UTC) == chosen.astimezone(UTC)
     stored = list(Tour.objects.order_by("starts_at").values_list("starts_at", flat=True))
     assert _walls(stored, tz) == _walls(asked.choices, tz)
@@ -196,3 +201,27 @@ def test_a_full_doubled_hour_slot_blocks_only_its_own_instant(before, tz):
     assert other.rejection == "full"
     assert earlier not in other.alternatives
     assert later in other.alternatives
+
+
+@pytest.mark.parametrize("tz", ZONES)
+@pytest.mark.parametrize(("season", "day"), [("spring", SPRING[0]), ("fall", FALL[0])])
+def test_an_offset_the_property_clocks_do_not_show_is_refused(before, tz, season, day):
+    # 10 AM with the offset of the other season: a model using today's offset for that Sunday.
+    other = OFFSETS[(tz, "fall" if season == "spring" else "spring")]
+    prop = _property(tz)
+    before(day, tz)
+    booking = tour_schedule(
+        property_id=prop.pk,
+        lead=LeadFactory(property=prop),
+        starts_at=datetime.combine(day, time(10)),
+        utc_offset=timedelta(hours=other),
+    )
+    assert booking.rejection == "offset_mismatch"
+    assert not Tour.objects.exists()
+    right = tour_schedule(
+        property_id=prop.pk,
+        lead=LeadFactory(property=prop),
+        starts_at=datetime.combine(day, time(10)),
+        utc_offset=timedelta(hours=OFFSETS[(tz, season)]),
+    )
+    assert right.tour.starts_at.astimezone(tz).time() == time(10)

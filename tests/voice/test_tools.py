@@ -511,3 +511,19 @@ def test_free_times_in_the_doubled_hour_say_which_and_how_to_book_them(client, w
         f"Sunday, November 7 at 1:30 AM {daylight} (the earlier 1:30 AM) "
         f"(start_time 2027-11-07T01:30{first})" in result["result"]
     )
+
+
+@pytest.mark.parametrize("tz", DST_ZONES)
+def test_schedule_tour_with_the_wrong_offset_for_the_day_books_nothing(client, world, clock, tz):
+    day = date(2027, 3, 14)
+    _dst_world(world, clock, tz, day)
+    standard, daylight = ("-08:00", "-07:00") if tz is PACIFIC else ("-05:00", "-04:00")
+    name = "PDT" if tz is PACIFIC else "EDT"
+    result = call_tool(client, world, "schedule_tour", _start(world, f"{day}T10:00{standard}"))
+    assert result["result"] == (
+        f"Nothing was booked: the offset {standard} is not the property's at 10 AM on Sunday, "
+        f"March 14 (its clocks are at {daylight} ({name}), {tz.key}). Confirm the local time with "
+        "the caller, then send start_time as the property's local time without an offset, for "
+        "example 2027-03-14T10:00."
+    )
+    assert not Tour.objects.exists()

@@ -357,7 +357,9 @@ def tool_schedule_tour(context: ToolContext, arguments: dict[str, Any]) -> str:
     booking = tour_schedule(
         property_id=property_id,
         lead=lead,
-        starts_at=values["start_time"],
+        # The wall time the caller said, and the offset only if the model wrote one.
+        starts_at=values["start_time"].replace(tzinfo=None),
+        utc_offset=values["start_time"].utcoffset(),
         kind=values["tour_type"],
         unit_number=values["unit"],
         vapi_call_id=context.call_id,
@@ -367,8 +369,8 @@ def tool_schedule_tour(context: ToolContext, arguments: dict[str, Any]) -> str:
 
 
 def _start_time(value: Any) -> datetime | None:
-    """ISO 8601 local time in the property's zone ("2026-12-01T14:00"); an offset is allowed.
-    Naive values stay naive here; tour_schedule reads them in the property's zone."""
+    """ISO 8601 local time in the property's zone ("2026-12-01T14:00"). An offset is allowed
+    but must be the property's at that time: it picks one 1:30 of a fall-back night."""
     text = as_str(value)
     if not text:
         return None
@@ -395,6 +397,8 @@ def _booking_phrase(booking: TourBooking, *, lead: Lead) -> str:
     asked = booking.asked
     if booking.rejection == "ambiguous_time" and asked is not None:
         return _ambiguous_time_phrase(asked, choices=booking.choices, prop=prop)
+    if booking.rejection == "offset_mismatch" and asked is not None:
+        return _offset_mismatch_phrase(asked, offset=booking.utc_offset, prop=prop)
     if booking.rejection == "missing_time" and asked is not None:
         why = _missing_time_phrase(asked)
     else:
@@ -418,6 +422,28 @@ def _missing_time_phrase(asked: LocalTime) -> str:
         f"{local_time_phrase(asked.wall.time())} does not exist on {_date_phrase(asked.wall)}: "
         f"the clocks jump from {jump} that night (daylight saving time starts)."
     )
+
+
+def _offset_mismatch_phrase(asked: LocalTime, *, offset: timedelta | None, prop: Property) -> str:
+    """The model added an offset the property's clocks don't show then; the wall time wins."""
+    clocks = " or ".join(
+        f"{_offset_text(local.utcoffset())} ({local:%Z})"
+        for local in (instant.astimezone(prop.tz) for instant in asked.instants)
+    )
+    given = _offset_text(offset)
+    wall = asked.wall.isoformat(timespec="minutes")
+    return (
+        f"Nothing was booked: the offset {given} is not the property's at "
+        f"{local_time_phrase(asked.wall.time())} on {_date_phrase(asked.wall)} (its clocks are at "
+        f"{clocks}, {prop.timezone}). Confirm the local time with the caller, then send "
+        f"start_time as the property's local time without an offset, for example {wall}."
+    )
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    """timedelta(hours=-7) -> "-07:00", as in ISO 8601."""
+    minutes = (offset or timedelta()) // timedelta(minutes=1)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _ambiguous_time_phrase(asked: LocalTime, *, choices: list[datetime], prop: Property) -> str:
