@@ -5,6 +5,7 @@ the full flow (create an assistant, place a simulated call, watch it live, read 
 added as one more test using the same fixtures.
 """
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -104,3 +105,33 @@ def test_agent_reads_a_call_log_and_the_dashboard(admin_browser, demo_calls):
     )
     expect(live).to_contain_text("is there a pet deposit?")
     admin_browser.screenshot("dashboard")
+
+
+def test_dashboard_counters_follow_the_live_calls(admin_browser, demo_calls):
+    """Calls that start and end while the dashboard is open move its counters, no reload."""
+    from playwright.sync_api import expect
+
+    page = admin_browser.page
+    admin_browser.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    admin_browser.open_dashboard()
+    today = page.locator("#window-today")
+    calls = int(today.locator("[data-metric=calls]").inner_text())
+    answered = int(today.locator("[data-metric=answered]").inner_text())
+    one_live = re.compile(r"^calls?, 1 in progress$")  # "call" when it is today's only call
+    expect(today.locator("[data-metric=caption]")).to_have_text(one_live)
+
+    # A second call starts: its card and the counters appear together.
+    started = create_live_call(lead=demo_calls.lead)
+    expect(page.locator(f'[data-vapi-call-id="{started.vapi_call_id}"]')).to_be_visible()
+    expect(today.locator("[data-metric=calls]")).to_have_text(str(calls + 1))
+    expect(today.locator("[data-metric=caption]")).to_have_text("calls, 2 in progress")
+
+    # The first one ends: its card goes and it counts as answered.
+    CallLog.objects.filter(pk=demo_calls.live.pk).update(
+        status=CallLog.Status.ENDED, ended_reason="customer-ended-call", duration_seconds=60
+    )
+    expect(page.locator(f'[data-vapi-call-id="{demo_calls.live.vapi_call_id}"]')).to_have_count(0)
+    expect(today.locator("[data-metric=answered]")).to_have_text(str(answered + 1))
+    expect(today.locator("[data-metric=caption]")).to_have_text(one_live)
+    expect(today.locator("[data-metric=calls]")).to_have_text(str(calls + 1))
+    admin_browser.screenshot("dashboard-counters")

@@ -6,20 +6,17 @@ call (the book_tour scenario), sending its signed webhooks to the live server. N
 between the button and the call log: admin action -> Vapi API -> webhooks -> tools -> call log.
 """
 
-from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from leads.demo import DEMO_PASSWORD, DEMO_USERNAME
 from leads.models import Lead, Tour
 from properties.models import Property
+from tests.clock import PACIFIC, at, today_in
 from tests.voice.vapi_helpers import TEST_API_KEY, TEST_WEBHOOK_SECRET
-from voice.admin import LeadWithCallsAdmin
 from voice.models import CallLog
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.server import RunningSimulator
@@ -53,15 +50,11 @@ def vapi_on_live_server(live_server: Any, settings: Any):
 
 
 @pytest.fixture
-def office_hours_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Calling hours are 9:00-21:00 where the property is: the admin's injectable clock says it
-    is noon in Los Angeles today, whenever the test runs."""
-    noon = datetime.combine(
-        timezone.now().astimezone(ZoneInfo("America/Los_Angeles")).date(),
-        time(12, 0),
-        tzinfo=ZoneInfo("America/Los_Angeles"),
-    )
-    monkeypatch.setattr(LeadWithCallsAdmin, "clock", staticmethod(lambda: noon))
+def office_hours(clock) -> None:
+    """Calling hours are 9:00-21:00 where the property is: the suite's clock is moved to noon in
+    Los Angeles on the suite's date there, so the call is placed whenever the suite runs. The
+    live server shares this process and clock; Chromium keeps the real one."""
+    clock.move_to(at(today_in(PACIFIC), 12))
 
 
 def _run_action(page: Any, changelist: str, pk: int, action: str) -> None:
@@ -72,7 +65,7 @@ def _run_action(page: Any, changelist: str, pk: int, action: str) -> None:
 
 
 def test_agent_sets_up_the_assistant_calls_a_lead_and_reads_the_call(
-    admin_browser, vapi_on_live_server, office_hours_clock
+    office_hours, admin_browser, vapi_on_live_server
 ):
     from playwright.sync_api import expect
 
