@@ -150,8 +150,11 @@ class DemoDataResult:
 
 @transaction.atomic
 def demo_data_load(*, today: date | None = None) -> DemoDataResult:
-    """Create the demo admin user, properties, units, office hours and leads if missing."""
-    today = today or timezone.localdate()
+    """Create the demo admin user, properties, units, office hours and leads if missing.
+
+    Unit availability counts from `today` if given, else from today at each property (its own
+    zone: at 22:00 in San Francisco the server's UTC date is already tomorrow).
+    """
     result = DemoDataResult()
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
@@ -173,6 +176,7 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
         )
         result.bump("properties", created)
         properties[prop.name] = prop
+        prop_today = today or timezone.localdate(timezone=prop.tz)
         for weekday, opens_at, closes_at in hours:
             _, created = OfficeHours.objects.get_or_create(
                 property=prop,
@@ -190,7 +194,7 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
                     "bathrooms": Decimal(baths),
                     "square_feet": sqft,
                     "monthly_rent": Decimal(rent),
-                    "available_from": None if days is None else today + timedelta(days=days),
+                    "available_from": None if days is None else prop_today + timedelta(days=days),
                     "status": status,
                 },
             )
@@ -208,7 +212,8 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
                 "status": status,
                 "desired_bedrooms": beds,
                 "budget": Decimal(budget),
-                "move_in_date": today + timedelta(days=30),
+                "move_in_date": (today or timezone.localdate(timezone=properties[prop_name].tz))
+                + timedelta(days=30),
                 "consent_to_call": consent,
                 "consent_recorded_at": timezone.now() if consent else None,
             },
