@@ -143,7 +143,7 @@ def _window_payload(w: WindowStats) -> dict[str, Any]:
         "label": w.label,
         "since": f"since {w.first_day:%a} {w.first_day.day} {w.first_day:%b}"
         if w.first_day
-        else "since local midnight",
+        else "from midnight at each property",
         "split": {key: count for key, count, _ in parts},
         "split_label": ", ".join(f"{count} {label}" for _, count, label in parts),
         "metrics": {

@@ -307,7 +307,7 @@ def test_dashboard_page_states_the_zones_at_a_late_night_instant(
     assert "calls without a property use UTC (DJANGO_TIME_ZONE)" in text
     today = html[html.index('id="window-today"') : html.index('id="window-7d"')]
     assert re.search(r'data-metric="calls">3<', today)
-    assert "since local midnight" in today
+    assert "from midnight at each property" in today
 
 
 def test_one_zone_shows_the_date_the_window_starts(admin_client, admin_user, clock):
