@@ -32,6 +32,7 @@ from voice.operations import (
     call_logs_refresh,
     leads_call,
     leads_call_plan,
+    properties_simulate_inbound_call,
 )
 from voice.selectors import (
     OUTCOME_LABELS,
@@ -338,7 +339,7 @@ admin.site.unregister(Property)
 
 @admin.register(Property)
 class PropertyWithVoiceAdmin(PropertyAdmin):
-    actions = ("create_or_update_assistant",)
+    actions = ("create_or_update_assistant", "simulate_inbound_call")
 
     @admin.action(description="Create or update voice assistant", permissions=["voice"])
     def create_or_update_assistant(
@@ -346,6 +347,10 @@ class PropertyWithVoiceAdmin(PropertyAdmin):
     ) -> None:
         results = assistants_push_for_properties(properties=queryset.prefetch_related("assistants"))
         message_results(self, request, results)
+
+    @admin.action(description="Simulate a prospect calling in (offline simulator)")
+    def simulate_inbound_call(self, request: HttpRequest, queryset: QuerySet[Property]) -> None:
+        message_results(self, request, properties_simulate_inbound_call(properties=queryset))
 
     def has_voice_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -39,6 +40,7 @@ from voice.call_sync import call_log_refresh
 from voice.calls import call_place_outbound
 from voice.models import Assistant, CallLog
 from voice.selectors import LIVE_CALL_MAX_AGE
+from voice.simulator.control import simulator_start_inbound_call
 from voice.vapi import client as vapi_client
 from voice.vapi.client import MAX_LIST_LIMIT, VapiClient, VapiObject, truncate
 from voice.vapi.errors import (
@@ -249,6 +251,51 @@ def assistants_place_test_call(
     for assistant in assistants:
         work = partial(_test_call_one, assistant, phone_number)
         batch.run(assistant, _assistant_label(assistant), work)
+    return batch.results
+
+
+# A prospect calling in (simulator only) ----------------------------------------------------------
+
+# The demo caller of the README's commands; not a lead in the demo data, so the call creates one.
+SIMULATED_CALLER = "+14155550199"
+SKIP_NO_LEASING_PHONE = "No leasing phone number: set one so that callers can reach it."
+
+
+def _simulate_inbound_one(prop: Property, from_number: str, scenario: str) -> Result:
+    if not prop.leasing_phone:
+        return Result(str(prop), Outcome.SKIPPED, SKIP_NO_LEASING_PHONE, prop)
+    if not _calling_assistants({prop.pk}):
+        return Result(str(prop), Outcome.SKIPPED, SKIP_NO_ASSISTANT.format(property=prop), prop)
+    call = simulator_start_inbound_call(
+        base_url=settings.VAPI_BASE_URL,
+        api_key=settings.VAPI_API_KEY,
+        to=prop.leasing_phone,
+        from_number=from_number,
+        scenario=scenario,
+    )
+    message = (
+        f"{from_number} is calling {prop.leasing_phone} (simulator call {call['id']}, "
+        f"{scenario}); watch it on the voice dashboard."
+    )
+    return Result(str(prop), Outcome.CALLED, message, prop)
+
+
+def properties_simulate_inbound_call(
+    *,
+    properties: Iterable[Property],
+    from_number: str = SIMULATED_CALLER,
+    scenario: str = "book_tour",
+    on_result: OnResult | None = None,
+) -> list[Result]:
+    """Have the offline simulator ring each property's leasing line, as a prospect would.
+
+    Inbound calls have no calling-hours rule (the caller chose the time), so this shows a whole
+    call at any hour. Against the real Vapi it fails with a clear message: only the simulator can
+    fake a caller.
+    """
+    batch = _Batch(on_result)
+    for prop in properties:
+        batch.run(prop, str(prop), partial(_simulate_inbound_one, prop, from_number, scenario))
     return batch.results
 
 
