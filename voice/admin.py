@@ -1,6 +1,5 @@
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -290,8 +289,6 @@ admin.site.unregister(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
     change_form_template = "admin/voice/lead_change_form.html"
     actions = ("call_with_ai_assistant",)
-    # Calling hours are checked against this clock; tests replace it.
-    clock: Callable[[], datetime] = staticmethod(timezone.now)
 
     @admin.action(description="Call with AI assistant", permissions=["change"])
     def call_with_ai_assistant(
@@ -301,7 +298,7 @@ class LeadWithCallsAdmin(LeadAdmin):
             self.message_user(request, TOO_MANY_LEADS, messages.ERROR)
             return None
         # Planned again on confirmation: consent, calls in progress and the clock may have moved.
-        plan = leads_call_plan(leads=queryset, now=self.clock())
+        plan = leads_call_plan(leads=queryset)
         if request.POST.get("post") == "yes":
             message_results(self, request, leads_call(plan=plan))
             return None
