@@ -11,10 +11,10 @@ Every comparison is constant-time. Nothing here logs a secret, a signature or th
 
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.utils import timezone
 
 
 class WebhookAuthError(Exception):
@@ -57,7 +57,7 @@ def webhook_request_verify(
     sent_at = _timestamp_seconds(timestamp)
     if sent_at is None:
         raise WebhookAuthError("unreadable timestamp")
-    now = time.time() if now is None else now
+    now = timezone.now().timestamp() if now is None else now
     if abs(now - sent_at) > settings.VAPI_WEBHOOK_TOLERANCE_SECONDS:
         raise WebhookAuthError("timestamp outside the allowed window")
     # A GitHub-style "sha256=" prefix is an HMAC-plan option (signaturePrefix, §9.2).
@@ -74,7 +74,7 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
 
 def webhook_signed_headers(*, body: bytes, secret: str, timestamp: str | None = None) -> dict:
     """Headers Vapi would send with `body` (for the simulator, tests and the benchmark)."""
-    timestamp = timestamp or str(int(time.time() * 1000))
+    timestamp = timestamp or str(int(timezone.now().timestamp() * 1000))
     return {
         "x-timestamp": timestamp,
         "x-signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
