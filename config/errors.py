@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -24,6 +24,21 @@ logger = logging.getLogger(__name__)
 
 API_PATH_PREFIX = "/api/"
 NON_FIELD_ERRORS = "non_field_errors"
+# PrimaryKeyRelatedField's error code for an id without an object; validators that look a
+# related object up raise it too.
+MISSING_OBJECT = "does_not_exist"
+# Valid requests that clash with the state of what they name: a value another row holds
+# (Django's codes; config/validation.py gives constraint violations the first), a lead who may
+# not be called, objects that do not belong together.
+CONFLICT_CODES = {
+    "unique",
+    "unique_together",
+    "no_consent",
+    "do_not_call",
+    "lead_other_property",
+    "unit_other_property",
+    "not_pushed",
+}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -32,8 +47,9 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(
         help_text=(
             "Machine-readable code: validation_error, not_authenticated, token_not_valid, "
-            "authentication_failed, not_found, method_not_allowed, parse_error, throttled, "
-            "voice_unavailable, server_error, ..."
+            "authentication_failed, conflict, not_found (also: an id in the body with no object of "
+            "yours behind it), method_not_allowed, parse_error, throttled, voice_unavailable, "
+            "server_error, ..."
         )
     )
     detail = serializers.CharField(help_text="Human-readable message.")
@@ -71,11 +87,33 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError) and _only_codes(exc.detail, {MISSING_OBJECT}):
+        # A well-formed id of an object that is not there (or not the user's): the request is
+        # valid, its target is missing, as for an unknown id in the URL.
+        response.status_code = status.HTTP_404_NOT_FOUND
+        response.data = error_payload(
+            "not_found", "A referenced object was not found.", _field_errors(exc)
+        )
+    elif isinstance(exc, exceptions.ValidationError) and _only_codes(exc.detail, CONFLICT_CODES):
+        # Valid input that clashes with what is there (a phone number in use, no consent...).
+        response.status_code = status.HTTP_409_CONFLICT
+        response.data = error_payload(
+            "conflict", "Conflicts with an existing object.", _field_errors(exc)
+        )
+    elif isinstance(exc, exceptions.ValidationError):
         response.data = error_payload("validation_error", "Invalid input.", _field_errors(exc))
     elif isinstance(exc, exceptions.APIException):
         response.data = _api_exception_payload(exc)
     return response
+
+
+def _only_codes(detail: Any, codes: set[str]) -> bool:
+    """Whether every error in `detail` (ErrorDetails in dicts and lists) has one of `codes`."""
+    if isinstance(detail, Mapping):
+        return bool(detail) and all(_only_codes(value, codes) for value in detail.values())
+    if isinstance(detail, list):
+        return bool(detail) and all(_only_codes(item, codes) for item in detail)
+    return getattr(detail, "code", None) in codes
 
 
 def _field_errors(exc: exceptions.ValidationError) -> dict[str, Any]:

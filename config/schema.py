@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
+from config.api import OwnedPrimaryKeyRelatedField
 from config.errors import ErrorSerializer
 
 
@@ -12,7 +13,8 @@ class ApiAutoSchema(AutoSchema):
     """Adds the error responses every operation can give, all with the `Error` component.
 
     Explicit `@extend_schema(responses={...})` entries win. A view lists the actions that call Vapi
-    in `voice_actions`; those also document 503 `voice_unavailable`.
+    in `voice_actions`; those also document 503 `voice_unavailable`. The actions that can clash
+    with existing objects (a unique value, a state) are in `conflict_actions` (409 `conflict`).
     """
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
@@ -32,6 +34,12 @@ class ApiAutoSchema(AutoSchema):
         errors.append(("401", "Missing, malformed or expired token, or wrong credentials."))
         if has_path_id or is_list:
             errors.append(("404", "Not found (also: another user's object, a bad page or cursor)."))
+        elif self._refers_to_objects():
+            errors.append(("404", "An id in the body is not one of your objects (`details`)."))
+        if getattr(self.view, "action", None) in getattr(self.view, "conflict_actions", ()):
+            errors.append(
+                ("409", "Clashes with an existing object (a phone or unit number in use).")
+            )
         errors.append(("429", "Too many requests: `details.wait` says how many seconds to wait."))
         if getattr(self.view, "action", None) in getattr(self.view, "voice_actions", ()):
             errors.append(
@@ -39,9 +47,50 @@ class ApiAutoSchema(AutoSchema):
             )
         return errors
 
+    def _refers_to_objects(self) -> bool:
+        """Whether the request body names objects by id (config/errors.py: 404 when missing)."""
+        if self.method not in ("POST", "PUT", "PATCH"):
+            return False
+        serializer = self.get_request_serializer()
+        if isinstance(serializer, type):
+            serializer = serializer()
+        fields = getattr(serializer, "fields", {})
+        return any(isinstance(field, OwnedPrimaryKeyRelatedField) for field in fields.values())
+
 
 def error_response(description: str) -> OpenApiResponse:
     """An `Error` response for `@extend_schema(responses={...})`, for the cases the rules above
     cannot see, e.g. `404: error_response("No such property")` for `?property_id=` on a create.
     """
     return OpenApiResponse(ErrorSerializer, description=description)
+
+
+# DRF's CharField and Django's form fields (the filters) refuse NUL characters, and so does
+# ApiViewSet for every query parameter: say so wherever the schema has free text.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def forbid_nul_characters(result: dict, **kwargs: Any) -> dict:
+    """drf-spectacular postprocessing hook: free-text inputs get a pattern that excludes NUL.
+
+    Free text: a string without `enum`, `format` or `pattern` of its own, in a query parameter
+    or in a request body property (response-only properties are `readOnly`).
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    _forbid_nul(parameter.get("schema", {}))
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for prop in component.get("properties", {}).values():
+            if not prop.get("readOnly"):
+                _forbid_nul(prop)
+    return result
+
+
+def _forbid_nul(schema: dict) -> None:
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _forbid_nul(schema[key])

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
+UNIQUE_CODE = "unique"  # Django's own code for a `unique=True` clash
+
 
 def full_clean_with_field_errors(
     obj: models.Model, *, constraint_fields: Mapping[str, str]
@@ -31,5 +33,7 @@ def full_clean_with_field_errors(
                 target = field
                 if field == NON_FIELD_ERRORS and text in messages:
                     target = constraint_fields[messages[text]]
+                    # The API answers a clash with an existing row 409, not 400 (config/errors.py).
+                    error = ValidationError(error.message, code=UNIQUE_CODE, params=error.params)
                 errors.setdefault(target, []).append(error)
         raise ValidationError(errors) from exc

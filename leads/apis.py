@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, UtcDateTimeFilter, owned_filter
+from config.api import ApiFilterSet, ApiViewSet, UtcDateTimeFilter, owned_filter
 from leads.models import Lead, Tour
 from leads.selectors import lead_detail_list, lead_list, tour_list
 from leads.serializers import (
@@ -34,7 +34,7 @@ from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
 
 
-class LeadFilter(django_filters.FilterSet):
+class LeadFilter(ApiFilterSet):
     property = owned_filter(property_list, Property)
     status = django_filters.MultipleChoiceFilter(
         choices=Lead.Status.choices, help_text="Lead status; repeat for several."
@@ -56,6 +56,7 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class LeadViewSet(ApiViewSet):
+    conflict_actions = ("create", "update", "partial_update")  # phone in use
     queryset = Lead.objects.none()
     filterset_class = LeadFilter
     search_fields = ["first_name", "last_name", "email", "phone"]
@@ -122,7 +123,7 @@ class LeadViewSet(ApiViewSet):
         return Response(LeadActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
 
-class TourFilter(django_filters.FilterSet):
+class TourFilter(ApiFilterSet):
     property = owned_filter(property_list, Property)
     lead = owned_filter(lead_list, Lead)
     unit = owned_filter(unit_list, Unit)
@@ -143,6 +144,7 @@ class TourFilter(django_filters.FilterSet):
 
 
 class TourViewSet(ApiViewSet):
+    conflict_actions = ("create", "update", "partial_update")  # unit of another property
     queryset = Tour.objects.none()
     filterset_class = TourFilter
     search_fields = ["lead__first_name", "lead__last_name", "lead__phone", "notes"]

@@ -9,7 +9,7 @@ from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_list
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
-from properties.serializers import LONG_TEXT, PhoneField
+from properties.serializers import LONG_TEXT, DecimalStringField, PhoneField
 
 LEAD_FIELDS = [
     "id",
@@ -99,10 +99,9 @@ class LeadInputSerializer(serializers.Serializer):
     desired_bedrooms = serializers.IntegerField(
         min_value=0, max_value=20, required=False, allow_null=True
     )
-    budget = serializers.DecimalField(
+    budget = DecimalStringField(
         max_digits=10,
         decimal_places=2,
-        min_value=0,
         required=False,
         allow_null=True,
         help_text="Max monthly rent, USD.",
@@ -152,7 +151,9 @@ class TourInputSerializer(serializers.Serializer):
         lead = attrs.get("lead") or getattr(self.context.get("tour"), "lead", None)
         unit = attrs.get("unit")
         if lead is not None and unit is not None and unit.property_id != lead.property_id:
-            raise serializers.ValidationError({"unit": "This unit is not at the lead's property."})
+            raise serializers.ValidationError(
+                {"unit": "This unit is not at the lead's property."}, code="unit_other_property"
+            )
         return attrs
 
 

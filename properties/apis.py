@@ -6,7 +6,14 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, owned_filter
+from config.api import (
+    ApiFilterSet,
+    ApiViewSet,
+    BooleanFilter,
+    DateFilter,
+    integer_filter,
+    owned_filter,
+)
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
 from properties.serializers import (
@@ -26,11 +33,11 @@ from properties.services import (
 )
 
 
-class PropertyFilter(django_filters.FilterSet):
+class PropertyFilter(ApiFilterSet):
     city = django_filters.CharFilter(lookup_expr="iexact", help_text="City (exact, any case).")
     state = django_filters.CharFilter(lookup_expr="iexact", help_text="State (exact, any case).")
     postal_code = django_filters.CharFilter(help_text="Postal code (exact).")
-    pets_allowed = django_filters.BooleanFilter(help_text="Only properties that allow pets.")
+    pets_allowed = BooleanFilter(help_text="Only properties that allow pets.")
 
     class Meta:
         model = Property
@@ -38,6 +45,7 @@ class PropertyFilter(django_filters.FilterSet):
 
 
 class PropertyViewSet(ApiViewSet):
+    conflict_actions = ("create", "update", "partial_update")  # leasing phone in use
     queryset = Property.objects.none()
     filterset_class = PropertyFilter
     search_fields = ["name", "address_line", "city", "postal_code"]
@@ -94,19 +102,19 @@ class PropertyViewSet(ApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UnitFilter(django_filters.FilterSet):
+class UnitFilter(ApiFilterSet):
     property = owned_filter(property_list, Property)
     status = django_filters.MultipleChoiceFilter(
         choices=Unit.Status.choices, help_text="Unit status; repeat for several."
     )
-    bedrooms = django_filters.NumberFilter(help_text="Exact bedroom count (0 = studio).")
+    bedrooms = integer_filter("Exact bedroom count (0 = studio).")
     min_rent = django_filters.NumberFilter(
         field_name="monthly_rent", lookup_expr="gte", help_text="Monthly rent at least this."
     )
     max_rent = django_filters.NumberFilter(
         field_name="monthly_rent", lookup_expr="lte", help_text="Monthly rent at most this."
     )
-    available_by = django_filters.DateFilter(
+    available_by = DateFilter(
         field_name="available_from",
         lookup_expr="lte",
         help_text="Available on or before this date (YYYY-MM-DD).",
@@ -118,6 +126,7 @@ class UnitFilter(django_filters.FilterSet):
 
 
 class UnitViewSet(ApiViewSet):
+    conflict_actions = ("create", "update", "partial_update")  # unit number in use
     queryset = Unit.objects.none()
     filterset_class = UnitFilter
     search_fields = ["unit_number", "floor_plan"]

@@ -1,9 +1,13 @@
 """API input and output serializers for properties, office hours and units."""
 
 import itertools
+import re
+import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,8 +17,13 @@ from properties.phone import PHONE_INVALID, phone_normalize
 from properties.selectors import property_list
 
 LONG_TEXT = 10_000
+# The schema's custom string format for phone numbers: JSON Schema cannot say which numbers
+# `phonenumbers` deems valid, so clients (and the API fuzz run) are told the name of the rule.
+PHONE_FORMAT = "phone"
+TIMEZONES = sorted(zoneinfo.available_timezones())
 
 
+@extend_schema_field({"type": "string", "format": PHONE_FORMAT, "example": "+14155550100"})
 class PhoneField(serializers.CharField):
     """A phone number, stored and returned in E.164 (`+14155550100`).
 
@@ -44,7 +53,6 @@ class PhoneField(serializers.CharField):
     {
         "type": "string",
         "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
-        "example": "09:00",
     }
 )
 class LocalTimeField(serializers.TimeField):
@@ -56,12 +64,52 @@ class LocalTimeField(serializers.TimeField):
         super().__init__(**kwargs)
 
 
+class DecimalStringField(serializers.DecimalField):
+    """A non-negative decimal sent as a JSON string of digits, e.g. "1250.00".
+
+    Stricter than DRF's DecimalField, which also takes numbers, exponents, signs, spaces and
+    underscores: the schema's pattern (below) and this check are the same rule.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+        self.pattern = (
+            rf"^\d{{1,{self.max_digits - self.decimal_places}}}(\.\d{{1,{self.decimal_places}}})?$"
+        )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not re.fullmatch(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DecimalStringFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = DecimalStringField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
+
+
 class OfficeHoursSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(
         choices=OfficeHours.Weekday.choices, help_text="0 = Monday ... 6 = Sunday."
     )
     opens_at = LocalTimeField(help_text="Local time in the property's time zone, HH:MM.")
     closes_at = LocalTimeField(help_text="Local time, HH:MM; after `opens_at`.")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # A PATCH makes DRF skip missing required fields in nested items too; hours are whole
+        # items, whatever the request.
+        if isinstance(data, Mapping):
+            missing = {
+                name: [field.error_messages["required"]]
+                for name, field in self.fields.items()
+                if field.required and name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:
@@ -110,8 +158,8 @@ class PropertyInputSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100)
     state = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    timezone = serializers.CharField(
-        max_length=64,
+    timezone = serializers.ChoiceField(
+        choices=TIMEZONES,
         required=False,
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. America/Los_Angeles (the default).",
@@ -129,9 +177,7 @@ class PropertyInputSerializer(serializers.Serializer):
     pets_allowed = serializers.BooleanField(required=False)
     pet_policy = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
     parking_policy = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
-    application_fee = serializers.DecimalField(
-        max_digits=8, decimal_places=2, min_value=0, required=False
-    )
+    application_fee = DecimalStringField(max_digits=8, decimal_places=2, required=False)
     application_fee_policy = serializers.CharField(
         required=False, allow_blank=True, max_length=LONG_TEXT
     )
@@ -183,11 +229,11 @@ class UnitInputSerializer(serializers.Serializer):
     unit_number = serializers.CharField(max_length=20)
     floor_plan = serializers.CharField(max_length=100, required=False, allow_blank=True)
     bedrooms = serializers.IntegerField(min_value=0, max_value=20, help_text="0 for a studio.")
-    bathrooms = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=0)
+    bathrooms = DecimalStringField(max_digits=3, decimal_places=1)
     square_feet = serializers.IntegerField(
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
-    monthly_rent = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    monthly_rent = DecimalStringField(max_digits=10, decimal_places=2)
     available_from = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Unit.Status.choices, required=False)
 

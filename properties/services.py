@@ -77,9 +77,12 @@ def _amenities_text(amenities: Iterable[str]) -> str:
     return "\n".join(" ".join(item.split()) for item in amenities if item.strip())
 
 
+UNIT_CONSTRAINT_FIELDS = {"unit_number_unique_per_property": "unit_number"}
+
+
 def unit_create(*, prop: Property, **data: Any) -> Unit:
     unit = Unit(property=prop, **data)
-    unit.full_clean()
+    full_clean_with_field_errors(unit, constraint_fields=UNIT_CONSTRAINT_FIELDS)
     unit.save()
     return unit
 
@@ -87,7 +90,7 @@ def unit_create(*, prop: Property, **data: Any) -> Unit:
 def unit_update(*, unit: Unit, **data: Any) -> Unit:
     for field, value in data.items():
         setattr(unit, field, value)
-    unit.full_clean()
+    full_clean_with_field_errors(unit, constraint_fields=UNIT_CONSTRAINT_FIELDS)
     unit.save()
     return unit
 

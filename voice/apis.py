@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from config.api import (
     VOICE_CALL_THROTTLE_SCOPE,
+    ApiFilterSet,
     ApiViewSet,
     UtcDateTimeFilter,
     get_owned_or_404,
@@ -51,7 +52,7 @@ VAPI_FAILED = (
 )
 
 
-class AssistantFilter(django_filters.FilterSet):
+class AssistantFilter(ApiFilterSet):
     property = owned_filter(property_list, Property)
 
     class Meta:
@@ -155,6 +156,7 @@ class CallPlaceViewSet(ApiViewSet):
     queryset = CallLog.objects.none()
     throttle_scope = VOICE_CALL_THROTTLE_SCOPE
     voice_actions = ("create",)
+    conflict_actions = ("create",)  # lead without consent, on do-not-call, assistant not pushed
 
     @extend_schema(
         summary="Place an outbound call",
@@ -173,7 +175,7 @@ class CallPlaceViewSet(ApiViewSet):
         return Response(CallLogDetailSerializer(call_log).data, status=status.HTTP_201_CREATED)
 
 
-class CallLogFilter(django_filters.FilterSet):
+class CallLogFilter(ApiFilterSet):
     property = owned_filter(property_list, Property)
     assistant = owned_filter(assistant_list, Assistant)
     lead = owned_filter(lead_list, Lead)

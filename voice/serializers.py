@@ -12,10 +12,13 @@ from voice.assistants import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
 from voice.calls import CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
 from voice.selectors import assistant_list
+
+# Vapi's own enums (copied from its OpenAPI document): a value outside them is a 400 here, not
+# a voice_unavailable once Vapi has refused it.
+from voice.simulator.vapi_enums import DEEPGRAM_LANGUAGES, OPENAI_MODELS, VOICE_PROVIDERS
 from voice.vapi.client import MAX_NAME_LENGTH
 
 VOICE_ID_REQUIRED = "Choose a voice id: this voice provider has no default voice."
-LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 # Vapi stores metadata as given; keep what a client can attach to a call small.
 METADATA_MAX_KEYS = 20
 METADATA_KEY_LENGTH = 100
@@ -141,8 +144,8 @@ class AssistantCreateInputSerializer(serializers.Serializer):
         help_text="How the assistant works. Empty: the default leasing instructions. The "
         "disclosure and fair-housing rules and the property's facts are always added.",
     )
-    voice_provider = serializers.CharField(
-        max_length=30,
+    voice_provider = serializers.ChoiceField(
+        choices=sorted(VOICE_PROVIDERS),
         required=False,
         allow_blank=True,
         help_text="Vapi voice provider, e.g. 11labs, vapi, openai, azure. Empty: ElevenLabs "
@@ -154,12 +157,13 @@ class AssistantCreateInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The provider's voice id. Empty: the provider's default voice.",
     )
-    model = serializers.CharField(
-        max_length=60, required=False, help_text=f"OpenAI model (default {DEFAULT_MODEL})."
+    model = serializers.ChoiceField(
+        choices=sorted(OPENAI_MODELS),
+        required=False,
+        help_text=f"OpenAI model (default {DEFAULT_MODEL}).",
     )
-    language = serializers.RegexField(
-        LANGUAGE_PATTERN,
-        max_length=10,
+    language = serializers.ChoiceField(
+        choices=sorted(DEEPGRAM_LANGUAGES),
         required=False,
         help_text=f"Transcriber language, e.g. en, en-US, es (default {DEFAULT_LANGUAGE}).",
     )
@@ -219,7 +223,7 @@ class CallPlaceInputSerializer(serializers.Serializer):
 
     def validate_assistant_id(self, assistant: Assistant) -> Assistant:
         if not assistant.vapi_assistant_id:
-            raise serializers.ValidationError(CALL_NOT_PUSHED)
+            raise serializers.ValidationError(CALL_NOT_PUSHED, code="not_pushed")
         return assistant
 
     def validate_metadata(self, metadata: dict[str, str]) -> dict[str, str]:

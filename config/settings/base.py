@@ -218,6 +218,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The schema promises exactly what the API accepts (tests/api/test_fuzz.py holds it to that):
+    # no blank strings where DRF refuses them, no NUL characters anywhere (config/schema.py).
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.forbid_nul_characters",
+    ],
     # Offline docs: Swagger UI assets come from drf-spectacular-sidecar, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,94 +1,83 @@
-"""Property-based fuzzing of the whole API from its OpenAPI schema (schemathesis, WSGI, real JWT).
+"""Fuzzing the whole API from the schema it serves, as an attacker would: schemathesis' `st run`.
 
-One test per operation, a few examples each, so the whole run takes seconds. Checks: no 5xx, and
-every status code, content type, header and body matches what the schema documents.
+The CLI runs as is (every phase, every default check, its own report and exit code) against the
+live test server, which reads this test's database, with a fixed seed. Deeper run:
+
+    API_FUZZ_MAX_EXAMPLES=50 make test PYTEST_ARGS=tests/api/test_fuzz.py
 """
 
-import json
 import os
+import shlex
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiJsonRenderer
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
-from schemathesis import checks
+from django.test.testcases import QuietWSGIRequestHandler
+from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.api.conftest import bearer_client, make_owned
+from tests.api.conftest import make_owned
 from tests.factories import UserFactory
 from voice.assistants import assistant_push
 from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 
-# Kept small for the suite (CPU is shared); API_FUZZ_MAX_EXAMPLES=200 for a deeper local run.
-MAX_EXAMPLES = int(os.environ.get("API_FUZZ_MAX_EXAMPLES", "10"))
-
-
-def not_an_undocumented_server_error(ctx, response, case):
-    """No 5xx, except the 503 voice_unavailable an operation documents: the simulator, like Vapi,
-    refuses some values only Vapi knows to be wrong (a fuzzed model or language name)."""
-    documented = case.operation.definition.raw.get("responses", {})
-    if response.status_code == 503 and "503" in documented:
-        assert response.json()["error"] == "voice_unavailable", response.text
-        return None
-    return checks.not_a_server_error(ctx, response, case)
-
-
-CHECKS = [
-    not_an_undocumented_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_headers_conformance,
-    checks.response_schema_conformance,
-]
-
-# The schema as /api/v1/schema/ serves it (building it needs no database).
-schema = schemathesis.openapi.from_dict(
-    json.loads(
-        OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True))
-    )
-)
-schema.app = get_wsgi_application()
+SEED = os.environ.get("API_FUZZ_SEED", "1")
+MAX_EXAMPLES = os.environ.get("API_FUZZ_MAX_EXAMPLES", "5")
+ST = Path(sys.executable).with_name("st")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def keep_db_connection():
-    """Keep the test transaction open across schemathesis' requests.
+def quick_live_server(live_server, monkeypatch):
+    """The live server, answering without Nagle's delay (some 40 ms a request otherwise).
 
-    Schemathesis calls the real WSGI handler, whose request signals close the database connection
-    (and with it the test transaction on PostgreSQL); Django's test client unhooks them likewise.
+    The server writes headers and body separately; with Nagle's algorithm on, the body waits for
+    the client's delayed ACK of the headers.
     """
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in (request_started, request_finished):
-        signal.connect(close_old_connections)
+    monkeypatch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
+    return live_server
 
 
 @pytest.fixture
-def auth_header(db, settings, keep_db_connection, vapi_settings) -> dict[str, str]:
-    # vapi_settings: the voice endpoints talk to the simulator on a local socket, never the network.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]  # schemathesis' WSGI host
+def access_token(live_server, vapi_settings) -> str:
+    """A user with one object of each kind (to find, change and delete), and another user's.
+
+    live_server runs on committed data (transactional_db): its threads have their own database
+    connections. vapi_settings: the voice endpoints talk to the simulator on a local socket.
+    """
     user = UserFactory(username="fuzzer")
-    owned = make_owned(user)  # objects to find, change and delete
+    owned = make_owned(user)
     # On the simulator with a number to call from, so voice writes can succeed.
     owned.assistant.vapi_phone_number_id = phone_number_id(DEMO_PHONE_NUMBERS[0])
     owned.assistant.save(update_fields=["vapi_phone_number_id"])
     assistant_push(assistant=owned.assistant)
-    make_owned(UserFactory(username="other"))  # and objects that must stay out of reach
-    return {"Authorization": bearer_client(user)._credentials["HTTP_AUTHORIZATION"]}
+    make_owned(UserFactory(username="other"))  # objects that must stay out of reach
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(hours=6))  # outlives the deepest run
+    return str(token)
 
 
-@schema.parametrize()
-@hypothesis_settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=list(HealthCheck),
-)
-def test_api_fuzz(case, auth_header):
-    case.call_and_validate(headers=auth_header, checks=CHECKS)
+def test_api_fuzz(quick_live_server, access_token, tmp_path):
+    command = [
+        str(ST),
+        "run",
+        f"{quick_live_server.url}/api/v1/schema/",
+        f"--seed={SEED}",
+        f"--max-examples={MAX_EXAMPLES}",
+        f"--header=Authorization: Bearer {access_token}",
+        "--no-color",
+    ]
+    command += shlex.split(os.environ.get("API_FUZZ_ST_ARGS", ""))  # e.g. --continue-on-failure
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.api.fuzz_hooks",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    # cwd: schemathesis keeps its cache (failures to replay) in the working directory.
+    result = subprocess.run(  # noqa: S603 - our own command line
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    # The report: schemathesis' own summary, failures and how to replay them.
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"

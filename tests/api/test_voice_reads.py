@@ -60,7 +60,7 @@ def test_call_list_filters(client, prop):
             "lead": lead.pk,
             "direction": "outbound",
             "status": "ended",
-            "created_after": "2026-03-01",
+            "created_after": "2026-03-01T00:00:00Z",
             "created_before": "2026-03-03T00:00:00Z",
         },
     )

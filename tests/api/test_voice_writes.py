@@ -16,7 +16,7 @@ from voice.assistants import assistant_push, default_first_message
 from voice.calls import CALL_DO_NOT_CALL, CALL_LEAD_OTHER_PROPERTY, CALL_NO_CONSENT, CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
 from voice.serializers import METADATA_KEY_INVALID, METADATA_TOO_MANY_KEYS, VOICE_ID_REQUIRED
-from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
+from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 
 pytestmark = pytest.mark.django_db
 
@@ -192,16 +192,28 @@ def test_create_assistant_when_vapi_fails_is_503_and_saves_nothing(
     assert not Assistant.objects.exists()
 
 
-def test_create_assistant_refused_by_vapi_is_503_with_vapis_messages(
+def test_create_assistant_with_a_model_vapi_does_not_know_is_400_before_vapi(
     client, prop, vapi_settings, simulator
 ):
     response = client.post(
         f"{ASSISTANTS}?property_id={prop.pk}", {"model": "gpt-nonexistent"}, format="json"
     )
 
+    body = assert_error(response, 400, "validation_error")
+    assert list(body["details"]) == ["model"]
+    assert not simulator.app.state.assistants
+    assert not Assistant.objects.exists()
+
+
+def test_create_assistant_refused_by_vapi_is_503_with_vapis_messages(
+    client, prop, vapi_settings, simulator
+):
+    simulator.app.state.add_fault(Fault(status=400, method="POST", path_prefix="/assistant"))
+
+    response = client.post(f"{ASSISTANTS}?property_id={prop.pk}", {}, format="json")
+
     body = assert_voice_unavailable(response, method="POST", path="/assistant")
     assert body["details"]["status"] == 400
-    assert any("model" in message for message in body["details"]["vapi_messages"])
     assert not Assistant.objects.exists()
 
 
@@ -441,7 +453,7 @@ def test_place_call_refuses_leads_that_may_not_be_called(
 
     response = client.post(CALL, _call_body(assistant, lead_id=lead.pk), format="json")
 
-    body = assert_error(response, 400, "validation_error")
+    body = assert_error(response, 409, "conflict")
     assert body["details"] == {"non_field_errors": [message]}
     assert not CallLog.objects.exists()
     assert simulator.app.state.count_requests("POST", "/call") == 0
@@ -469,12 +481,12 @@ def test_place_call_rejects_bad_input(client, assistant, simulator, body, field,
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
-def test_place_call_with_an_assistant_not_on_vapi_is_400(client, prop, vapi_settings, simulator):
+def test_place_call_with_an_assistant_not_on_vapi_is_409(client, prop, vapi_settings, simulator):
     assistant = AssistantFactory(property=prop)
 
     response = client.post(CALL, _call_body(assistant), format="json")
 
-    body = assert_error(response, 400, "validation_error")
+    body = assert_error(response, 409, "conflict")
     assert body["details"] == {"assistant_id": [CALL_NOT_PUSHED]}
 
 
@@ -554,7 +566,7 @@ def test_placing_calls_has_the_stricter_throttle_scope(client, monkeypatch):
         ("put", ASSISTANTS + "/{id}", {"200", "400", "401", "404", "429", "503"}),
         ("patch", ASSISTANTS + "/{id}", {"200", "400", "401", "404", "429", "503"}),
         ("delete", ASSISTANTS + "/{id}", {"204", "401", "404", "429", "503"}),
-        ("post", CALL, {"201", "400", "401", "429", "503"}),
+        ("post", CALL, {"201", "400", "401", "404", "409", "429", "503"}),
     ],
 )
 def test_voice_writes_are_documented(openapi_schema, method, path, codes):

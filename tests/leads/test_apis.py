@@ -69,7 +69,8 @@ def test_lead_create_rejects_a_phone_the_property_already_has(client, prop):
         "/api/v1/leads", {"property": prop.pk, "phone": "+14155550123"}, format="json"
     )
 
-    body = assert_error(response, 400, "validation_error")
+    # A valid request that clashes with an existing lead: 409 (config/errors.py).
+    body = assert_error(response, 409, "conflict")
     assert body["details"] == {
         "phone": ["A lead with this phone number already exists for this property."]
     }
@@ -178,7 +179,7 @@ def test_tour_unit_must_be_at_the_leads_property(client, user, prop):
     patched = client.patch(f"/api/v1/tours/{tour.pk}", {"unit": elsewhere.pk}, format="json")
 
     for response in (created, patched):
-        body = assert_error(response, 400, "validation_error")
+        body = assert_error(response, 409, "conflict")
         assert body["details"] == {"unit": ["This unit is not at the lead's property."]}
 
 

@@ -99,12 +99,12 @@ def test_property_create_rejects_overlapping_office_hours(client):
     assert body["details"]["office_hours"] == ["Office hours on the same day must not overlap."]
 
 
-def test_property_leasing_phone_taken_by_any_property_is_a_400(client):
+def test_property_leasing_phone_taken_by_any_property_is_a_409(client):
     PropertyFactory(leasing_phone="+14155550100")  # another user's
 
     response = client.post("/api/v1/properties", NEW_PROPERTY, format="json")
 
-    body = assert_error(response, 400, "validation_error")
+    body = assert_error(response, 409, "conflict")
     assert body["details"] == {
         "leasing_phone": ["Another property already uses this leasing number."]
     }
@@ -174,7 +174,7 @@ def test_unit_create_update_and_duplicate_number(client, user):
 
     assert created.status_code == 201, created.content
     assert created.json()["property"] == prop.pk
-    assert_error(duplicate, 400, "validation_error")
+    assert_error(duplicate, 409, "conflict")
     assert updated.status_code == 200
     unit = Unit.objects.get(pk=created.json()["id"])
     assert (unit.monthly_rent, unit.status) == (Decimal("1900.00"), "on_notice")

@@ -1,0 +1,73 @@
+"""Schemathesis hooks for the API fuzz run (tests/api/test_fuzz.py): the rules JSON Schema cannot
+state, so that the valid requests schemathesis generates are valid for the API too.
+
+Nothing here relaxes a check: the API still answers every request schemathesis sends, and every
+default check judges the answers. These hooks only keep "valid" requests (positive mode) inside
+the documented rules that span several fields or need a library to decide:
+
+- a phone number (`format: phone`) is one `phonenumbers` accepts;
+- office hours close after they open, and one day's hours do not overlap;
+- a voice provider without a default voice comes with a `voice_id`.
+"""
+
+import django
+import schemathesis
+from hypothesis import strategies as st
+
+django.setup()  # in `st`'s process: the rules come from the product's modules
+
+from properties.serializers import PHONE_FORMAT  # noqa: E402
+from voice.assistants import DEFAULT_VOICE_IDS  # noqa: E402
+
+# Valid US numbers (555-01xx and 555-1xxx lines are valid for phonenumbers).
+schemathesis.openapi.format(
+    PHONE_FORMAT,
+    st.builds(
+        "+1{}555{:04d}".format,
+        st.sampled_from(["415", "503", "212", "312", "617"]),
+        st.integers(0, 9999),
+    ),
+)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return case
+    hours = case.body.get("office_hours")
+    if isinstance(hours, list):
+        case.body["office_hours"] = _plausible_hours(hours)
+    provider = case.body.get("voice_provider")
+    if provider and provider not in DEFAULT_VOICE_IDS and not case.body.get("voice_id"):
+        case.body["voice_id"] = "fuzz-voice"
+    return case
+
+
+def _plausible_hours(hours: list) -> list:
+    """The items that open before they close, without an overlap on the same day."""
+    kept: list = []
+    for item in hours:
+        if not isinstance(item, dict) or not _opens_before_closing(item):
+            continue
+        if any(
+            other["weekday"] == item.get("weekday")
+            and _minutes(item["opens_at"]) < _minutes(other["closes_at"])
+            and _minutes(other["opens_at"]) < _minutes(item["closes_at"])
+            for other in kept
+        ):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _opens_before_closing(item: dict) -> bool:
+    try:
+        return _minutes(item["opens_at"]) < _minutes(item["closes_at"])
+    except (KeyError, TypeError, ValueError):
+        return True  # not this rule's business: the schema decides
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = value.split(":")[:2]
+    return int(hours) * 60 + int(minutes)
