@@ -84,6 +84,18 @@ def _integer_filter(schema: dict[str, Any], help_text: str, **kwargs: Any) -> An
     return annotated(min_value=schema["minimum"], max_value=schema["maximum"], **kwargs)
 
 
+# Money in query parameters: what DecimalStringField takes for a rent (8 whole digits).
+MONEY_MAX = 99_999_999.99
+
+
+def money_filter(help_text: str, **kwargs: Any) -> Any:
+    """A filter on an amount from 0 to MONEY_MAX, documented as a JSON Schema number."""
+    annotated = extend_schema_field(
+        {"type": "number", "minimum": 0, "maximum": MONEY_MAX, "description": help_text}
+    )(type("MoneyFilter", (django_filters.NumberFilter,), {}))
+    return annotated(min_value=0, max_value=MONEY_MAX, **kwargs)
+
+
 def owned_filter(selector: OwnedSelector, model: type[Model]) -> django_filters.NumberFilter:
     """A filter on a `model` id: only the user's objects are listed anyway (the viewset's
     selector), so another user's id, like an id that does not exist, lists nothing.

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from voice.vapi.errors import VoiceError
+from voice.vapi.errors import VapiNotFoundError, VoiceError, VoiceSetupConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     Returns None for unexpected exceptions: Django then logs them and handler500 answers.
     """
+    if isinstance(exc, VoiceSetupConflictError | VapiNotFoundError):
+        # Not an outage: this object is not set up for it, or Vapi no longer has what our row
+        # points at (a call or an assistant deleted there).
+        set_rollback()
+        return Response(error_payload("conflict", exc.message, exc.details), status=409)
     if isinstance(exc, VoiceError):
         logger.warning("voice.unavailable %s", exc.message, extra={"details": exc.details})
         set_rollback()  # as DRF does for its own exceptions (matters only with ATOMIC_REQUESTS)

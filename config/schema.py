@@ -68,10 +68,13 @@ def error_response(description: str) -> OpenApiResponse:
 # DRF's CharField and Django's form fields (the filters) refuse NUL characters, and so does
 # ApiViewSet for every query parameter: say so wherever the schema has free text.
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# DRF strips surrounding whitespace before its "may not be blank" check.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def forbid_nul_characters(result: dict, **kwargs: Any) -> dict:
-    """drf-spectacular postprocessing hook: free-text inputs get a pattern that excludes NUL.
+    """drf-spectacular postprocessing hook: free-text inputs get a pattern that excludes NUL
+    (and, where they may not be blank, asks for one character that is not whitespace).
 
     Free text: a string without `enum`, `format` or `pattern` of its own, in a query parameter
     or in a request body property (response-only properties are `readOnly`).
@@ -90,7 +93,7 @@ def forbid_nul_characters(result: dict, **kwargs: Any) -> dict:
 
 def _forbid_nul(schema: dict) -> None:
     if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
-        schema["pattern"] = NO_NUL_PATTERN
+        schema["pattern"] = NOT_BLANK_PATTERN if schema.get("minLength") else NO_NUL_PATTERN
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             _forbid_nul(schema[key])

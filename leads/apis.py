@@ -1,7 +1,7 @@
 """Leads (with activities and tours), notes and tours: owner-scoped CRUD over the JWT API."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -32,6 +32,14 @@ from leads.services import (
 )
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
+from properties.serializers import PHONE_FORMAT
+
+
+@extend_schema_field(
+    {"type": "string", "format": PHONE_FORMAT, "description": "Exact phone number in E.164."}
+)
+class PhoneFilter(django_filters.CharFilter):
+    """Lead.phone validates the value: anything but a valid number is a 400."""
 
 
 class LeadFilter(ApiFilterSet):
@@ -42,7 +50,7 @@ class LeadFilter(ApiFilterSet):
     source = django_filters.MultipleChoiceFilter(
         choices=Lead.Source.choices, help_text="Lead source; repeat for several."
     )
-    phone = django_filters.CharFilter(help_text="Exact phone number in E.164.")
+    phone = PhoneFilter()
     created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )

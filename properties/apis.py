@@ -12,6 +12,7 @@ from config.api import (
     BooleanFilter,
     DateFilter,
     integer_filter,
+    money_filter,
     owned_filter,
 )
 from properties.models import Property, Unit
@@ -108,11 +109,11 @@ class UnitFilter(ApiFilterSet):
         choices=Unit.Status.choices, help_text="Unit status; repeat for several."
     )
     bedrooms = integer_filter("Exact bedroom count (0 = studio).")
-    min_rent = django_filters.NumberFilter(
-        field_name="monthly_rent", lookup_expr="gte", help_text="Monthly rent at least this."
+    min_rent = money_filter(
+        "Monthly rent at least this.", field_name="monthly_rent", lookup_expr="gte"
     )
-    max_rent = django_filters.NumberFilter(
-        field_name="monthly_rent", lookup_expr="lte", help_text="Monthly rent at most this."
+    max_rent = money_filter(
+        "Monthly rent at most this.", field_name="monthly_rent", lookup_expr="lte"
     )
     available_by = DateFilter(
         field_name="available_from",

@@ -117,6 +117,11 @@ class OfficeHoursSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 200})
+class AmenityField(serializers.CharField):
+    """An amenity, not blank (drf-spectacular leaves out minLength for list items)."""
+
+
 class PropertySerializer(serializers.ModelSerializer):
     office_hours = OfficeHoursSerializer(many=True, read_only=True)
     amenities = serializers.ListField(
@@ -182,7 +187,7 @@ class PropertyInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=LONG_TEXT
     )
     amenities = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=100, required=False
+        child=AmenityField(max_length=200), max_length=100, required=False
     )
     knowledge = serializers.CharField(
         required=False,

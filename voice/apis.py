@@ -67,6 +67,8 @@ class AssistantViewSet(ApiViewSet):
     ordering_fields = ["name", "created_at"]
     ordering = ["property_id", "name", "id"]
     voice_actions = ("create", "update", "partial_update", "destroy")
+    # The assistant or its phone number gone at Vapi.
+    conflict_actions = ("create", "update", "partial_update")
 
     def get_queryset(self):
         return assistant_list(user=self.request.user).select_related("property")
@@ -214,6 +216,7 @@ class CallLogViewSet(ApiViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
     voice_actions = ("retrieve",)  # with ?refresh=true
+    conflict_actions = ("retrieve",)  # ?refresh=true for a call Vapi no longer has
 
     def get_queryset(self):
         if self.action == "list":

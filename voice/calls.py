@@ -19,7 +19,7 @@ from properties.phone import phone_normalize
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject, truncate
-from voice.vapi.errors import VapiResponseError, VoiceError
+from voice.vapi.errors import VapiResponseError, VoiceError, VoiceSetupConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def _phone_number_id(client: VapiClient, assistant: Assistant) -> str:
                 and number.get("id")
             ):
                 return str(number["id"])
-    raise VoiceError(CALL_NO_PHONE_NUMBER, details={"property_id": assistant.property_id})
+    raise VoiceSetupConflictError(
+        CALL_NO_PHONE_NUMBER, details={"property_id": assistant.property_id}
+    )
 
 
 def _check_allowed(*, assistant: Assistant, lead: Lead | None, number: str) -> None:

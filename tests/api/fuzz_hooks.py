@@ -7,7 +7,9 @@ the documented rules that span several fields or need a library to decide:
 
 - a phone number (`format: phone`) is one `phonenumbers` accepts;
 - office hours close after they open, and one day's hours do not overlap;
-- a voice provider without a default voice comes with a `voice_id`.
+- a voice provider without a default voice comes with a `voice_id`;
+- call metadata has at most 20 keys of 1 to 100 characters, without NUL or lone surrogates
+  (OpenAPI 3.0 has no `propertyNames`).
 """
 
 import django
@@ -18,6 +20,7 @@ django.setup()  # in `st`'s process: the rules come from the product's modules
 
 from properties.serializers import PHONE_FORMAT  # noqa: E402
 from voice.assistants import DEFAULT_VOICE_IDS  # noqa: E402
+from voice.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
 
 # Valid US numbers (555-01xx and 555-1xxx lines are valid for phonenumbers).
 schemathesis.openapi.format(
@@ -38,6 +41,10 @@ def map_case(context, case):
     hours = case.body.get("office_hours")
     if isinstance(hours, list):
         case.body["office_hours"] = _plausible_hours(hours)
+    metadata = case.body.get("metadata")
+    if isinstance(metadata, dict):
+        keys = [key for key in metadata if _storable_key(key)][:METADATA_MAX_KEYS]
+        case.body["metadata"] = {key: metadata[key] for key in keys}
     provider = case.body.get("voice_provider")
     if provider and provider not in DEFAULT_VOICE_IDS and not case.body.get("voice_id"):
         case.body["voice_id"] = "fuzz-voice"
@@ -59,6 +66,14 @@ def _plausible_hours(hours: list) -> list:
             continue
         kept.append(item)
     return kept
+
+
+def _storable_key(key: str) -> bool:
+    try:
+        key.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return 1 <= len(key) <= METADATA_KEY_LENGTH and "\x00" not in key
 
 
 def _opens_before_closing(item: dict) -> bool:

@@ -4,6 +4,9 @@ The CLI runs as is (every phase, every default check, its own report and exit co
 live test server, which reads this test's database, with a fixed seed. Deeper run:
 
     API_FUZZ_MAX_EXAMPLES=50 make test PYTEST_ARGS=tests/api/test_fuzz.py
+
+The report lands in test-artifacts/api-fuzz.txt. `st` flags go through API_FUZZ_ST_ARGS
+(e.g. `--continue-on-failure`); API_FUZZ_SEED changes the seed.
 """
 
 import os
@@ -26,6 +29,7 @@ SEED = os.environ.get("API_FUZZ_SEED", "1")
 MAX_EXAMPLES = os.environ.get("API_FUZZ_MAX_EXAMPLES", "5")
 ST = Path(sys.executable).with_name("st")
 ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "test-artifacts" / "api-fuzz.txt"
 
 
 @pytest.fixture
@@ -79,5 +83,8 @@ def test_api_fuzz(quick_live_server, access_token, tmp_path):
     result = subprocess.run(  # noqa: S603 - our own command line
         command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
-    # The report: schemathesis' own summary, failures and how to replay them.
+    # schemathesis' own report (summary, failures, how to replay them), kept for a look at the
+    # figures of a passing run too.
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"

@@ -5,6 +5,7 @@ Subclasses let callers (and tests) tell *why* without parsing messages; everythi
 
     VoiceError
     ├── VoiceConfigurationError      settings missing (VAPI_API_KEY ...), raised before any request
+    ├── VoiceSetupConflictError      this object is not set up for it (no number to call from)
     ├── VapiRequestInvalidError      we refused to send a request Vapi would reject (§10.7)
     ├── VapiUnavailableError         no answer came back (connection refused, reset ...)
     │   └── VapiTimeoutError         ... within the configured connect/read timeouts
@@ -41,6 +42,11 @@ class VoiceError(Exception):
 
 class VoiceConfigurationError(VoiceError):
     """A setting the voice features need is missing or invalid."""
+
+
+class VoiceSetupConflictError(VoiceError):
+    """The operation needs set-up an object lacks (an assistant with no number to call from):
+    the caller's to fix, not Vapi failing, so the API answers 409."""
 
 
 class VapiRequestInvalidError(VoiceError):
