@@ -9,6 +9,7 @@ exactly like an id that does not exist. Staff users get no exemption.
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -84,14 +85,15 @@ def _integer_filter(schema: dict[str, Any], help_text: str, **kwargs: Any) -> An
     return annotated(min_value=schema["minimum"], max_value=schema["maximum"], **kwargs)
 
 
-# Money in query parameters: what DecimalStringField takes for a rent (8 whole digits).
-MONEY_MAX = 99_999_999.99
+# Money in query parameters: what DecimalStringField takes for a rent (8 whole digits). The
+# field compares Decimals: a float bound would be 99999999.9899999...
+MONEY_MAX = Decimal("99999999.99")
 
 
 def money_filter(help_text: str, **kwargs: Any) -> Any:
     """A filter on an amount from 0 to MONEY_MAX, documented as a JSON Schema number."""
     annotated = extend_schema_field(
-        {"type": "number", "minimum": 0, "maximum": MONEY_MAX, "description": help_text}
+        {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "description": help_text}
     )(type("MoneyFilter", (django_filters.NumberFilter,), {}))
     return annotated(min_value=0, max_value=MONEY_MAX, **kwargs)
 

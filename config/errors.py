@@ -38,6 +38,7 @@ CONFLICT_CODES = {
     "lead_other_property",
     "unit_other_property",
     "not_pushed",
+    "voice_id_required",
 }
 
 

@@ -175,7 +175,10 @@ class AssistantCreateInputSerializer(serializers.Serializer):
         provider = attrs.get("voice_provider", getattr(current, "voice_provider", ""))
         voice_id = attrs.get("voice_id", getattr(current, "voice_id", ""))
         if provider and provider not in DEFAULT_VOICE_IDS and not voice_id:
-            raise serializers.ValidationError({"voice_id": [VOICE_ID_REQUIRED]})
+            # Emptying the voice id under the assistant's current provider clashes with what is
+            # there (409, config/errors.py); asking for such a provider without one is a 400.
+            code = "invalid" if "voice_provider" in attrs else "voice_id_required"
+            raise serializers.ValidationError({"voice_id": [VOICE_ID_REQUIRED]}, code=code)
         return attrs
 
 
