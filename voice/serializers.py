@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
@@ -180,6 +181,24 @@ class AssistantCreateInputSerializer(serializers.Serializer):
             code = "invalid" if "voice_provider" in attrs else "voice_id_required"
             raise serializers.ValidationError({"voice_id": [VOICE_ID_REQUIRED]}, code=code)
         return attrs
+
+
+class AssistantInputSchema(OpenApiSerializerExtension):
+    """The schema says what `validate` checks: a provider without a default voice (the builder's
+    DEFAULT_VOICE_IDS) comes with a voice id."""
+
+    target_class = AssistantCreateInputSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        # A pattern, not an enum: drf-spectacular would turn an enum into a component.
+        with_default = "|".join(sorted(DEFAULT_VOICE_IDS))
+        schema["anyOf"] = [
+            {"properties": {"voice_provider": {"pattern": f"^({with_default})?$"}}},
+            {"required": ["voice_id"], "properties": {"voice_id": {"minLength": 1}}},
+        ]
+        return schema
 
 
 class AssistantInputSerializer(AssistantCreateInputSerializer):

@@ -7,7 +7,6 @@ the documented rules that span several fields or need a library to decide:
 
 - a phone number (`format: phone`) is one `phonenumbers` accepts;
 - office hours close after they open, and one day's hours do not overlap;
-- a voice provider without a default voice comes with a `voice_id`;
 - call metadata has at most 20 keys of 1 to 100 characters, without NUL or lone surrogates
   (OpenAPI 3.0 has no `propertyNames`).
 """
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 django.setup()  # in `st`'s process: the rules come from the product's modules
 
 from properties.serializers import PHONE_FORMAT  # noqa: E402
-from voice.assistants import DEFAULT_VOICE_IDS  # noqa: E402
 from voice.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
 
 # Valid US numbers (555-01xx and 555-1xxx lines are valid for phonenumbers).
@@ -45,9 +43,6 @@ def map_case(context, case):
     if isinstance(metadata, dict):
         keys = [key for key in metadata if _storable_key(key)][:METADATA_MAX_KEYS]
         case.body["metadata"] = {key: metadata[key] for key in keys}
-    provider = case.body.get("voice_provider")
-    if provider and provider not in DEFAULT_VOICE_IDS and not case.body.get("voice_id"):
-        case.body["voice_id"] = "fuzz-voice"
     return case
 
 
