@@ -97,6 +97,21 @@ TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Cache -----------------------------------------------------------------------
+# Shared by every worker and machine: API rate limits (the call-placing limit above all) must be
+# counted once, not per process. Redis in production and CI (CACHE_URL=redis://host:6379/1, Django's
+# own RedisCache backend); the database cache table as the embedded default (`make run` creates it
+# with `createcachetable`, and so must a deployment).
+CACHE_URL = env("CACHE_URL", default="dbcache://django_cache")
+CACHES = {
+    "default": env.cache_url_config(
+        CACHE_URL,
+        backend="django.core.cache.backends.redis.RedisCache"
+        if CACHE_URL.startswith(("redis://", "rediss://"))
+        else None,
+    )
+}
+
 # Static files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
