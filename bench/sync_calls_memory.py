@@ -49,7 +49,7 @@ def child(size: int, vapi_url: str) -> dict:
     from django.core.management import call_command
 
     from properties.models import Property
-    from voice.call_sync import calls_sync_from_vapi
+    from voice.calls.sync import calls_sync_from_vapi
     from voice.models import Assistant, CallLog
     from voice.vapi.client import RetryPolicy, VapiClient
 

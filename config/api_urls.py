@@ -12,7 +12,7 @@ from rest_framework.routers import SimpleRouter
 from config.auth import TokenObtainView, TokenRefreshView, TokenVerifyView
 from leads.apis import LeadViewSet, TourViewSet
 from properties.apis import PropertyViewSet, UnitViewSet
-from voice.apis import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
+from voice.api.views import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
 
 app_name = "api"
 

@@ -27,7 +27,7 @@ from tests.voice.vapi_helpers import (  # noqa: F401 - fixtures
     webhook_receiver,
     webhook_server,
 )
-from voice.assistants import assistant_push
+from voice.assistants.services import assistant_push
 from voice.models import Assistant, CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 django.setup()  # in `st`'s process: the rules come from the product's modules
 
 from properties.serializers import PHONE_FORMAT  # noqa: E402
-from voice.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
+from voice.api.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
 
 # Valid US numbers (555-01xx and 555-1xxx lines are valid for phonenumbers).
 schemathesis.openapi.format(

@@ -22,7 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.api.conftest import make_owned
 from tests.factories import UserFactory
-from voice.assistants import assistant_push
+from voice.assistants.services import assistant_push
 from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 
 SEED = os.environ.get("API_FUZZ_SEED", "1")

@@ -12,10 +12,16 @@ from rest_framework.throttling import SimpleRateThrottle
 from tests.api.conftest import assert_error, bearer_client
 from tests.factories import AssistantFactory, LeadFactory, PropertyFactory, UserFactory
 from tests.voice.vapi_helpers import TEST_API_KEY
-from voice.assistants import assistant_push, default_first_message
-from voice.calls import CALL_DO_NOT_CALL, CALL_LEAD_OTHER_PROPERTY, CALL_NO_CONSENT, CALL_NOT_PUSHED
+from voice.api.serializers import METADATA_KEY_INVALID, METADATA_TOO_MANY_KEYS, VOICE_ID_REQUIRED
+from voice.assistants.config import default_first_message
+from voice.assistants.services import assistant_push
+from voice.calls.outbound import (
+    CALL_DO_NOT_CALL,
+    CALL_LEAD_OTHER_PROPERTY,
+    CALL_NO_CONSENT,
+    CALL_NOT_PUSHED,
+)
 from voice.models import Assistant, CallLog
-from voice.serializers import METADATA_KEY_INVALID, METADATA_TOO_MANY_KEYS, VOICE_ID_REQUIRED
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,19 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from voice import assistants, operations
 from voice.admin import MAX_LEADS_PER_BATCH, TOO_MANY_LEADS
+from voice.assistants.services import create_property_assistant
+from voice.batch import NOT_PUSHED
+from voice.calls.operations import (
+    SKIP_DO_NOT_CALL,
+    SKIP_IN_CALL,
+    SKIP_NO_CONSENT,
+    SKIP_NO_PHONE,
+    SKIP_OPTED_OUT,
+    _outside_calling_hours,
+    calling_hours_next_start,
+    leads_call_plan,
+)
 from voice.models import Assistant, CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
 
@@ -64,7 +75,7 @@ def cedar(vapi_settings):
 
 @pytest.fixture
 def pushed(harbor, simulator):
-    return assistants.create_property_assistant(property=harbor)
+    return create_property_assistant(property=harbor)
 
 
 def _remote(simulator, assistant: Assistant) -> dict:
@@ -306,7 +317,7 @@ def test_test_call_failure_and_unpushed_assistant(admin_client, harbor, pushed, 
     _assert_changelist(response)
     assert sorted(_messages(response)) == sorted(
         [
-            ("warning", f"Harbor View / Draft: {operations.NOT_PUSHED}"),
+            ("warning", f"Harbor View / Draft: {NOT_PUSHED}"),
             (
                 "error",
                 f"{pushed.name}: Vapi had an internal error (HTTP 500); could not place the call.",
@@ -351,11 +362,11 @@ def leads(harbor, cedar, pushed, noon):
 
 
 EXPECTED_SKIPS = {
-    "no_consent": operations.SKIP_NO_CONSENT,
-    "dnc": operations.SKIP_DO_NOT_CALL,
-    "opted_out": operations.SKIP_OPTED_OUT,
-    "no_phone": operations.SKIP_NO_PHONE,
-    "busy": operations.SKIP_IN_CALL,
+    "no_consent": SKIP_NO_CONSENT,
+    "dnc": SKIP_DO_NOT_CALL,
+    "opted_out": SKIP_OPTED_OUT,
+    "no_phone": SKIP_NO_PHONE,
+    "busy": SKIP_IN_CALL,
     "no_assistant": "No assistant pushed to Vapi for Cedar Park.",
 }
 
@@ -377,7 +388,7 @@ def test_call_confirmation_page_shows_the_plan_and_calls_nobody(
     html = page.content.decode()
     assert "The assistant will call <strong>2 leads</strong> now; 6 will be skipped." in html
     assert html.count("Will call</span>") == 2
-    assert operations.SKIP_NO_CONSENT in html
+    assert SKIP_NO_CONSENT in html
     assert 'value="Place 2 calls"' in html
     assert 'name="post" value="yes"' in html
     assert simulator.app.state.count_requests("POST", "/call") == 0
@@ -410,7 +421,7 @@ def test_consent_withdrawn_after_the_confirmation_page_is_respected(admin_client
 
     response = _post(admin_client, "lead", "call_with_ai_assistant", [maya], post="yes")
 
-    assert _messages(response) == [("warning", f"Maya Chen: {operations.SKIP_DO_NOT_CALL}")]
+    assert _messages(response) == [("warning", f"Maya Chen: {SKIP_DO_NOT_CALL}")]
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
@@ -451,22 +462,22 @@ def test_leads_are_not_called_outside_calling_hours(
 )
 def test_outside_calling_hours_says_when_calls_are_allowed(harbor, local_now, expected):
     now = local_now.replace(tzinfo=LA)
-    reason = operations._outside_calling_hours(harbor, now)
+    reason = _outside_calling_hours(harbor, now)
     assert reason.endswith(f"Calls can be placed from {expected}.")
-    start = operations.calling_hours_next_start(prop=harbor, after=now)
+    start = calling_hours_next_start(prop=harbor, after=now)
     assert start > now
     assert start.astimezone(LA).hour == 9
     assert start - now < timedelta(hours=31)
 
 
 def test_calling_hours_are_the_propertys_local_time(harbor, cedar, simulator):
-    assistants.create_property_assistant(property=cedar)
-    assistants.create_property_assistant(property=harbor)
+    create_property_assistant(property=cedar)
+    create_property_assistant(property=harbor)
     in_la = LeadFactory(property=harbor)
     in_chicago = LeadFactory(property=cedar)
     # 20:30 in Los Angeles is 22:30 in Chicago.
     now = datetime(2026, 12, 1, 20, 30, tzinfo=LA)
-    plan = operations.leads_call_plan(leads=Lead.objects.all(), now=now)
+    plan = leads_call_plan(leads=Lead.objects.all(), now=now)
     reasons = {item.lead: item.skip_reason for item in plan}
     assert reasons[in_la] == ""
     assert reasons[in_chicago].startswith("Outside calling hours (9:00-21:00 America/Chicago")

@@ -22,17 +22,10 @@ from tests.voice.samples import (
     create_ended_call_with_tour,
     create_live_call,
 )
-from voice.admin_views import calls_per_day_chart
+from voice.admin.transcripts import call_log_transcript_turns
+from voice.admin.views import calls_per_day_chart
+from voice.calls.selectors import ASSISTANT, CALLER, SYSTEM, TOOL, TOOL_RESULT, DayCount
 from voice.models import CallLog, TranscriptLine
-from voice.selectors import (
-    ASSISTANT,
-    CALLER,
-    SYSTEM,
-    TOOL,
-    TOOL_RESULT,
-    DayCount,
-    call_log_transcript_turns,
-)
 
 pytestmark = pytest.mark.django_db
 

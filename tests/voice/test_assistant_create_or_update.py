@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.api.conftest import bearer_client
 from tests.factories import AssistantFactory, PropertyFactory, UnitFactory, UserFactory
-from voice.assistants import assistant_create_or_update
+from voice.assistants.services import assistant_create_or_update
 from voice.models import Assistant
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
 from voice.vapi.errors import VoiceError

@@ -11,7 +11,21 @@ from leads.demo import demo_data_load
 from properties.models import OfficeHours, Property, Unit
 from tests.clock import today_in
 from tests.factories import AssistantFactory, PropertyFactory, UnitFactory
-from voice import assistants
+from voice.assistants.config import (
+    assistant_build_config,
+    assistant_system_prompt,
+    availability_lines,
+    office_hours_lines,
+)
+from voice.assistants.services import (
+    assistant_delete,
+    assistant_push,
+    assistant_update,
+    configure_assistant_functions,
+    create_property_assistant,
+    test_assistant,
+    update_assistant_knowledge,
+)
 from voice.models import Assistant
 from voice.simulator.state import Fault
 from voice.simulator.validation import validate_assistant
@@ -60,7 +74,7 @@ def harbor_view() -> Property:
 
 
 def _config(prop: Property, **fields) -> dict:
-    return assistants.assistant_build_config(assistant=Assistant(property=prop, **fields))
+    return assistant_build_config(assistant=Assistant(property=prop, **fields))
 
 
 def _tools(config: dict) -> dict[str, dict]:
@@ -187,7 +201,7 @@ def test_webhook_credential_is_referenced_never_the_secret(harbor_view, settings
 
 
 def test_prompt_has_facts_hours_availability_and_guardrails(harbor_view):
-    prompt = assistants.assistant_system_prompt(
+    prompt = assistant_system_prompt(
         assistant=Assistant(property=harbor_view), today=date(2026, 12, 1)
     )
     assert "Harbor View Apartments" in prompt
@@ -225,7 +239,7 @@ def test_prompt_dates_and_hours_are_the_property_s_own(clock, zone, local_evenin
     prop = PropertyFactory(timezone=zone, with_office_hours=False)
     OfficeHours.objects.create(property=prop, weekday=6, opens_at=time(1), closes_at=time(4))
     UnitFactory(property=prop, available_from=evening.date() + timedelta(days=1))
-    prompt = assistants.assistant_system_prompt(assistant=Assistant(property=prop))
+    prompt = assistant_system_prompt(assistant=Assistant(property=prop))
     assert f"as of {evening.date().isoformat()}" in prompt  # the property's today, not UTC's
     assert f"available from {(evening.date() + timedelta(days=1)).isoformat()}" in prompt
     assert "Office hours (local time):" in prompt
@@ -235,7 +249,7 @@ def test_prompt_dates_and_hours_are_the_property_s_own(clock, zone, local_evenin
 
 
 def test_custom_instructions_keep_the_rules_and_facts(harbor_view):
-    prompt = assistants.assistant_system_prompt(
+    prompt = assistant_system_prompt(
         assistant=Assistant(property=harbor_view, system_prompt="Speak like a pirate."),
         today=date(2026, 12, 1),
     )
@@ -254,7 +268,7 @@ def test_office_hours_lines_merge_equal_days():
     OfficeHours.objects.create(property=prop, weekday=3, opens_at=time(12), closes_at=time(20))
     OfficeHours.objects.create(property=prop, weekday=5, opens_at=time(8, 30), closes_at=time(12))
     OfficeHours.objects.create(property=prop, weekday=5, opens_at=time(13), closes_at=time(15))
-    assert assistants.office_hours_lines(prop) == [
+    assert office_hours_lines(prop) == [
         "Monday-Wednesday: 9:00 AM-5:00 PM",
         "Thursday: 12:00 PM-8:00 PM",
         "Friday: closed",
@@ -275,7 +289,7 @@ def test_availability_lines_group_by_bedrooms():
         available_from=today + timedelta(days=45),
     )
     UnitFactory(property=prop, bedrooms=2, status=Unit.Status.OCCUPIED)
-    assert assistants.availability_lines(prop, today=today) == [
+    assert availability_lines(prop, today=today) == [
         "1 bedroom: 2 units (A, B), $1,500.50 to $1,700 a month, available now",
     ]
 
@@ -286,7 +300,7 @@ def test_availability_lines_group_by_bedrooms():
 def test_create_property_assistant_creates_at_vapi_then_saves(
     vapi_settings, simulator, harbor_view
 ):
-    assistant = assistants.create_property_assistant(property=harbor_view)
+    assistant = create_property_assistant(property=harbor_view)
 
     assistant.refresh_from_db()
     remote = simulator.app.state.assistants[assistant.vapi_assistant_id]
@@ -306,14 +320,14 @@ def test_create_property_assistant_leaves_nothing_when_vapi_fails(
 ):
     simulator.app.state.add_fault(Fault(status=500, method="POST"))
     with pytest.raises(VapiServerError):
-        assistants.create_property_assistant(property=harbor_view)
+        create_property_assistant(property=harbor_view)
     assert not Assistant.objects.exists()
     assert simulator.app.state.count_requests("POST", "/assistant") == 1  # never retried
 
 
 def test_create_property_assistant_rejected_by_vapi(vapi_settings, simulator, harbor_view):
     with pytest.raises(VapiBadRequestError) as exc_info:
-        assistants.create_property_assistant(property=harbor_view, model="gpt-nonexistent")
+        create_property_assistant(property=harbor_view, model="gpt-nonexistent")
     assert "model.model must be one of" in str(exc_info.value)
     assert not Assistant.objects.exists()
     assert simulator.app.state.assistants == {}
@@ -322,19 +336,19 @@ def test_create_property_assistant_rejected_by_vapi(vapi_settings, simulator, ha
 def test_create_property_assistant_validates_before_calling_vapi(vapi_settings, simulator):
     prop = PropertyFactory()
     with pytest.raises(ValidationError):
-        assistants.create_property_assistant(property=prop, model="x" * 61)
+        create_property_assistant(property=prop, model="x" * 61)
     assert simulator.app.state.count_requests("POST", "/assistant") == 0
 
 
 def test_assistant_push_creates_then_patches(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view, name="Harbor desk")
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     vapi_id = assistant.vapi_assistant_id
     assert simulator.app.state.assistants[vapi_id]["name"] == "Harbor desk"
 
     assistant.first_message = "Hello from the harbor!"
     assistant.save()
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     assistant.refresh_from_db()
     assert assistant.vapi_assistant_id == vapi_id
     assert simulator.app.state.assistants[vapi_id]["firstMessage"] == "Hello from the harbor!"
@@ -344,19 +358,19 @@ def test_assistant_push_creates_then_patches(vapi_settings, simulator, harbor_vi
 
 def test_assistant_push_records_failures_and_reraises(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     pushed_config = assistant.last_pushed_config
     simulator.app.state.add_fault(Fault(status=500, method="PATCH", remaining=3))
 
     with pytest.raises(VapiServerError):
-        assistants.assistant_push(assistant=assistant)
+        assistant_push(assistant=assistant)
 
     assistant.refresh_from_db()
     assert assistant.push_state == Assistant.PushState.FAILED
     assert "HTTP 500" in assistant.last_push_error
     assert assistant.last_pushed_config == pushed_config  # what Vapi has is unchanged
 
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     assistant.refresh_from_db()
     assert assistant.push_state == Assistant.PushState.OK
     assert assistant.last_push_error == ""
@@ -366,11 +380,11 @@ def test_assistant_push_recreates_an_assistant_deleted_at_vapi(
     vapi_settings, simulator, harbor_view
 ):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     old_id = assistant.vapi_assistant_id
     simulator.app.state.assistants.clear()
 
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
 
     assistant.refresh_from_db()
     assert assistant.vapi_assistant_id != old_id
@@ -379,9 +393,9 @@ def test_assistant_push_recreates_an_assistant_deleted_at_vapi(
 
 def test_assistant_update_patches_then_saves(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
 
-    updated = assistants.assistant_update(
+    updated = assistant_update(
         assistant=assistant, name="Harbor nights", voice_provider="openai", voice_id="alloy"
     )
 
@@ -394,31 +408,31 @@ def test_assistant_update_patches_then_saves(vapi_settings, simulator, harbor_vi
 
 def test_assistant_update_failure_leaves_the_row_unchanged(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view, name="Before")
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     simulator.app.state.add_fault(Fault(status=503, method="PATCH", remaining=3))
 
     with pytest.raises(VapiServerError):
-        assistants.assistant_update(assistant=assistant, name="After")
+        assistant_update(assistant=assistant, name="After")
 
     assert assistant.name == "Before"
     assert Assistant.objects.get(pk=assistant.pk).name == "Before"
     with pytest.raises(ValidationError):
-        assistants.assistant_update(assistant=assistant, vapi_assistant_id="hijack")
+        assistant_update(assistant=assistant, vapi_assistant_id="hijack")
 
 
 def test_assistant_update_of_a_never_pushed_assistant_is_local(vapi_settings, simulator):
     assistant = AssistantFactory()
-    updated = assistants.assistant_update(assistant=assistant, first_message="Howdy")
+    updated = assistant_update(assistant=assistant, first_message="Howdy")
     assert Assistant.objects.get(pk=updated.pk).first_message == "Howdy"
     assert simulator.app.state.requests == type(simulator.app.state.requests)()
 
 
 def test_assistant_delete(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     vapi_id = assistant.vapi_assistant_id
 
-    assistants.assistant_delete(assistant=assistant)
+    assistant_delete(assistant=assistant)
 
     assert vapi_id not in simulator.app.state.assistants
     assert not Assistant.objects.exists()
@@ -426,25 +440,25 @@ def test_assistant_delete(vapi_settings, simulator, harbor_view):
 
 def test_assistant_delete_when_already_gone_at_vapi(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view, vapi_assistant_id="6d1b1d5e-gone")
-    assistants.assistant_delete(assistant=assistant)
+    assistant_delete(assistant=assistant)
     assert not Assistant.objects.exists()
 
 
 def test_assistant_delete_keeps_the_row_when_vapi_fails(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     simulator.app.state.add_fault(Fault(status=500, method="DELETE", remaining=3))
     with pytest.raises(VoiceError):
-        assistants.assistant_delete(assistant=assistant)
+        assistant_delete(assistant=assistant)
     assert Assistant.objects.filter(pk=assistant.pk).exists()
 
 
 def test_update_assistant_knowledge_pushes_current_rents(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     harbor_view.units.filter(unit_number="312").update(monthly_rent=Decimal("3999"))
 
-    assistants.update_assistant_knowledge(assistant=assistant)
+    update_assistant_knowledge(assistant=assistant)
 
     remote = simulator.app.state.assistants[assistant.vapi_assistant_id]
     prompt = remote["model"]["messages"][0]["content"]
@@ -456,12 +470,12 @@ def test_update_assistant_knowledge_pushes_current_rents(vapi_settings, simulato
 
 def test_configure_assistant_functions_restores_the_tools(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     remote = simulator.app.state.assistants[assistant.vapi_assistant_id]
     remote["model"] = {"provider": "openai", "model": "gpt-4o"}
     remote["serverMessages"] = ["end-of-call-report"]
 
-    assistants.configure_assistant_functions(assistant=assistant)
+    configure_assistant_functions(assistant=assistant)
 
     remote = simulator.app.state.assistants[assistant.vapi_assistant_id]
     assert {t.get("function", {}).get("name") for t in remote["model"]["tools"]} >= set(
@@ -472,25 +486,25 @@ def test_configure_assistant_functions_restores_the_tools(vapi_settings, simulat
 
 def test_configure_assistant_functions_failure_is_recorded(vapi_settings, simulator, harbor_view):
     assistant = AssistantFactory(property=harbor_view)
-    assistants.assistant_push(assistant=assistant)
+    assistant_push(assistant=assistant)
     simulator.app.state.add_fault(Fault(status=500, method="PATCH", remaining=3))
     with pytest.raises(VoiceError):
-        assistants.configure_assistant_functions(assistant=assistant)
+        configure_assistant_functions(assistant=assistant)
     assistant.refresh_from_db()
     assert assistant.push_state == Assistant.PushState.FAILED
 
 
 def test_test_assistant_places_a_test_call(vapi_settings, simulator, harbor_view):
-    assistant = assistants.create_property_assistant(property=harbor_view)
+    assistant = create_property_assistant(property=harbor_view)
 
-    call_log = assistants.test_assistant(assistant_id=assistant.pk, phone_number="+14155550177")
+    call_log = test_assistant(assistant_id=assistant.pk, phone_number="+14155550177")
 
     assert call_log.assistant == assistant
     assert call_log.metadata["testCall"] == "true"
     assert call_log.direction == "outbound"
-    by_vapi_id = assistants.test_assistant(
+    by_vapi_id = test_assistant(
         assistant_id=assistant.vapi_assistant_id, phone_number="(415) 555-0177"
     )
     assert by_vapi_id.customer_number == "+14155550177"
     with pytest.raises(VoiceError, match="no assistant"):
-        assistants.test_assistant(assistant_id=999999, phone_number="+14155550177")
+        test_assistant(assistant_id=999999, phone_number="+14155550177")

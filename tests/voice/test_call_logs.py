@@ -7,12 +7,8 @@ import pytest
 
 from leads.models import LeadActivity
 from tests.factories import AssistantFactory, CallLogFactory, LeadFactory, PropertyFactory
-from voice.call_logs import (
-    call_log_apply_outcome,
-    call_log_fields_from_vapi,
-    call_log_upsert_from_vapi,
-    structured_answers,
-)
+from voice.calls.mapping import call_log_fields_from_vapi, structured_answers
+from voice.calls.services import call_log_apply_outcome, call_log_upsert_from_vapi
 from voice.models import CallLog
 
 # A GET /call/{id} object (vapi-reference.md §3.2): transcript and recording under artifact.

@@ -10,8 +10,8 @@ from leads.models import LeadActivity
 from tests.api.conftest import assert_error, bearer_client
 from tests.factories import AssistantFactory, CallLogFactory, PropertyFactory, UserFactory
 from voice.admin import MAX_CALLS_PER_REFRESH, TOO_MANY_CALLS
+from voice.calls.operations import REFRESH_NOT_FOUND, REFRESH_UNCHANGED
 from voice.models import CallLog
-from voice.operations import REFRESH_NOT_FOUND, REFRESH_UNCHANGED
 from voice.simulator.state import Fault
 
 pytestmark = pytest.mark.django_db

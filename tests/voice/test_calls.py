@@ -5,7 +5,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import AssistantFactory, CallLogFactory, LeadFactory, PropertyFactory
-from voice import assistants, calls
+from voice.assistants.services import create_property_assistant
+from voice.calls.outbound import (
+    CALL_DO_NOT_CALL,
+    CALL_NO_CONSENT,
+    call_log_record_outbound,
+    call_place_outbound,
+    call_wait_for_end,
+)
 from voice.models import CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 from voice.vapi.errors import VapiServerError, VoiceError
@@ -18,7 +25,7 @@ LEASING_NUMBER = DEMO_PHONE_NUMBERS[0]  # seeded in the simulator
 @pytest.fixture
 def assistant(vapi_settings, simulator):
     prop = PropertyFactory(leasing_phone=LEASING_NUMBER, transfer_phone="+14155550101")
-    return assistants.create_property_assistant(property=prop)
+    return create_property_assistant(property=prop)
 
 
 def _posted_call(simulator) -> dict:
@@ -33,7 +40,7 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
         last_name="Bartholomew-Featherstonehaugh",
     )
 
-    call_log = calls.call_place_outbound(
+    call_log = call_place_outbound(
         assistant=assistant,
         phone_number="(206) 555-0142",
         lead=lead,
@@ -71,7 +78,7 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
 def test_assistant_phone_number_id_wins(assistant, simulator):
     assistant.vapi_phone_number_id = phone_number_id(DEMO_PHONE_NUMBERS[1])
     assistant.save()
-    calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    call_place_outbound(assistant=assistant, phone_number="+12065550100")
     assert _posted_call(simulator)["phoneNumberId"] == phone_number_id(DEMO_PHONE_NUMBERS[1])
     assert simulator.app.state.count_requests("GET", "/phone-number") == 0
 
@@ -81,7 +88,7 @@ def test_no_vapi_number_for_the_property_is_a_voice_error(assistant, simulator):
     prop.leasing_phone = "+15035550199"
     prop.save()
     with pytest.raises(VoiceError, match="No Vapi phone number"):
-        calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+        call_place_outbound(assistant=assistant, phone_number="+12065550100")
     assert simulator.app.state.count_requests("POST", "/call") == 0
     assert not CallLog.objects.exists()
 
@@ -91,28 +98,28 @@ def test_vapi_500_leaves_no_call_log_and_is_sent_once(assistant, simulator):
         Fault(status=500, method="POST", path_prefix="/call", remaining=3)
     )
     with pytest.raises(VapiServerError):
-        calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+        call_place_outbound(assistant=assistant, phone_number="+12065550100")
     assert simulator.app.state.count_requests("POST", "/call") == 1
     assert not CallLog.objects.exists()
 
 
 def test_an_assistant_not_on_vapi_cannot_call(vapi_settings, simulator):
     with pytest.raises(VoiceError, match="not on Vapi"):
-        calls.call_place_outbound(assistant=AssistantFactory(), phone_number="+12065550100")
+        call_place_outbound(assistant=AssistantFactory(), phone_number="+12065550100")
 
 
 @pytest.mark.parametrize(
     ("lead_fields", "message"),
     [
-        ({"consent_to_call": False}, calls.CALL_NO_CONSENT),
-        ({"do_not_call": True}, calls.CALL_DO_NOT_CALL),
-        ({"opted_out_at": timezone.now()}, calls.CALL_DO_NOT_CALL),
+        ({"consent_to_call": False}, CALL_NO_CONSENT),
+        ({"do_not_call": True}, CALL_DO_NOT_CALL),
+        ({"opted_out_at": timezone.now()}, CALL_DO_NOT_CALL),
     ],
 )
 def test_leads_without_consent_are_not_called(assistant, simulator, lead_fields, message):
     lead = LeadFactory(property=assistant.property, **lead_fields)
     with pytest.raises(ValidationError) as exc_info:
-        calls.call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+        call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
     assert exc_info.value.messages == [message]
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
@@ -120,17 +127,15 @@ def test_leads_without_consent_are_not_called(assistant, simulator, lead_fields,
 def test_do_not_call_numbers_are_refused_even_without_the_lead(assistant, simulator):
     LeadFactory(property=assistant.property, phone="+12065550111", do_not_call=True)
     with pytest.raises(ValidationError):
-        calls.call_place_outbound(assistant=assistant, phone_number="+1 206 555 0111")
+        call_place_outbound(assistant=assistant, phone_number="+1 206 555 0111")
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
 def test_lead_of_another_property_and_bad_numbers(assistant, simulator):
     with pytest.raises(ValidationError, match="another property"):
-        calls.call_place_outbound(
-            assistant=assistant, phone_number="+12065550100", lead=LeadFactory()
-        )
+        call_place_outbound(assistant=assistant, phone_number="+12065550100", lead=LeadFactory())
     with pytest.raises(ValidationError, match="valid phone number"):
-        calls.call_place_outbound(assistant=assistant, phone_number="not a number")
+        call_place_outbound(assistant=assistant, phone_number="not a number")
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
@@ -146,7 +151,7 @@ def test_a_webhook_that_raced_ahead_is_completed_not_duplicated(assistant):
         metadata={"fromWebhook": "yes"},
     )
 
-    call_log = calls.call_log_record_outbound(
+    call_log = call_log_record_outbound(
         vapi_call_id="call-raced",
         assistant=assistant,
         lead=lead,
@@ -165,17 +170,17 @@ def test_a_webhook_that_raced_ahead_is_completed_not_duplicated(assistant):
 
 
 def test_call_wait_for_end_returns_the_finished_call(assistant, simulator):
-    call_log = calls.call_place_outbound(
+    call_log = call_place_outbound(
         assistant=assistant, phone_number="+12065550100", metadata={"simScenario": "no_answer"}
     )
-    ended = calls.call_wait_for_end(vapi_call_id=call_log.vapi_call_id, poll_seconds=0.02)
+    ended = call_wait_for_end(vapi_call_id=call_log.vapi_call_id, poll_seconds=0.02)
     assert ended["endedReason"] == "customer-did-not-answer"
 
 
 def test_call_wait_for_end_gives_up(assistant, simulator):
     simulator.app.config.play_calls = False
-    call_log = calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    call_log = call_place_outbound(assistant=assistant, phone_number="+12065550100")
     with pytest.raises(VoiceError, match="had not ended"):
-        calls.call_wait_for_end(
+        call_wait_for_end(
             vapi_call_id=call_log.vapi_call_id, timeout_seconds=0.05, poll_seconds=0.01
         )

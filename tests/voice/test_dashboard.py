@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import CallLogFactory, LeadFactory, PropertyFactory, TourFactory
-from voice.models import CallLog
-from voice.selectors import (
+from voice.calls.selectors import (
     ANSWERED,
     FAILED,
     LIVE,
@@ -34,6 +33,7 @@ from voice.selectors import (
     call_outcome_q,
     ended_reason_label,
 )
+from voice.models import CallLog
 
 pytestmark = pytest.mark.django_db
 

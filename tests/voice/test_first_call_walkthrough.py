@@ -15,7 +15,7 @@ from leads.demo import demo_data_load
 from leads.models import Lead, Tour
 from properties.models import Property
 from tests.clock import PACIFIC, at, today_in
-from voice import operations
+from voice.calls.operations import SIMULATED_CALLER, SKIP_NO_ASSISTANT
 from voice.models import CallLog
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.server import RunningSimulator
@@ -70,7 +70,7 @@ def test_walkthrough_at_three_in_the_morning_shows_a_whole_call(clock, admin_cli
     ringing = _action(admin_client, "properties_property", "simulate_inbound_call", [harbor])
     (level, text), *_ = _messages(ringing)
     assert level == "success", text
-    assert f"{operations.SIMULATED_CALLER} is calling {harbor.leasing_phone}" in text
+    assert f"{SIMULATED_CALLER} is calling {harbor.leasing_phone}" in text
     assert vapi.app.wait_for_calls(timeout=60), "the simulated call did not finish"
 
     call_log = CallLog.objects.get()
@@ -78,7 +78,7 @@ def test_walkthrough_at_three_in_the_morning_shows_a_whole_call(clock, admin_cli
     assert call_log.status == CallLog.Status.ENDED
     assert call_log.transcript
     assert call_log.summary
-    lead = Lead.objects.get(phone=operations.SIMULATED_CALLER)
+    lead = Lead.objects.get(phone=SIMULATED_CALLER)
     assert lead.status == Lead.Status.TOUR_SCHEDULED
     tour = Tour.objects.get(lead=lead)
     local = tour.starts_at.astimezone(PACIFIC)
@@ -102,6 +102,6 @@ def test_simulating_a_caller_needs_a_pushed_assistant(admin_client, vapi):
     response = _action(admin_client, "properties_property", "simulate_inbound_call", [harbor])
     assert _messages(response)[0] == (
         "warning",
-        f"{harbor}: " + operations.SKIP_NO_ASSISTANT.format(property=harbor),
+        f"{harbor}: " + SKIP_NO_ASSISTANT.format(property=harbor),
     )
     assert vapi.app.state.count_requests("POST", "/_simulator/inbound") == 0

@@ -13,7 +13,9 @@ import pytest
 from leads.demo import demo_data_load
 from properties.models import Property
 from tests.voice.vapi_helpers import TEST_API_KEY
-from voice import assistants
+from voice.assistants.config import assistant_build_config
+from voice.assistants.services import create_property_assistant
+from voice.models import Assistant
 from voice.simulator.scenarios import next_tour_days
 from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 from voice.simulator.validation import validate_assistant, validate_call
@@ -33,7 +35,7 @@ def http(simulator):
 def demo_assistant(db, vapi_settings):
     demo_data_load()
     prop = Property.objects.get(name="Harbor View Apartments")
-    return assistants.create_property_assistant(property=prop)
+    return create_property_assistant(property=prop)
 
 
 def _place(http, assistant_id: str, scenario: str, **customer) -> dict:
@@ -428,9 +430,7 @@ def test_inbound_call_fails_when_our_server_does_not_answer(simulator, http, web
 def test_only_subscribed_server_messages_are_sent(
     simulator, http, webhook_receiver, vapi_settings, db
 ):
-    config = assistants.assistant_build_config(
-        assistant=assistants.Assistant(property=_quick_property(), name="A")
-    )
+    config = assistant_build_config(assistant=Assistant(property=_quick_property(), name="A"))
     config["serverMessages"] = ["end-of-call-report"]
     assistant = http.post("/assistant", json=config).json()
     _place(http, assistant["id"], "book_tour")

@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.factories import AssistantFactory, PropertyFactory
-from voice import assistants
+from voice.assistants.config import assistant_build_config
+from voice.assistants.operations import PULL_NOT_FOUND
+from voice.assistants.services import create_property_assistant
 from voice.models import Assistant
-from voice.operations import PULL_NOT_FOUND
 from voice.simulator.state import Fault, now_iso
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def cedar(vapi_settings):
 
 @pytest.fixture
 def cedar_assistant(cedar, simulator):
-    return assistants.create_property_assistant(property=cedar)
+    return create_property_assistant(property=cedar)
 
 
 def _sync(*args: str) -> str:
@@ -136,7 +137,7 @@ def test_unknown_property_is_an_error(harbor):
 
 
 def test_pull_copies_what_was_changed_in_the_vapi_dashboard(harbor, cedar_assistant, simulator):
-    harbor_assistant = assistants.create_property_assistant(property=harbor)
+    harbor_assistant = create_property_assistant(property=harbor)
     remote = simulator.app.state.assistants[cedar_assistant.vapi_assistant_id]
     remote["name"] = "Cedar front desk"
     remote["firstMessage"] = "Cedar Park, this is the AI assistant. How can I help?"
@@ -164,7 +165,7 @@ def test_pull_copies_what_was_changed_in_the_vapi_dashboard(harbor, cedar_assist
     assert harbor_assistant.first_message == ""
     assert harbor_assistant.voice_provider == ""
     # The next push sends back what the dashboard set, and knows Vapi already has it.
-    config = assistants.assistant_build_config(assistant=cedar_assistant)
+    config = assistant_build_config(assistant=cedar_assistant)
     assert config["firstMessage"] == remote["firstMessage"]
     assert cedar_assistant.last_pushed_config["firstMessage"] == remote["firstMessage"]
     assert "(nothing changed since the last push)" in _sync("--dry-run", "--property", "Cedar")
@@ -172,7 +173,7 @@ def test_pull_copies_what_was_changed_in_the_vapi_dashboard(harbor, cedar_assist
 
 def test_pull_takes_the_instructions_out_of_the_prompt(cedar_assistant, simulator):
     cedar_assistant.system_prompt = "Speak like a pirate."
-    config = assistants.assistant_build_config(assistant=cedar_assistant)
+    config = assistant_build_config(assistant=cedar_assistant)
     remote = simulator.app.state.assistants[cedar_assistant.vapi_assistant_id]
     remote["model"] = config["model"]
 
@@ -189,7 +190,7 @@ def test_pull_takes_the_instructions_out_of_the_prompt(cedar_assistant, simulato
 
 
 def test_pull_reports_an_assistant_vapi_no_longer_has(harbor, cedar_assistant, simulator):
-    kept = assistants.create_property_assistant(property=harbor)
+    kept = create_property_assistant(property=harbor)
     del simulator.app.state.assistants[cedar_assistant.vapi_assistant_id]
 
     output, error = _sync_failing("--pull")
@@ -201,7 +202,7 @@ def test_pull_reports_an_assistant_vapi_no_longer_has(harbor, cedar_assistant, s
 
 
 def test_pull_adds_vapi_assistants_made_for_our_properties(harbor, cedar, simulator):
-    made_elsewhere = assistants.assistant_build_config(
+    made_elsewhere = assistant_build_config(
         assistant=Assistant(property=harbor, name="Harbor weekend desk", language="es")
     )
     stamps = {"orgId": "org-1", "createdAt": now_iso(), "updatedAt": now_iso()}
@@ -226,7 +227,7 @@ def test_pull_adds_vapi_assistants_made_for_our_properties(harbor, cedar, simula
 
 
 def test_pull_dry_run_and_property_filter_write_nothing(harbor, cedar_assistant, simulator):
-    harbor_assistant = assistants.create_property_assistant(property=harbor)
+    harbor_assistant = create_property_assistant(property=harbor)
     for assistant in (harbor_assistant, cedar_assistant):
         simulator.app.state.assistants[assistant.vapi_assistant_id]["name"] = "Renamed at Vapi"
 

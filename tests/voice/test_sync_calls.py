@@ -13,7 +13,7 @@ from django.utils import timezone
 from leads.models import Lead, LeadActivity
 from tests.factories import AssistantFactory, CallLogFactory, PropertyFactory
 from tests.voice.vapi_helpers import TEST_API_KEY
-from voice.call_sync import SYNC_OVERLAP, call_sync_default_since, calls_sync_from_vapi
+from voice.calls.sync import SYNC_OVERLAP, call_sync_default_since, calls_sync_from_vapi
 from voice.models import CallLog
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.state import Fault

@@ -19,7 +19,7 @@ from tests.voice.webhook_helpers import (
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import CallLog, WebhookEvent
-from voice.webhooks.parsing import tool_calls_parse
+from voice.vapi.payload import tool_calls_parse
 
 pytestmark = pytest.mark.django_db
 

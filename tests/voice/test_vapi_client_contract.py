@@ -31,7 +31,9 @@ from vapi.types import (
 from leads.demo import demo_data_load
 from leads.models import Lead
 from properties.models import Property
-from voice import assistants, calls
+from voice.assistants.config import assistant_build_config
+from voice.assistants.services import create_property_assistant
+from voice.calls.outbound import call_place_outbound
 from voice.models import Assistant
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +88,7 @@ def demo(db):
 def test_assistant_config_has_only_keys_vapi_defines(demo, settings, elevenlabs_key):
     settings.ELEVENLABS_API_KEY = elevenlabs_key
     for prop in Property.objects.all():
-        config = assistants.assistant_build_config(assistant=Assistant(property=prop))
+        config = assistant_build_config(assistant=Assistant(property=prop))
         parsed = CreateAssistantDto.model_validate(config)
         assert unknown_keys(parsed) == []
         # The walk went deep: the unions resolved to Vapi's typed variants.
@@ -107,11 +109,11 @@ def test_the_walk_does_catch_unknown_keys():
 
 def test_outbound_call_body_has_only_keys_vapi_defines(demo, vapi_settings, simulator):
     prop = Property.objects.get(name="Harbor View Apartments")
-    assistant = assistants.create_property_assistant(property=prop)
+    assistant = create_property_assistant(property=prop)
     lead = Lead.objects.get(first_name="Maya")
     simulator.app.config.play_calls = False
 
-    call_log = calls.call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    call_log = call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
 
     stored = simulator.app.state.calls[call_log.vapi_call_id]
     create_parameters = {
@@ -131,10 +133,10 @@ def test_simulated_webhooks_match_vapis_message_schemas(
     demo, vapi_settings, simulator, webhook_receiver, scenario
 ):
     prop = Property.objects.get(name="Harbor View Apartments")
-    assistant = assistants.create_property_assistant(property=prop)
+    assistant = create_property_assistant(property=prop)
     webhook_receiver.assistant_id = assistant.vapi_assistant_id
     lead = Lead.objects.get(first_name="Maya")
-    calls.call_place_outbound(
+    call_place_outbound(
         assistant=assistant, phone_number=lead.phone, lead=lead, metadata={"simScenario": scenario}
     )
     simulator.app.wait_for_calls(timeout=10)
@@ -160,8 +162,8 @@ def test_played_call_as_returned_by_get_call_matches_the_call_schema(
     demo, vapi_settings, simulator, webhook_receiver
 ):
     prop = Property.objects.get(name="Harbor View Apartments")
-    assistant = assistants.create_property_assistant(property=prop)
-    call_log = calls.call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    assistant = create_property_assistant(property=prop)
+    call_log = call_place_outbound(assistant=assistant, phone_number="+12065550100")
     simulator.app.wait_for_calls(timeout=10)
 
     from voice.vapi.client import get_vapi_client

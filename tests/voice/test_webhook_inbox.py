@@ -16,9 +16,9 @@ from tests.voice.webhook_helpers import (
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import CallLog, WebhookEvent
-from voice.webhooks import handlers, services
-from voice.webhooks.parsing import webhook_dedupe_key
-from voice.webhooks.services import webhook_delivery_handle
+from voice.webhooks import handlers, inbox
+from voice.webhooks.envelope import webhook_dedupe_key
+from voice.webhooks.inbox import webhook_delivery_handle
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def _boom(message):
 def _break_status_updates(monkeypatch):
     monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
     # ... and the PostgreSQL one-statement path, which would otherwise do the work itself.
-    monkeypatch.delitem(services.FAST_PATHS, "status-update")
+    monkeypatch.delitem(inbox.FAST_PATHS, "status-update")
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ from leads.selectors import lead_get_by_phone
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_is_open, property_next_opening
-from voice.call_logs import (
+from voice.calls.services import (
     call_log_apply_outcome,
     call_log_record_started,
     call_log_status_advance,
     call_log_upsert_from_vapi,
 )
 from voice.models import Assistant, CallLog, TranscriptLine
-from voice.webhooks.parsing import (
+from voice.vapi.payload import (
     message_call,
     message_call_id,
     message_customer_number,

@@ -40,9 +40,13 @@ from properties.selectors import (
     unit_list_alternatives,
     unit_list_available,
 )
-from voice.call_logs import call_log_link_lead, call_log_upsert_from_vapi, property_id_from_metadata
+from voice.calls.services import (
+    call_log_link_lead,
+    call_log_upsert_from_vapi,
+    property_id_from_metadata,
+)
 from voice.models import Assistant, CallLog
-from voice.webhooks.parsing import (
+from voice.vapi.payload import (
     ToolCall,
     ValueInvalid,
     as_bool,

@@ -15,8 +15,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from voice.webhooks.auth import WebhookAuthError, WebhookNotConfiguredError, webhook_request_verify
-from voice.webhooks.parsing import WebhookPayloadError, webhook_body_parse
-from voice.webhooks.services import webhook_delivery_handle
+from voice.webhooks.envelope import WebhookPayloadError, webhook_body_parse
+from voice.webhooks.inbox import webhook_delivery_handle
 
 logger = logging.getLogger(__name__)
 

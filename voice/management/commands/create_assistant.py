@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
-from voice.assistants import PropertyAssistantSaved, assistant_create_or_update
+from voice.assistants.services import PropertyAssistantSaved, assistant_create_or_update
 from voice.vapi.errors import VoiceError
 
 

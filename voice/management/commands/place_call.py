@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leads.models import Lead
-from voice.assistants import assistant_get
-from voice.calls import call_place_outbound, call_wait_for_end
+from voice.assistants.selectors import assistant_get
+from voice.calls.outbound import call_place_outbound, call_wait_for_end
 from voice.simulator.scenarios import SCENARIOS
 from voice.vapi.errors import VoiceError
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from voice.models import WebhookEvent
-from voice.webhooks.services import webhook_events_reprocess
+from voice.webhooks.inbox import webhook_events_reprocess
 
 
 class Command(BaseCommand):

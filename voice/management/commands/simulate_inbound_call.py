@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voice.calls import call_wait_for_end
+from voice.calls.outbound import call_wait_for_end
 from voice.simulator.control import simulator_start_inbound_call
 from voice.simulator.scenarios import SCENARIOS
 from voice.vapi.errors import VoiceError

@@ -17,13 +17,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
+from voice.assistants.operations import assistants_pull, assistants_push_for_properties
+from voice.batch import Outcome, Result
 from voice.management.commands.create_assistant import find_property
-from voice.operations import (
-    Outcome,
-    Result,
-    assistants_pull,
-    assistants_push_for_properties,
-)
 
 STYLES = {
     Outcome.FAILED: "ERROR",

@@ -4,7 +4,7 @@
     python manage.py sync_calls --since 2026-03-01T00:00:00Z --dry-run
     python manage.py sync_calls --since 2026-03-01 --until 2026-03-02 --assistant <vapi id>
 
-Each call is mapped exactly as the webhook maps it (voice/call_sync.py); a row that already says
+Each call is mapped exactly as the webhook maps it (voice/calls/sync.py); a row that already says
 what Vapi says is not written and counts as unchanged, so a second run is a no-op. Calls are
 streamed a page at a time, so memory stays flat however many there are. The exit status is
 non-zero (message on stderr) when Vapi fails or any call could not be saved.
@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_date, parse_datetime
 
-from voice.call_sync import PROGRESS_EVERY, SyncResult, calls_sync_from_vapi
+from voice.calls.sync import PROGRESS_EVERY, SyncResult, calls_sync_from_vapi
 
 
 def moment(value: str) -> datetime:

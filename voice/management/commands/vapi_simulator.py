@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voice.assistants import WEBHOOK_PATH
+from voice.assistants.config import WEBHOOK_PATH
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.server import make_simulator_server
 

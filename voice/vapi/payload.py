@@ -4,35 +4,11 @@ vapi-reference.md §8 (shapes), §8.4 (tool-call arguments as object or JSON str
 event id: we build a dedupe key), §10.8 (parse leniently: missing fields, new types, new enums).
 """
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-DEDUPE_KEY_MAX = 255  # WebhookEvent.dedupe_key max_length
-
-
-class WebhookPayloadError(Exception):
-    """The body is not a Vapi server message (not JSON, no `message`, no `message.type`)."""
-
-
-def webhook_body_parse(body: bytes) -> dict[str, Any]:
-    """Return `message` from a `{"message": {...}}` body, or raise WebhookPayloadError."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookPayloadError("body is not JSON") from exc
-    message = data.get("message") if isinstance(data, dict) else None
-    if not isinstance(message, dict):
-        raise WebhookPayloadError("no message object")
-    if not isinstance(message.get("type"), str) or not message["type"]:
-        raise WebhookPayloadError("no message.type")
-    return message
-
-
-# Common fields (vapi-reference.md §8.1) ----------------------------------------------------------
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -109,41 +85,6 @@ def iso_to_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-# Dedupe key (vapi-reference.md §10.1) ------------------------------------------------------------
-
-
-def webhook_dedupe_key(message: dict[str, Any], *, body: bytes) -> str:
-    """A key that is equal for two deliveries of the same event and different otherwise.
-
-    Tool calls: the sorted toolCallIds (a retried or double-fired tool call must get the stored
-    answer). Everything else: (type, call id, timestamp, status / role). Without a timestamp the
-    body hash stands in, so distinct timestamp-less events are never merged.
-    """
-    msg_type = message["type"]
-    call_id = message_call_id(message)
-    tool_ids = (
-        [tool_call.id for tool_call in tool_calls_parse(message)] if _is_tool(msg_type) else []
-    )
-    if tool_ids and all(tool_ids):
-        key = f"{msg_type}:{call_id}:{','.join(sorted(tool_ids))}"
-    elif message.get("timestamp") is not None and not _is_tool(msg_type):
-        parts = [msg_type, call_id, str(message.get("timestamp"))]
-        parts += [str(message.get(name) or "") for name in ("status", "role", "transcriptType")]
-        key = ":".join(parts).rstrip(":")
-    else:
-        key = f"{msg_type}:{call_id}:body:{hashlib.sha256(body).hexdigest()}"
-    if len(key) > DEDUPE_KEY_MAX:
-        key = f"{msg_type[:80]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
-    return key
-
-
-def _is_tool(msg_type: str) -> bool:
-    return msg_type in ("tool-calls", "function-call")
-
-
-# Tool calls (vapi-reference.md §8.3-§8.5) --------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class ToolCall:
     id: str
@@ -183,9 +124,6 @@ def _tool_call(item: dict[str, Any], function: dict[str, Any]) -> ToolCall:
     if not isinstance(raw, dict):
         return ToolCall(tool_call_id, name, {}, "The arguments must be a JSON object.")
     return ToolCall(tool_call_id, name, raw)
-
-
-# Lenient value coercion for arguments and structured data ----------------------------------------
 
 
 class ValueInvalid(ValueError):

@@ -1,9 +1,9 @@
 """Staff pages of the voice admin: the dashboard, its live-calls JSON and the call log page context.
 
 The views are mounted by `CallLogAdmin.get_urls` behind `admin_site.admin_view` (staff only; others
-are sent to the admin login). Numbers come from `voice.selectors`; this module only shapes them for
-the templates (the calls-per-day chart is drawn here as inline SVG geometry, no external resource).
-"""
+are sent to the admin login). Numbers come from `voice.calls.selectors`; this module only shapes
+them for the templates (the calls-per-day chart is drawn here as inline SVG geometry, no external
+resource)."""
 
 import json
 from dataclasses import dataclass
@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from voice.models import CallLog
-from voice.selectors import (
+from voice.admin.transcripts import call_log_transcript_turns
+from voice.calls.selectors import (
     ANSWERED,
     FAILED,
     LIVE,
@@ -36,12 +36,12 @@ from voice.selectors import (
     call_log_list_for_lead,
     call_log_list_live,
     call_log_tours,
-    call_log_transcript_turns,
     call_log_window_stats,
     call_outcome,
     ended_reason_label,
     format_clock,
 )
+from voice.models import CallLog
 
 LIVE_POLL_MS = 2500
 CHART_OUTCOMES = (ANSWERED, VOICEMAIL, NO_ANSWER, FAILED, LIVE)

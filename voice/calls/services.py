@@ -1,19 +1,8 @@
-"""From a Vapi Call object or server message to our CallLog, for the webhook and for sync jobs.
+"""Call-log writes: create or update a call log from Vapi, link its lead, record the lead's
+call activities and the outcome of a finished call (the webhook, `sync_calls` and refresh all
+write through here)."""
 
-The same mapping reads a webhook's `message.call` (plus the message-level fields of a
-status-update or end-of-call-report) and a `GET /call` / `GET /call/{id}` object, so the webhook
-and a `sync_calls` command agree on every column (vapi-reference.md §3.2, §8.3).
-
-Idempotency rules (vapi-reference.md §10.1):
-- status only moves forward (scheduled < queued < ringing < in-progress < forwarding < ended);
-- an end-of-call-report, or a Call object that has ended, is authoritative: it overwrites;
-- anything else only fills blanks, so `status-update(ended)` and the report give the same final
-  row in either order.
-"""
-
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, models
@@ -33,100 +22,19 @@ from leads.services import (
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_get_by_leasing_phone
+from voice.calls.mapping import (
+    FACT_FIELDS,
+    STATUS_RANK,
+    CallLogUpsert,
+    call_direction,
+    call_is_authoritative,
+    call_log_fields_from_event,
+    call_log_fields_from_vapi,
+    call_log_fill_duration,
+    structured_answers,
+)
 from voice.models import Assistant, CallLog
-from voice.webhooks.parsing import (
-    ValueInvalid,
-    as_bool,
-    as_date,
-    as_decimal,
-    as_int,
-    as_str,
-    call_metadata,
-    iso_to_datetime,
-)
-
-STATUS_RANK = {status: rank for rank, status in enumerate(CallLog.Status.values)}
-_STARTED_RANK = STATUS_RANK[CallLog.Status.IN_PROGRESS]
-_DIRECTIONS = {
-    "inboundPhoneCall": CallLog.Direction.INBOUND,
-    "outboundPhoneCall": CallLog.Direction.OUTBOUND,
-    "webCall": CallLog.Direction.WEB,
-}
-# Columns an authoritative source overwrites and any other source only fills when blank.
-_FACT_FIELDS = (
-    "ended_reason",
-    "customer_number",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "transcript",
-    "messages",
-    "recording_url",
-    "stereo_recording_url",
-    "summary",
-    "structured_data",
-    "success_evaluation",
-    "cost",
-)
-
-
-@dataclass
-class CallLogUpsert:
-    call_log: CallLog
-    created: bool
-    previous_status: str | None  # None when created
-    # The columns an update wrote (empty when nothing changed, and when created).
-    changed: tuple[str, ...] = ()
-
-    @property
-    def started_now(self) -> bool:
-        """Did this update move the call into conversation (in-progress or forwarding)?"""
-        before = -1 if self.previous_status is None else STATUS_RANK[self.previous_status]
-        now = STATUS_RANK[self.call_log.status]
-        return before < _STARTED_RANK <= now and self.call_log.status != CallLog.Status.ENDED
-
-
-def call_log_fields_from_vapi(
-    *, call: dict[str, Any], report: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Pure mapping to CallLog columns. `report` is an end-of-call-report message: its
-    top-level fields win over the call's. Absent values are left out (never blanked)."""
-    src = report or {}
-    artifact = _obj(src.get("artifact")) or _obj(call.get("artifact"))
-    analysis = _obj(src.get("analysis")) or _obj(call.get("analysis"))
-    recording = _obj(artifact.get("recording"))
-    fields: dict[str, Any] = {
-        "status": CallLog.Status.ENDED if report is not None else _status(call.get("status")),
-        "ended_reason": _text(src.get("endedReason") or call.get("endedReason"), 200),
-        "customer_number": _text(_obj(call.get("customer")).get("number"), 40),
-        "started_at": iso_to_datetime(src.get("startedAt") or call.get("startedAt")),
-        "ended_at": iso_to_datetime(src.get("endedAt") or call.get("endedAt")),
-        # Legacy payloads had transcript/recording/summary at the top level (§3.2 note).
-        "transcript": _text(artifact.get("transcript") or call.get("transcript")),
-        "messages": artifact.get("messages") or call.get("messages") or None,
-        "recording_url": _url(
-            artifact.get("recordingUrl")
-            or _obj(recording.get("mono")).get("combinedUrl")
-            or call.get("recordingUrl")
-        ),
-        "stereo_recording_url": _url(
-            artifact.get("stereoRecordingUrl")
-            or recording.get("stereoUrl")
-            or call.get("stereoRecordingUrl")
-        ),
-        "summary": _text(analysis.get("summary") or call.get("summary")),
-        "structured_data": _obj(analysis.get("structuredData")) or None,
-        "success_evaluation": _text(analysis.get("successEvaluation"), 200),
-        "cost": _cost(src.get("cost", call.get("cost"))),
-    }
-    if not isinstance(fields["messages"], list):
-        fields["messages"] = None
-    duration = src.get("durationSeconds", call.get("durationSeconds"))
-    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
-        fields["duration_seconds"] = round(duration)
-    elif fields["started_at"] and fields["ended_at"]:
-        fields["duration_seconds"] = _seconds_between(fields["started_at"], fields["ended_at"])
-    return {name: value for name, value in fields.items() if value not in (None, "")}
+from voice.vapi.payload import call_metadata
 
 
 def call_log_upsert_from_vapi(
@@ -155,10 +63,10 @@ def call_log_upsert_from_vapi(
     call_id = str(call.get("id") or "")[:100]
     if not call_id:
         raise ValueError("a Vapi call needs an id")
-    fields = _event_fields(
+    fields = call_log_fields_from_event(
         call=call, report=report, status=status, ended_reason=ended_reason, at=at
     )
-    authoritative = _is_authoritative(call=call, report=report, fields=fields)
+    authoritative = call_is_authoritative(call=call, report=report, fields=fields)
     metadata = call_metadata(call, assistant=assistant_config)
 
     # A live status without a report usually means first sight (the fast path in the handler
@@ -203,23 +111,16 @@ def call_log_changes_from_vapi(
     row, found without writing: the row object is changed in memory only (discard it). A sync job
     reads a page of rows at once and skips the ones this leaves alone, so "unchanged" means the
     mapping (the same as the upsert's, one code path) found nothing to write."""
-    fields = _event_fields(call=call, report=None, status=None, ended_reason="", at=None)
+    fields = call_log_fields_from_event(
+        call=call, report=None, status=None, ended_reason="", at=None
+    )
     return _call_log_merge(
         call_log,
         call=call,
         fields=fields,
-        authoritative=_is_authoritative(call=call, report=None, fields=fields),
+        authoritative=call_is_authoritative(call=call, report=None, fields=fields),
         metadata=call_metadata(call),
         phone_number=phone_number,
-    )
-
-
-def _is_authoritative(
-    *, call: dict[str, Any], report: dict[str, Any] | None, fields: dict[str, Any]
-) -> bool:
-    return report is not None or (
-        fields.get("status") == CallLog.Status.ENDED
-        and bool(call.get("analysis") or call.get("artifact"))
     )
 
 
@@ -239,14 +140,14 @@ def _call_log_merge(
     if new_status and STATUS_RANK[new_status] > STATUS_RANK[call_log.status]:
         call_log.status = new_status
         changed.append("status")
-    for name in _FACT_FIELDS:
+    for name in FACT_FIELDS:
         if name not in fields:
             continue
         current = getattr(call_log, name)
         if (authoritative or current in (None, "", [], {})) and current != fields[name]:
             setattr(call_log, name, fields[name])
             changed.append(name)
-    if "duration_seconds" not in fields and _fill_duration(call_log):
+    if "duration_seconds" not in fields and call_log_fill_duration(call_log):
         changed.append("duration_seconds")
     if metadata and any(call_log.metadata.get(k) != v for k, v in metadata.items()):
         call_log.metadata = {**call_log.metadata, **metadata}
@@ -274,13 +175,17 @@ FAST_STATUSES = (
     CallLog.Status.FORWARDING,
     CallLog.Status.ENDED,
 )
-# Seconds between start and end, rounded half up like `_seconds_between`, never negative.
+
+
+# Seconds between start and end, rounded half up like `seconds_between`, never negative.
 _DURATION_SQL = {
     "postgresql": "GREATEST(FLOOR(EXTRACT(EPOCH FROM (COALESCE(ended_at, %s) - started_at)) + 0.5)"
     "::integer, 0)",
     "sqlite": "MAX(CAST((julianday(COALESCE(ended_at, %s)) - julianday(started_at)) * 86400 + 0.5 "
     "AS INTEGER), 0)",
 }
+
+
 _ADVANCE_SQL = (
     "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s), "
     "ended_at = COALESCE(ended_at, %s), "
@@ -360,7 +265,9 @@ def call_log_first_sight(
     call_id = str(call.get("id") or "")[:100]
     if not call_id:
         return None
-    fields = _event_fields(call=call, report=None, status=status, ended_reason=ended_reason, at=at)
+    fields = call_log_fields_from_event(
+        call=call, report=None, status=status, ended_reason=ended_reason, at=at
+    )
     return _call_log_build(
         call_id=call_id,
         call=call,
@@ -404,27 +311,6 @@ def _call_log_insert_if_new(call_log: CallLog) -> bool:
     return True
 
 
-def _event_fields(
-    *,
-    call: dict[str, Any],
-    report: dict[str, Any] | None,
-    status: str | None,
-    ended_reason: str,
-    at: datetime | None,
-) -> dict[str, Any]:
-    fields = call_log_fields_from_vapi(call=call, report=report)
-    if status in STATUS_RANK:
-        fields["status"] = status
-    if ended_reason:
-        fields["ended_reason"] = ended_reason[:200]
-    if at is not None:
-        if fields.get("status") in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
-            fields.setdefault("started_at", at)
-        elif fields.get("status") == CallLog.Status.ENDED:
-            fields.setdefault("ended_at", at)
-    return fields
-
-
 def _call_log_build(
     *,
     call_id: str,
@@ -441,12 +327,12 @@ def _call_log_build(
     )
     call_log = CallLog(
         vapi_call_id=call_id,
-        direction=_direction(call, metadata),
+        direction=call_direction(call, metadata),
         metadata=metadata,
         **links,
         **fields,
     )
-    _fill_duration(call_log)
+    call_log_fill_duration(call_log)
     return call_log
 
 
@@ -572,30 +458,6 @@ def call_log_apply_outcome(*, call_log: CallLog) -> Lead | None:
     return lead
 
 
-def structured_answers(data: dict[str, Any]) -> dict[str, Any]:
-    """The assistant's structuredDataPlan output (HELPERS contract schema), leniently typed:
-    a value that doesn't parse is dropped rather than failing the whole report."""
-    readers = {
-        "first_name": lambda v: as_str(v, max_length=100),
-        "last_name": lambda v: as_str(v, max_length=100),
-        "email": lambda v: as_str(v, max_length=254),
-        "move_in_date": as_date,
-        "bedrooms": as_int,
-        "budget": as_decimal,
-        "has_pets": as_bool,
-        "pets": as_str,
-    }
-    answers: dict[str, Any] = {}
-    for name, read in readers.items():
-        try:
-            value = read(data.get(name))
-        except ValueInvalid:
-            continue
-        if value not in (None, ""):
-            answers[name] = value
-    return answers
-
-
 def _assistant_for(
     *, call: dict[str, Any], metadata: dict[str, Any], caller: str | None
 ) -> Assistant | None:
@@ -624,53 +486,3 @@ def _assistant_for(
     if vapi_id:
         return assistants.filter(vapi_assistant_id=str(vapi_id)).first()
     return None
-
-
-def _fill_duration(call_log: CallLog) -> bool:
-    if call_log.duration_seconds is None and call_log.started_at and call_log.ended_at:
-        call_log.duration_seconds = _seconds_between(call_log.started_at, call_log.ended_at)
-        return True
-    return False
-
-
-def _seconds_between(start: datetime, end: datetime) -> int:
-    """Whole seconds, half up, never negative (the SQL fast path rounds the same way)."""
-    return max(int((end - start).total_seconds() + 0.5), 0)
-
-
-def _direction(call: dict[str, Any], metadata: dict[str, Any]) -> str:
-    direction = _DIRECTIONS.get(str(call.get("type")))
-    if direction:
-        return direction
-    # No type: our outbound calls always carry a leadId in their metadata (HELPERS contract).
-    return CallLog.Direction.OUTBOUND if metadata.get("leadId") else CallLog.Direction.INBOUND
-
-
-def _status(value: Any) -> str | None:
-    return value if value in STATUS_RANK else None
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any, max_length: int | None = None) -> str:
-    if value is None or isinstance(value, dict | list):
-        return ""
-    text = str(value)
-    return text[:max_length] if max_length else text
-
-
-def _url(value: Any) -> str:
-    text = _text(value)
-    return text if text.startswith(("https://", "http://")) and len(text) <= 2000 else ""
-
-
-def _cost(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        cost = Decimal(str(value)).quantize(Decimal("0.0001"))
-    except (InvalidOperation, ValueError):
-        return None
-    return cost if cost.is_finite() and abs(cost) < Decimal("1000000") else None

@@ -24,8 +24,8 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 
-from voice.call_logs import (
-    CallLogUpsert,
+from voice.calls.mapping import CallLogUpsert
+from voice.calls.services import (
     call_log_apply_outcome,
     call_log_changes_from_vapi,
     call_log_upsert_from_vapi,

@@ -9,10 +9,10 @@ from config.api import OwnedPrimaryKeyRelatedField
 from leads.models import Lead
 from leads.selectors import lead_list
 from properties.serializers import LONG_TEXT, PhoneField
-from voice.assistants import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
-from voice.calls import CALL_NOT_PUSHED
+from voice.assistants.config import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
+from voice.assistants.selectors import assistant_list
+from voice.calls.outbound import CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
-from voice.selectors import assistant_list
 
 # Vapi's own enums (copied from its OpenAPI document): a value outside them is a 400 here, not
 # a voice_unavailable once Vapi has refused it.
@@ -170,7 +170,7 @@ class AssistantCreateInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # The builder only knows default voices for some providers (voice/assistants.py); say
+        # The builder only knows default voices for some providers (voice/assistants/config.py); say
         # so here rather than as a voice_unavailable error after the request.
         current = self.context.get("assistant")
         provider = attrs.get("voice_provider", getattr(current, "voice_provider", ""))

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from voice.call_logs import (
+from voice.calls.services import (
     call_log_advance_statement,
     call_log_first_sight,
     call_log_insert_statement,
@@ -39,18 +39,18 @@ from voice.call_logs import (
     call_log_record_started,
 )
 from voice.models import WebhookEvent
+from voice.vapi.payload import (
+    message_call,
+    message_call_id,
+    message_phone_number,
+    message_timestamp,
+)
+from voice.webhooks.envelope import webhook_dedupe_key
 from voice.webhooks.handlers import (
     HANDLERS,
     answers_before_storing,
     failure_answer,
     status_update_after_advance,
-)
-from voice.webhooks.parsing import (
-    message_call,
-    message_call_id,
-    message_phone_number,
-    message_timestamp,
-    webhook_dedupe_key,
 )
 
 logger = logging.getLogger(__name__)

@@ -1,3 +1,10 @@
+"""The staff screens for voice: the admin classes (here), the dashboard and call pages (`views`),
+and transcripts as chat turns (`transcripts`). Admin actions call `calls` / `assistants` batch
+operations; nothing here writes to the database itself.
+
+Nothing imports this package but Django's admin autodiscovery.
+"""
+
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
@@ -19,28 +26,29 @@ from leads.models import Lead
 from properties.admin import PropertyAdmin
 from properties.models import Property
 from properties.phone import phone_normalize
-from voice import admin_views
-from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
-from voice.operations import (
-    Outcome,
-    Result,
+from voice.admin import views as admin_views
+from voice.assistants.operations import (
     assistants_place_test_call,
     assistants_push,
     assistants_push_for_properties,
     assistants_refresh_knowledge,
+)
+from voice.batch import Outcome, Result
+from voice.calls.operations import (
     call_logs_refresh,
     leads_call,
     leads_call_plan,
     properties_simulate_inbound_call,
 )
-from voice.selectors import (
+from voice.calls.selectors import (
     OUTCOME_LABELS,
     call_log_get,
     call_outcome,
     ended_reason_label,
     format_clock,
 )
-from voice.webhooks.services import webhook_events_reprocess
+from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
+from voice.webhooks.inbox import webhook_events_reprocess
 
 # Actions report one message per object (Result), then a one-line summary.
 RESULT_LEVELS = {Outcome.SKIPPED: messages.WARNING, Outcome.FAILED: messages.ERROR}

@@ -1,11 +1,11 @@
 """Voice API: assistants (created, changed and deleted at Vapi, then locally), placing outbound
 calls, and the call log.
 
-Every write talks to Vapi through one service (voice/assistants.py, voice/calls.py) that calls Vapi
-first and writes the local row only once Vapi has answered, so a VoiceError (503
-voice_unavailable, config/errors.py) never leaves a half-written row. The actions that call Vapi
-are named in `voice_actions`, which documents that 503 in the schema (config/schema.py).
-"""
+Every write talks to Vapi through one service (voice/assistants/services.py,
+voice/calls/outbound.py) that calls Vapi first and writes the local row only once Vapi has answered,
+so a VoiceError (503 voice_unavailable, config/errors.py) never leaves a half-written row. The
+actions that call Vapi are named in `voice_actions`, which documents that 503 in the schema
+(config/schema.py)."""
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -29,12 +29,7 @@ from leads.models import Lead
 from leads.selectors import lead_list
 from properties.models import Property
 from properties.selectors import property_list
-from voice.assistants import assistant_create_or_update, assistant_delete, assistant_update
-from voice.call_sync import call_log_refresh
-from voice.calls import call_place_outbound
-from voice.models import Assistant, CallLog
-from voice.selectors import assistant_list, call_log_list, call_log_list_summary
-from voice.serializers import (
+from voice.api.serializers import (
     AssistantCreateInputSerializer,
     AssistantCreateQuerySerializer,
     AssistantInputSerializer,
@@ -44,6 +39,12 @@ from voice.serializers import (
     CallLogSerializer,
     CallPlaceInputSerializer,
 )
+from voice.assistants.selectors import assistant_list
+from voice.assistants.services import assistant_create_or_update, assistant_delete, assistant_update
+from voice.calls.outbound import call_place_outbound
+from voice.calls.selectors import call_log_list, call_log_list_summary
+from voice.calls.sync import call_log_refresh
+from voice.models import Assistant, CallLog
 
 VAPI_FAILED = (
     " When Vapi fails or refuses the request (an unknown model or voice, for instance): 503 "
