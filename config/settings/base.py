@@ -160,9 +160,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        # Atomic counters in the shared cache (config/throttling.py).
+        "config.throttling.SharedAnonRateThrottle",
+        "config.throttling.SharedUserRateThrottle",
+        "config.throttling.SharedScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON_RATE", default="30/minute"),
