@@ -1,6 +1,7 @@
 """The inbox: dedupe, failures with tracebacks, re-processing, and the cost of a delivery."""
 
 import json
+from dataclasses import replace
 from io import StringIO
 
 import pytest
@@ -16,21 +17,21 @@ from tests.voice.webhook_helpers import (
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.models import CallLog, WebhookEvent
-from voice.webhooks import handlers, inbox
-from voice.webhooks.envelope import webhook_dedupe_key
+from voice.webhooks.envelope import envelope_parse, webhook_dedupe_key
 from voice.webhooks.inbox import webhook_delivery_handle
+from voice.webhooks.messages import MESSAGES
 
 pytestmark = pytest.mark.django_db
 
 
-def _boom(message):
+def _boom(envelope):
     raise RuntimeError("handler exploded")
 
 
 def _break_status_updates(monkeypatch):
-    monkeypatch.setitem(handlers.HANDLERS, "status-update", _boom)
-    # ... and the PostgreSQL one-statement path, which would otherwise do the work itself.
-    monkeypatch.delitem(inbox.FAST_PATHS, "status-update")
+    # The handler, and the PostgreSQL one-statement path, which would otherwise do the work itself.
+    broken = replace(MESSAGES["status-update"], handle=_boom, fast_path=None)
+    monkeypatch.setitem(MESSAGES, "status-update", broken)
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def broken_status_update(monkeypatch):
 
 @pytest.fixture
 def broken_tools(monkeypatch):
-    monkeypatch.setitem(handlers.HANDLERS, "tool-calls", _boom)
+    monkeypatch.setitem(MESSAGES, "tool-calls", replace(MESSAGES["tool-calls"], handle=_boom))
 
 
 # Dedupe (vapi-reference.md §10.1) ----------------------------------------------------------------
@@ -189,9 +190,7 @@ def _deliver(message):
     """Answer, statements (without transaction control, which SQLite logs and PostgreSQL
     doesn't) and commits of one delivery."""
     body = json.dumps(message).encode()
-    answer, sql, commits = capture(
-        lambda: webhook_delivery_handle(body=body, message=message["message"])
-    )
+    answer, sql, commits = capture(lambda: webhook_delivery_handle(envelope=envelope_parse(body)))
     control = ("BEGIN", "COMMIT", "ROLLBACK")
     return answer, [statement for statement in sql if not statement.startswith(control)], commits
 

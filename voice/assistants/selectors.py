@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import QuerySet
 
 from voice.models import Assistant
 from voice.vapi.errors import VoiceError
@@ -28,3 +26,25 @@ def assistant_get(*, assistant_id: int | str) -> Assistant:
     if found is None:
         raise VoiceError(f"There is no assistant {lookup!r}.", details={"assistant_id": lookup})
     return found
+
+
+def assistant_for_leasing_phone(*, phone: str | None) -> Assistant | None:
+    """The pushed assistant (with its property) of the property whose leasing number is `phone`
+    (E.164): inbound routing. One indexed query."""
+    if not phone:
+        return None
+    return (
+        Assistant.objects.select_related("property")
+        .filter(property__leasing_phone=phone, vapi_assistant_id__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+
+
+def assistant_property_id(*, vapi_assistant_id: str) -> int | None:
+    """The property of the assistant with this Vapi id, if we have it."""
+    return (
+        Assistant.objects.filter(vapi_assistant_id=vapi_assistant_id)
+        .values_list("property_id", flat=True)
+        .first()
+    )

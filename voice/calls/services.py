@@ -5,10 +5,8 @@ write through here)."""
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import OuterRef, Subquery, Value
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity
@@ -22,6 +20,7 @@ from leads.services import (
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_get_by_leasing_phone
+from voice import sql
 from voice.calls.mapping import (
     FACT_FIELDS,
     STATUS_RANK,
@@ -33,7 +32,7 @@ from voice.calls.mapping import (
     call_log_fill_duration,
     structured_answers,
 )
-from voice.models import Assistant, CallLog
+from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import call_metadata
 
 
@@ -81,10 +80,11 @@ def call_log_upsert_from_vapi(
         call_log = _call_log_build(
             call_id=call_id, call=call, fields=fields, metadata=metadata, phone_number=phone_number
         )
-        if _call_log_insert_if_new(call_log):
-            if call_log.lead_id:
-                call_log_record_started(call_log=call_log)
-            return CallLogUpsert(call_log=call_log, created=True, previous_status=None)
+        inserted = sql.call_log_insert_if_new(call_log)
+        if inserted is not None:
+            if inserted.lead_id:
+                call_log_record_started(call_log=inserted)
+            return CallLogUpsert(call_log=inserted, created=True, previous_status=None)
         # Another delivery created it first (it committed: the unique key made us wait).
         call_log = CallLog.objects.select_for_update().get(vapi_call_id=call_id)
 
@@ -177,38 +177,16 @@ FAST_STATUSES = (
 )
 
 
-# Seconds between start and end, rounded half up like `seconds_between`, never negative.
-_DURATION_SQL = {
-    "postgresql": "GREATEST(FLOOR(EXTRACT(EPOCH FROM (COALESCE(ended_at, %s) - started_at)) + 0.5)"
-    "::integer, 0)",
-    "sqlite": "MAX(CAST((julianday(COALESCE(ended_at, %s)) - julianday(started_at)) * 86400 + 0.5 "
-    "AS INTEGER), 0)",
-}
-
-
-_ADVANCE_SQL = (
-    "UPDATE call_logs SET status = %s, updated_at = %s, started_at = COALESCE(started_at, %s), "
-    "ended_at = COALESCE(ended_at, %s), "
-    "ended_reason = CASE WHEN ended_reason = '' THEN %s ELSE ended_reason END, "
-    "duration_seconds = COALESCE(duration_seconds, <duration>) "
-    "WHERE vapi_call_id = %s AND status IN (<earlier>) RETURNING lead_id"
-)
-
-
-def call_log_advance_statement(
+def call_log_advance_from_vapi(
     *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
-) -> tuple[str, list[Any]] | None:
-    """The single UPDATE that moves a known call forward to `status`, or None when the status
-    can't take this path. It does what the full upsert does for a status-update of an existing
-    call (status forward only; start, end, reason and duration filled only when blank) and
-    returns the call's lead id; no row comes back on first sight or when the call is already
-    that far, and the caller then runs `call_log_upsert_from_vapi`.
-
-    Raw SQL: the ORM's update() can't return the lead, nor be fused with the inbox INSERT into
-    one statement (webhooks/services.py does that on PostgreSQL).
-    """
+) -> sql.CallLogAdvance | None:
+    """The one-UPDATE move of a known call to `status` (`voice.sql`), or None when the status
+    can't take that path. It does what the full upsert does for a status-update of an existing
+    call (status forward only; start, end, reason and duration filled only when blank); when it
+    matches no row (first sight, or the call is already that far) the caller runs
+    `call_log_upsert_from_vapi`."""
     call_id = str(call.get("id") or "")[:100]
-    if status not in FAST_STATUSES or not call_id or connection.vendor not in _DURATION_SQL:
+    if status not in FAST_STATUSES or not call_id or not sql.call_log_advance_supported():
         return None
     fields = call_log_fields_from_vapi(call=call)
     started_at = fields.get("started_at")
@@ -217,37 +195,32 @@ def call_log_advance_statement(
         ended_at = ended_at or at
     elif status != CallLog.Status.RINGING:
         started_at = started_at or at
-    earlier = [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-    sql = _ADVANCE_SQL.replace("<duration>", _DURATION_SQL[connection.vendor]).replace(
-        "<earlier>", ", ".join(["%s"] * len(earlier))
+    return sql.CallLogAdvance(
+        call_id=call_id,
+        status=status,
+        earlier=tuple(value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]),
+        started_at=started_at,
+        ended_at=ended_at,
+        ended_reason=ended_reason or fields.get("ended_reason", ""),
+        updated_at=timezone.now(),
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [
-        status,
-        adapt(timezone.now()),
-        adapt(started_at),
-        adapt(ended_at),
-        (ended_reason or fields.get("ended_reason", ""))[:200],
-        adapt(ended_at),
-        call_id,
-        *earlier,
-    ]
-    return sql, params
 
 
 def call_log_status_advance(
     *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
 ) -> tuple[bool, int | None]:
-    """Run `call_log_advance_statement`: (advanced, the call's lead id)."""
-    statement = call_log_advance_statement(
-        call=call, status=status, ended_reason=ended_reason, at=at
-    )
-    if statement is None:
-        return False, None
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
-        row = cursor.fetchone()
-    return (True, row[0]) if row else (False, None)
+    """Move a known call forward with one UPDATE: (advanced, the call's lead id)."""
+    advance = call_log_advance_from_vapi(call=call, status=status, ended_reason=ended_reason, at=at)
+    return (False, None) if advance is None else sql.call_log_advance(advance)
+
+
+def call_log_after_advance(*, call_id: str, status: str, lead_id: int | None) -> None:
+    """After the one-UPDATE path: a lead's "call started" when the conversation began (once per
+    call; the DB constraint makes repeats no-ops). Nothing to do for most deliveries."""
+    if lead_id is not None and status in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
+        call_log_record_started(
+            call_log=CallLog.objects.select_related("lead").get(vapi_call_id=call_id)
+        )
 
 
 def call_log_first_sight(
@@ -260,8 +233,8 @@ def call_log_first_sight(
     at: datetime | None = None,
 ) -> CallLog | None:
     """An unsaved CallLog for a call seen for the first time by a status-update, built exactly as
-    `call_log_upsert_from_vapi` builds one (links resolved: one query). Pair it with
-    `call_log_insert_statement`. None without a call id."""
+    `call_log_upsert_from_vapi` builds one (links resolved: one query), for
+    `voice.sql.call_log_insert_and_store`. None without a call id."""
     call_id = str(call.get("id") or "")[:100]
     if not call_id:
         return None
@@ -275,40 +248,6 @@ def call_log_first_sight(
         metadata=call_metadata(call, assistant=assistant_config),
         phone_number=phone_number,
     )
-
-
-def call_log_insert_statement(call_log: CallLog) -> tuple[str, Any]:
-    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` for an unsaved CallLog, compiled by the
-    ORM (what bulk_create runs), so it can run alone or inside a larger statement.
-
-    The public bulk_create won't say whether a row was inserted when conflicts are ignored, and a
-    savepoint around create() would cost two more round trips on every new call.
-    """
-    fields = [field for field in CallLog._meta.concrete_fields if not field.primary_key]
-    query = InsertQuery(CallLog, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [call_log])
-    compiler = query.get_compiler(using=connection.alias)
-    compiler.returning_fields = [CallLog._meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    return sql, params
-
-
-def call_log_mark_inserted(call_log: CallLog, pk: int) -> None:
-    """The instance now is the row `pk` (inserted by `call_log_insert_statement`)."""
-    call_log.pk = pk
-    call_log._state.adding = False
-    call_log._state.db = connection.alias
-
-
-def _call_log_insert_if_new(call_log: CallLog) -> bool:
-    sql, params = call_log_insert_statement(call_log)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None or row[0] is None:
-        return False
-    call_log_mark_inserted(call_log, row[0])
-    return True
 
 
 def _call_log_build(
@@ -387,6 +326,56 @@ def call_log_link_lead(*, call_log: CallLog, lead: Lead) -> None:
     call_log.lead = lead
     call_log.save(update_fields=["lead", "updated_at"])
     call_log_record_started(call_log=call_log)
+
+
+def call_log_lead_for_caller(
+    *,
+    call: dict[str, Any],
+    property_id: int,
+    phone_number: str = "",
+    assistant_config: dict[str, Any] | None = None,
+    caller_number: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+) -> Lead:
+    """The caller's lead during a call (a tool asked): the call log's, else by `caller_number`,
+    else a new one. It is linked to the call log, which is locked for the rest of the caller's
+    transaction, and created here if no status-update came first (an assistant may not subscribe
+    to them). Names and email only fill blanks (staff corrections win)."""
+    call_id = str(call.get("id") or "")[:100]
+    call_log = (
+        CallLog.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(vapi_call_id=call_id)
+        .first()
+        if call_id
+        else None
+    )
+    if call_log is None and call_id:
+        call_log = call_log_upsert_from_vapi(
+            call=call, phone_number=phone_number, assistant_config=assistant_config
+        ).call_log
+    if call_log and call_log.lead and call_log.lead.property_id == property_id:
+        lead = call_log.lead
+        lead_update_from_call(lead=lead, first_name=first_name, last_name=last_name, email=email)
+        return lead
+    source = {
+        "inboundPhoneCall": Lead.Source.PHONE,
+        "outboundPhoneCall": Lead.Source.OUTBOUND,
+        "webCall": Lead.Source.OTHER,
+    }.get(str(call.get("type")), Lead.Source.PHONE)
+    lead, _ = lead_get_or_create_for_caller(
+        property_id=property_id,
+        phone=phone_normalize_or_none(caller_number),
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        source=source,
+    )
+    if call_log is not None and call_log.property_id in (None, property_id):
+        call_log_link_lead(call_log=call_log, lead=lead)
+    return lead
 
 
 def call_log_record_started(*, call_log: CallLog) -> None:
@@ -486,3 +475,12 @@ def _assistant_for(
     if vapi_id:
         return assistants.filter(vapi_assistant_id=str(vapi_id)).first()
     return None
+
+
+def transcript_line_record(*, vapi_call_id: str, role: str, text: str, spoken_at: datetime) -> None:
+    """Keep one final transcript line of a call in progress (the live view); a replayed line is
+    the same line (unique call/time/role) and is not stored twice."""
+    TranscriptLine.objects.bulk_create(
+        [TranscriptLine(vapi_call_id=vapi_call_id, role=role[:20], text=text, spoken_at=spoken_at)],
+        ignore_conflicts=True,
+    )

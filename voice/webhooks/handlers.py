@@ -1,40 +1,42 @@
-"""One handler per Vapi message type, routed through the explicit `HANDLERS` table.
+"""One handler per Vapi message type; `messages.MESSAGES` routes to them.
 
-A handler takes the `message` object and returns the JSON answer (`{}` for informational
+A handler takes the delivery's `Envelope` and returns the JSON answer (`{}` for informational
 events), or None when the delivery needs no work (stored as "ignored"). It runs inside the
-delivery's transaction (services.py); raising rolls its writes back and marks the delivery
-failed. `FAILURE_ANSWERS` says what Vapi gets then (vapi-reference.md §8.1: 200 even on errors).
+delivery's transaction (inbox.py); raising rolls its writes back and marks the delivery failed,
+and Vapi gets the type's failure answer (vapi-reference.md §8.1: 200 even on errors).
 """
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from leads.selectors import lead_get_by_phone
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_is_open, property_next_opening
+from voice import sql
+from voice.assistants.selectors import assistant_for_leasing_phone
 from voice.calls.services import (
+    call_log_advance_from_vapi,
+    call_log_after_advance,
     call_log_apply_outcome,
+    call_log_first_sight,
     call_log_record_started,
     call_log_status_advance,
     call_log_upsert_from_vapi,
+    transcript_line_record,
 )
-from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import (
     message_call,
-    message_call_id,
     message_customer_number,
     message_phone_number,
     message_timestamp,
-    tool_calls_parse,
 )
+from voice.webhooks.envelope import Envelope
 from voice.webhooks.tools import (
-    READ_ONLY_TOOLS,
     TOOL_FAILED,
+    TOOLS,
     ToolContext,
     ToolError,
     datetime_phrase,
@@ -45,7 +47,6 @@ from voice.webhooks.tools import (
 logger = logging.getLogger(__name__)
 
 Answer = dict[str, Any]
-Handler = Callable[[dict[str, Any]], Answer | None]
 
 NOT_ROUTED = "Sorry, this number isn't set up to take calls yet. Please call back later."
 TRANSFER_CLOSED = (
@@ -66,22 +67,23 @@ def _assistant_config(message: dict[str, Any]) -> dict[str, Any] | None:
 # Call lifecycle ----------------------------------------------------------------------------------
 
 
-def handle_status_update(message: dict[str, Any]) -> Answer | None:
+def handle_status_update(envelope: Envelope) -> Answer | None:
     """Create the call log on first sight; move its status forward only (§10.1)."""
+    message = envelope.message
     call = message_call(message)
     if not call.get("id"):
         return None
     status = message.get("status") if isinstance(message.get("status"), str) else None
     at = message_timestamp(message)
     ended_reason = str(message.get("endedReason") or "")
-    # One UPDATE moves a known call forward. On PostgreSQL services.py has already tried it
-    # (fused with the inbox INSERT) before this transaction, so only SQLite tries it here.
-    if status and connection.vendor != "postgresql":
+    # One UPDATE moves a known call forward. Where statements fuse, `status_update_fast_path`
+    # has already tried it (with the inbox INSERT) before this transaction.
+    if status and not sql.fused_statements():
         advanced, lead_id = call_log_status_advance(
             call=call, status=status, ended_reason=ended_reason, at=at
         )
         if advanced:
-            status_update_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+            call_log_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
             return {}
     upsert = call_log_upsert_from_vapi(
         call=call,
@@ -96,17 +98,44 @@ def handle_status_update(message: dict[str, Any]) -> Answer | None:
     return {}
 
 
-def status_update_after_advance(*, call_id: str, status: str, lead_id: int | None) -> None:
-    """After the one-UPDATE path: a lead's "call started" when the conversation began (once per
-    call; the DB constraint makes repeats no-ops). Nothing to do for most deliveries."""
-    if lead_id is not None and status in (CallLog.Status.IN_PROGRESS, CallLog.Status.FORWARDING):
-        call_log_record_started(
-            call_log=CallLog.objects.select_related("lead").get(vapi_call_id=call_id)
-        )
+def status_update_fast_path(envelope: Envelope, row: sql.InboxRow) -> Answer | None:
+    """Where statements fuse (PostgreSQL): apply and store a status-update in ONE autocommit
+    statement; {} when that did the whole delivery, None to take the generic path."""
+    message = envelope.message
+    call = message_call(message)
+    status = message.get("status")
+    if not isinstance(status, str) or not call.get("id"):
+        return None
+    ended_reason = str(message.get("endedReason") or "")
+    at = message_timestamp(message)
+    advance = call_log_advance_from_vapi(call=call, status=status, ended_reason=ended_reason, at=at)
+    if advance is not None and status not in ("scheduled", "queued"):
+        advanced, lead_id = sql.call_log_advance_and_store(advance, row)
+        if advanced:
+            call_log_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
+            return {}
+    # Not a known call being moved forward: most likely the first sight of a new call.
+    call_log = call_log_first_sight(
+        call=call,
+        status=status,
+        ended_reason=ended_reason,
+        phone_number=message_phone_number(message),
+        assistant_config=_assistant_config(message),
+        at=at,
+    )
+    if call_log is None:
+        return None
+    created = sql.call_log_insert_and_store(call_log, row)
+    if created is None:
+        return None  # the call exists (out of order, or a duplicate): the generic path decides
+    if created.lead_id:
+        call_log_record_started(call_log=created)
+    return {}
 
 
-def handle_end_of_call_report(message: dict[str, Any]) -> Answer | None:
+def handle_end_of_call_report(envelope: Envelope) -> Answer | None:
     """The authoritative final record (§10.1): finalize the log, then the lead and activities."""
+    message = envelope.message
     call = message_call(message)
     if not call.get("id"):
         return None
@@ -121,63 +150,54 @@ def handle_end_of_call_report(message: dict[str, Any]) -> Answer | None:
     return {}
 
 
-def handle_transcript(message: dict[str, Any]) -> Answer | None:
+def handle_transcript(envelope: Envelope) -> Answer | None:
     """Keep final lines for the live view of a call in progress; partial lines are noise.
 
     The type may be "transcript" or the literal 'transcript[transcriptType="final"]' (§8.2).
     """
+    message = envelope.message
     if message.get("transcriptType") != "final":
         return None
-    call_id = message_call_id(message)
+    call_id = envelope.call_id
     text = str(message.get("transcript") or "").strip()
     if not call_id or not text:
         return None
-    TranscriptLine.objects.bulk_create(
-        [
-            TranscriptLine(
-                vapi_call_id=call_id,
-                role=str(message.get("role") or "")[:20],
-                text=text,
-                spoken_at=message_timestamp(message) or timezone.now(),
-            )
-        ],
-        ignore_conflicts=True,  # a replayed line is the same line (unique call/time/role)
+    transcript_line_record(
+        vapi_call_id=call_id,
+        role=str(message.get("role") or ""),
+        text=text,
+        spoken_at=message_timestamp(message) or timezone.now(),
     )
     return {}
 
 
-def handle_hang(message: dict[str, Any]) -> Answer | None:
+def handle_hang(envelope: Envelope) -> Answer | None:
     """The assistant stalled, possibly on one of our tools (§10.2): worth a warning in the logs."""
-    logger.warning("vapi hang event", extra={"vapi_call_id": message_call_id(message)})
+    logger.warning("vapi hang event", extra={"vapi_call_id": envelope.call_id})
     return {}
 
 
 # Requests that need an answer --------------------------------------------------------------------
 
 
-def handle_tool_calls(message: dict[str, Any]) -> Answer | None:
+def handle_tool_calls(envelope: Envelope) -> Answer | None:
     """One result per tool call, same order, exact shape (§8.5)."""
-    context = ToolContext(message=message)
-    return {"results": [tool_call_answer(context, call) for call in tool_calls_parse(message)]}
+    context = ToolContext(message=envelope.message)
+    return {"results": [tool_call_answer(context, call) for call in envelope.tool_calls]}
 
 
-def handle_function_call(message: dict[str, Any]) -> Answer | None:
+def handle_function_call(envelope: Envelope) -> Answer | None:
     """Legacy `model.functions` call (§8.2): same tools, answered as `{"result": ...}`."""
-    answer = handle_tool_calls(message)["results"][0]
+    answer = handle_tool_calls(envelope)["results"][0]
     return {"result": answer.get("result") or f"Error: {answer.get('error', '')}"}
 
 
-def handle_assistant_request(message: dict[str, Any]) -> Answer | None:
+def handle_assistant_request(envelope: Envelope) -> Answer | None:
     """Inbound routing (§8.5, §10.5): the assistant of the property whose leasing number was
     called, with variables for personalisation. Two indexed queries, well inside the 7.5 s cap."""
-    number = phone_normalize_or_none(message_phone_number(message))
-    assistant = (
-        Assistant.objects.select_related("property")
-        .filter(property__leasing_phone=number, vapi_assistant_id__isnull=False)
-        .order_by("pk")
-        .first()
-        if number
-        else None
+    message = envelope.message
+    assistant = assistant_for_leasing_phone(
+        phone=phone_normalize_or_none(message_phone_number(message))
     )
     if assistant is None:
         logger.warning("vapi assistant-request for an unknown number")
@@ -207,10 +227,10 @@ def handle_assistant_request(message: dict[str, Any]) -> Answer | None:
     }
 
 
-def handle_transfer_destination_request(message: dict[str, Any]) -> Answer | None:
+def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
     """The property's staff number during office hours (in its time zone); otherwise an error
     that Vapi speaks, offering a tour or a callback (§8.5)."""
-    context = ToolContext(message=message)
+    context = ToolContext(message=envelope.message)
     try:
         prop = Property.objects.filter(pk=context.property_id({})).first()
     except ToolError:
@@ -236,53 +256,34 @@ def handle_transfer_destination_request(message: dict[str, Any]) -> Answer | Non
     }
 
 
-HANDLERS: dict[str, Handler] = {
-    "status-update": handle_status_update,
-    "end-of-call-report": handle_end_of_call_report,
-    "transcript": handle_transcript,
-    'transcript[transcriptType="final"]': handle_transcript,
-    "tool-calls": handle_tool_calls,
-    "function-call": handle_function_call,
-    "assistant-request": handle_assistant_request,
-    "transfer-destination-request": handle_transfer_destination_request,
-    "hang": handle_hang,
-}
-
-
-# Handlers that only read: the inbox stores them after answering, in one INSERT (services.py).
-READ_ONLY_TYPES = frozenset({"assistant-request", "transfer-destination-request"})
-
-
-def answers_before_storing(message: dict[str, Any]) -> bool:
-    msg_type = message["type"]
-    if msg_type in READ_ONLY_TYPES:
-        return True
-    if msg_type != "tool-calls":
-        return False
-    calls = tool_calls_parse(message)
-    return bool(calls) and all(call.name in READ_ONLY_TOOLS and call.id for call in calls)
-
-
 # What Vapi gets when a handler raised: the shape it expects, never a 500 (§8.1, §8.5).
 
 
-def _tool_calls_failed(message: dict[str, Any]) -> Answer:
+def tool_calls_failed(envelope: Envelope) -> Answer:
     return {
         "results": [
             {"toolCallId": call.id, "name": call.name, "error": one_line(TOOL_FAILED)}
-            for call in tool_calls_parse(message)
+            for call in envelope.tool_calls
         ]
     }
 
 
-FAILURE_ANSWERS: dict[str, Callable[[dict[str, Any]], Answer]] = {
-    "tool-calls": _tool_calls_failed,
-    "function-call": lambda message: {"result": f"Error: {TOOL_FAILED}"},
-    "assistant-request": lambda message: {"error": NOT_ROUTED},
-    "transfer-destination-request": lambda message: {"error": TRANSFER_UNAVAILABLE},
-}
+def function_call_failed(envelope: Envelope) -> Answer:
+    return {"result": f"Error: {TOOL_FAILED}"}
 
 
-def failure_answer(message: dict[str, Any]) -> Answer:
-    build = FAILURE_ANSWERS.get(message["type"])
-    return build(message) if build else {}
+def assistant_request_failed(envelope: Envelope) -> Answer:
+    return {"error": NOT_ROUTED}
+
+
+def transfer_destination_request_failed(envelope: Envelope) -> Answer:
+    return {"error": TRANSFER_UNAVAILABLE}
+
+
+def tool_calls_read_only(envelope: Envelope) -> bool:
+    """Every tool call only reads (the `TOOLS` table says which), so the delivery can be answered
+    before it is stored."""
+    calls = envelope.tool_calls
+    return bool(calls) and all(
+        call.id and call.name in TOOLS and TOOLS[call.name].read_only for call in calls
+    )

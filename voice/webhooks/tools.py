@@ -1,12 +1,15 @@
 """The assistant's function tools, answered while the caller waits (vapi-reference.md §6.1, §8.5).
 
-`TOOLS` maps each tool name (HELPERS contract) to a function `(context, arguments) -> str`. The
-string is the result the assistant reads: one line, phrased to be said or acted on. A function
-raises ToolError for bad input; that becomes the result's `error` string. Business outcomes (a
-full slot, nothing available) are results, not errors: the assistant should offer what we say.
+`TOOLS` maps each tool name (HELPERS contract) to a `Tool`: a function `(context, arguments) ->
+str` and whether it only reads. The string is the result the assistant reads: one line, phrased to
+be said or acted on. A function raises ToolError for bad input; that becomes the result's `error`
+string. Business outcomes (a full slot, nothing available) are results, not errors: the assistant
+should offer what we say.
 
-Tools check their input before writing anything, so a ToolError never leaves half a booking.
-Any other exception fails the whole delivery (see services.py): its writes roll back.
+This module reads arguments and phrases answers; the domain work (the caller's lead, tours,
+qualification) is done by `voice.calls` and `leads` services. Tools check their input before
+writing anything, so a ToolError never leaves half a booking. Any other exception fails the whole
+delivery (see inbox.py): its writes roll back.
 """
 
 import logging
@@ -24,9 +27,7 @@ from leads.services import (
     QualifyAnswers,
     TourBooking,
     lead_activity_record,
-    lead_get_or_create_for_caller,
     lead_qualify,
-    lead_update_from_call,
     tour_schedule,
 )
 from properties.localtime import LocalTime, local_time_resolve, local_today
@@ -40,12 +41,11 @@ from properties.selectors import (
     unit_list_alternatives,
     unit_list_available,
 )
+from voice.assistants.selectors import assistant_property_id
 from voice.calls.services import (
-    call_log_link_lead,
-    call_log_upsert_from_vapi,
+    call_log_lead_for_caller,
     property_id_from_metadata,
 )
-from voice.models import Assistant, CallLog
 from voice.vapi.payload import (
     ToolCall,
     ValueInvalid,
@@ -93,13 +93,6 @@ class ToolContext:
             self.call, assistant=assistant if isinstance(assistant, dict) else None
         )
 
-    @property
-    def direction(self) -> str:
-        call_type = self.call.get("type")
-        if call_type == "outboundPhoneCall":
-            return CallLog.Direction.OUTBOUND
-        return CallLog.Direction.WEB if call_type == "webCall" else CallLog.Direction.INBOUND
-
     def today(self, property_id: int) -> date:
         """Today in the property's zone: from the assistant's metadata (HELPERS contract:
         `timezone`), which saves a query on the hot path, else from the property."""
@@ -122,11 +115,7 @@ class ToolContext:
                 raise ToolError("The property_id parameter is not a number.") from None
         found = property_id_from_metadata(self.metadata)
         if found is None and self.call.get("assistantId"):
-            found = (
-                Assistant.objects.filter(vapi_assistant_id=str(self.call["assistantId"]))
-                .values_list("property_id", flat=True)
-                .first()
-            )
+            found = assistant_property_id(vapi_assistant_id=str(self.call["assistantId"]))
         if found is None:
             raise ToolError("I can't tell which property this call is for.")
         return found
@@ -145,7 +134,7 @@ def tool_call_answer(context: ToolContext, tool_call: ToolCall) -> dict[str, str
         answer["error"] = one_line(f"Unknown tool {tool_call.name!r}.")
     else:
         try:
-            answer["result"] = one_line(tool(context, tool_call.arguments))
+            answer["result"] = one_line(tool.run(context, tool_call.arguments))
         except ToolError as exc:
             answer["error"] = one_line(str(exc))
     return answer
@@ -288,47 +277,21 @@ def _lead_for_call(
     phone: str = "",
     email: str = "",
 ) -> Lead:
-    """The caller's lead: the call log's, else by number (the argument, else the caller id),
-    else a new one. It is linked to the call log, which is created here if no status-update
-    came first (an assistant may not subscribe to them)."""
-    call_log = (
-        CallLog.objects.select_for_update(of=("self",))
-        .select_related("lead")
-        .filter(vapi_call_id=context.call_id)
-        .first()
-        if context.call_id
-        else None
-    )
-    if call_log is None and context.call_id:
-        assistant = context.message.get("assistant")
-        call_log = call_log_upsert_from_vapi(
-            call=context.call,
-            phone_number=message_phone_number(context.message),
-            assistant_config=assistant if isinstance(assistant, dict) else None,
-        ).call_log
-    if call_log and call_log.lead and call_log.lead.property_id == property_id:
-        lead = call_log.lead
-        # Names and email only fill blanks (staff corrections win).
-        lead_update_from_call(lead=lead, first_name=first_name, last_name=last_name, email=email)
-        return lead
-    number = phone_normalize_or_none(phone) or phone_normalize_or_none(
-        message_customer_number(context.message)
-    )
-    source = {
-        CallLog.Direction.INBOUND: Lead.Source.PHONE,
-        CallLog.Direction.OUTBOUND: Lead.Source.OUTBOUND,
-    }.get(context.direction, Lead.Source.OTHER)
-    lead, _ = lead_get_or_create_for_caller(
+    """The caller's lead, linked to the call log (`call_log_lead_for_caller`)."""
+    assistant = context.message.get("assistant")
+    return call_log_lead_for_caller(
+        call=context.call,
         property_id=property_id,
-        phone=number,
+        phone_number=message_phone_number(context.message),
+        assistant_config=assistant if isinstance(assistant, dict) else None,
+        # The number the caller gave, if it is one, else the caller id.
+        caller_number=phone
+        if phone_normalize_or_none(phone)
+        else message_customer_number(context.message),
         first_name=first_name,
         last_name=last_name,
         email=email,
-        source=source,
     )
-    if call_log is not None and call_log.property_id in (None, property_id):
-        call_log_link_lead(call_log=call_log, lead=lead)
-    return lead
 
 
 # schedule_tour -----------------------------------------------------------------------------------
@@ -570,12 +533,16 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
     )
 
 
-# Tools that write nothing: their deliveries are answered before being stored (services.py).
-READ_ONLY_TOOLS = frozenset({"check_availability"})
+@dataclass(frozen=True)
+class Tool:
+    run: ToolFunction
+    # Writes nothing: a delivery of only such calls is answered before being stored (inbox.py).
+    read_only: bool = False
 
-TOOLS: dict[str, ToolFunction] = {
-    "check_availability": tool_check_availability,
-    "schedule_tour": tool_schedule_tour,
-    "qualify_lead": tool_qualify_lead,
-    "transfer_to_human": tool_transfer_to_human,
+
+TOOLS: dict[str, Tool] = {
+    "check_availability": Tool(tool_check_availability, read_only=True),
+    "schedule_tour": Tool(tool_schedule_tour),
+    "qualify_lead": Tool(tool_qualify_lead),
+    "transfer_to_human": Tool(tool_transfer_to_human),
 }

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from voice.webhooks.auth import WebhookAuthError, WebhookNotConfiguredError, webhook_request_verify
-from voice.webhooks.envelope import WebhookPayloadError, webhook_body_parse
+from voice.webhooks.envelope import WebhookPayloadError, envelope_parse
 from voice.webhooks.inbox import webhook_delivery_handle
 
 logger = logging.getLogger(__name__)
@@ -52,11 +52,11 @@ class VapiWebhookView(View):
             return JsonResponse({"error": "unauthorized"}, status=401)
 
         try:
-            message = webhook_body_parse(body)
+            envelope = envelope_parse(body)
         except WebhookPayloadError as exc:
             logger.warning("vapi webhook bad payload: %s", exc)
             return JsonResponse({"error": "invalid payload", "detail": str(exc)}, status=400)
-        return JsonResponse(webhook_delivery_handle(body=body, message=message))
+        return JsonResponse(webhook_delivery_handle(envelope=envelope))
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
         response = JsonResponse({"error": "method not allowed"}, status=405)

@@ -1,0 +1,77 @@
+"""The one table of Vapi message types: everything about a type in one entry.
+
+Adding a message type is one entry in `MESSAGES`. A type that is not in it is stored as "ignored"
+and answered `200 {}` (vapi-reference.md §8.2: new types appear often).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from voice import sql
+from voice.webhooks.envelope import Envelope
+from voice.webhooks.handlers import (
+    assistant_request_failed,
+    function_call_failed,
+    handle_assistant_request,
+    handle_end_of_call_report,
+    handle_function_call,
+    handle_hang,
+    handle_status_update,
+    handle_tool_calls,
+    handle_transcript,
+    handle_transfer_destination_request,
+    status_update_fast_path,
+    tool_calls_failed,
+    tool_calls_read_only,
+    transfer_destination_request_failed,
+)
+
+Answer = dict[str, Any]
+
+
+def _empty_answer(envelope: Envelope) -> Answer:
+    return {}
+
+
+def _never(envelope: Envelope) -> bool:
+    return False
+
+
+def _always(envelope: Envelope) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class MessageType:
+    # The answer, or None when the delivery needs no work (stored as "ignored").
+    handle: Callable[[Envelope], Answer | None]
+    # What Vapi gets when `handle` raised: the shape it expects, never a 500 (§8.1, §8.5).
+    failure_answer: Callable[[Envelope], Answer] = _empty_answer
+    # True when `handle` only reads: the inbox answers first, then stores the delivery with its
+    # answer in one autocommit INSERT (no transaction, no UPDATE).
+    read_only: Callable[[Envelope], bool] = _never
+    # Where the database fuses statements (`voice.sql.fused_statements`): do the whole delivery,
+    # store included, in one statement; None to fall back to the generic path.
+    fast_path: Callable[[Envelope, sql.InboxRow], Answer | None] | None = None
+
+
+MESSAGES: dict[str, MessageType] = {
+    "status-update": MessageType(handle_status_update, fast_path=status_update_fast_path),
+    "end-of-call-report": MessageType(handle_end_of_call_report),
+    "transcript": MessageType(handle_transcript),
+    'transcript[transcriptType="final"]': MessageType(handle_transcript),
+    "tool-calls": MessageType(
+        handle_tool_calls, failure_answer=tool_calls_failed, read_only=tool_calls_read_only
+    ),
+    "function-call": MessageType(handle_function_call, failure_answer=function_call_failed),
+    "assistant-request": MessageType(
+        handle_assistant_request, failure_answer=assistant_request_failed, read_only=_always
+    ),
+    "transfer-destination-request": MessageType(
+        handle_transfer_destination_request,
+        failure_answer=transfer_destination_request_failed,
+        read_only=_always,
+    ),
+    "hang": MessageType(handle_hang),
+}
