@@ -80,8 +80,9 @@ def test_api_fuzz(quick_live_server, access_token, tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
     }
     # cwd: schemathesis keeps its cache (failures to replay) in the working directory.
+    # A bound, so that a stalled run fails here with its output instead of stalling CI.
     result = subprocess.run(  # noqa: S603 - our own command line
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=900
     )
     # schemathesis' own report (summary, failures, how to replay them), kept for a look at the
     # figures of a passing run too.
