@@ -51,7 +51,8 @@ def child(size: int, vapi_url: str) -> dict:
     from properties.models import Property
     from voice.calls.sync import calls_sync_from_vapi
     from voice.models import Assistant, CallLog
-    from voice.vapi.client import RetryPolicy, VapiClient
+    from voice.vapi.client import VapiClient
+    from voice.vapi.core import RetryPolicy
 
     call_command("migrate", verbosity=0)
     owner = get_user_model().objects.create(username="bench")

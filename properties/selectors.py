@@ -23,6 +23,25 @@ _SAID_FIELDS = (
 )
 
 
+def property_find(*, query: str) -> Property:
+    """By id, exact name (any case), or a unique part of the name (the commands' `--property`).
+
+    Raises Property.DoesNotExist or Property.MultipleObjectsReturned, with a message to show."""
+    query = query.strip()
+    if query.isdigit():
+        found = Property.objects.filter(pk=int(query)).first()
+        if found:
+            return found
+    matches = list(Property.objects.filter(name__iexact=query)[:2]) or list(
+        Property.objects.filter(name__icontains=query)[:2]
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Property.DoesNotExist(f"No property matches {query!r}.")
+    raise Property.MultipleObjectsReturned(f"More than one property matches {query!r}; use its id.")
+
+
 def property_timezone(*, property_id: int) -> zoneinfo.ZoneInfo:
     """The property's zone (UTC if the property doesn't exist)."""
     name = Property.objects.filter(pk=property_id).values_list("timezone", flat=True).first()

@@ -175,17 +175,31 @@ def call_log_advance_and_store(advance: CallLogAdvance, row: InboxRow) -> tuple[
     """PostgreSQL: the one UPDATE and the inbox INSERT in ONE autocommit statement; the INSERT
     runs only if the UPDATE matched, so nothing is written when it didn't (first sight, out of
     order, a duplicate: a concurrent copy waits on the row lock, then matches nothing)."""
-    update_sql, update_params = _advance_statement(advance)
-    sql = (
-        "WITH advanced AS (<update>), <store> "
-        "SELECT EXISTS (SELECT 1 FROM advanced), (SELECT lead_id FROM advanced), "
-        "(SELECT count(*) FROM stored)"
-    ).replace("<store>", _STORE_IF_SQL.replace("<step>", "advanced"))
-    sql = sql.replace("<update>", update_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *_store_params(row)])
-        advanced, lead_id, _stored = cursor.fetchone()
+    advanced, lead_id = _with_store(
+        "advanced",
+        _advance_statement(advance),
+        "SELECT EXISTS (SELECT 1 FROM advanced), (SELECT lead_id FROM advanced)",
+        row,
+    )
     return bool(advanced), lead_id
+
+
+def _with_store(
+    step: str, statement: tuple[str, list[Any]], select: str, row: InboxRow
+) -> tuple[Any, ...]:
+    """`WITH <step> AS (statement), stored AS (the inbox INSERT if <step> wrote) <select>`."""
+    step_sql, step_params = statement
+    sql = (
+        "WITH <step> AS (<statement>), <store> <select>, <count>".replace(
+            "<store>", _STORE_IF_SQL.replace("<step>", step)
+        )
+        .replace("<select>", select)
+        .replace("<count>", "(SELECT count(*) FROM stored)")
+        .replace("<step>", step)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("<statement>", step_sql), [*step_params, *_store_params(row)])
+        return cursor.fetchone()[:-1]
 
 
 def _insert_statement(call_log: CallLog) -> tuple[str, Any]:
@@ -223,13 +237,7 @@ def call_log_insert_if_new(call_log: CallLog) -> CallLog | None:
 def call_log_insert_and_store(call_log: CallLog, row: InboxRow) -> CallLog | None:
     """PostgreSQL: INSERT the call log (ON CONFLICT DO NOTHING) and the inbox row only if the call
     log was new, in one statement; the saved call log, or None when the call existed."""
-    insert_sql, insert_params = _insert_statement(call_log)
-    sql = (
-        "WITH created AS (<insert>), <store> "
-        "SELECT (SELECT id FROM created), (SELECT count(*) FROM stored)"
-    ).replace("<store>", _STORE_IF_SQL.replace("<step>", "created"))
-    sql = sql.replace("<insert>", insert_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*insert_params, *_store_params(row)])
-        created_id, _stored = cursor.fetchone()
+    (created_id,) = _with_store(
+        "created", _insert_statement(call_log), "SELECT (SELECT id FROM created)", row
+    )
     return None if created_id is None else _saved(call_log, created_id)

@@ -17,7 +17,8 @@ from voice.calls.sync import SYNC_OVERLAP, call_sync_default_since, calls_sync_f
 from voice.models import CallLog
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.state import Fault
-from voice.vapi.client import RetryPolicy, VapiClient
+from voice.vapi.client import VapiClient
+from voice.vapi.core import RetryPolicy
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ import pytest
 from tests.voice.vapi_helpers import TEST_API_KEY, SleepRecorder
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 from voice.vapi import client as vapi_client
-from voice.vapi.client import RetryPolicy, VapiClient
+from voice.vapi.client import VapiClient
+from voice.vapi.core import RetryPolicy
 from voice.vapi.errors import (
     VapiAuthError,
     VapiBadRequestError,

@@ -12,8 +12,9 @@ import pytest
 
 from tests.voice.vapi_helpers import TEST_API_KEY, SleepRecorder
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
-from voice.vapi import client as vapi_client
-from voice.vapi.client import AsyncVapiClient, RetryPolicy
+from voice.vapi import async_client
+from voice.vapi.async_client import AsyncVapiClient
+from voice.vapi.core import RetryPolicy
 from voice.vapi.errors import (
     VapiAuthError,
     VapiNotFoundError,
@@ -144,7 +145,7 @@ def test_get_async_vapi_client_is_one_per_event_loop(settings):
     settings.VAPI_BASE_URL = "https://vapi.test"
 
     async def twice():
-        return vapi_client.get_async_vapi_client(), vapi_client.get_async_vapi_client()
+        return async_client.get_async_vapi_client(), async_client.get_async_vapi_client()
 
     first, second = asyncio.run(twice())
     assert first is second
@@ -155,7 +156,7 @@ def test_get_async_vapi_client_is_one_per_event_loop(settings):
 def test_get_async_vapi_client_needs_the_key(settings):
     settings.VAPI_API_KEY = ""
     with pytest.raises(VoiceConfigurationError, match="VAPI_API_KEY"):
-        vapi_client.get_async_vapi_client()
+        async_client.get_async_vapi_client()
 
 
 def test_async_client_shares_the_sync_clients_request_building():

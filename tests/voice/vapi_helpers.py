@@ -21,7 +21,8 @@ import pytest
 
 from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.server import RunningSimulator
-from voice.vapi.client import RetryPolicy, VapiClient
+from voice.vapi.client import VapiClient
+from voice.vapi.core import RetryPolicy
 
 TEST_API_KEY = "test-key"  # config.settings.test.VAPI_API_KEY
 TEST_WEBHOOK_SECRET = "test-secret"

@@ -24,7 +24,7 @@ from django.utils import timezone
 from properties.models import OfficeHours, Property
 from tests.factories import AssistantFactory, PropertyFactory, UnitFactory
 from voice.models import Assistant
-from voice.webhooks.auth import webhook_signed_headers
+from voice.webhooks.auth import webhook_signature
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "vapi"
 SECRET = "test-secret"  # config/settings/test.py
@@ -44,7 +44,12 @@ def load_vapi_fixture(name: str, **values: Any) -> dict[str, Any]:
 
 
 def signed_headers(body: bytes, *, secret: str = SECRET, timestamp: str | None = None) -> dict:
-    return webhook_signed_headers(body=body, secret=secret, timestamp=timestamp)
+    """Headers Vapi would send with `body` (HMAC credential, vapi-reference.md §9)."""
+    timestamp = timestamp or str(int(timezone.now().timestamp() * 1000))
+    return {
+        "x-timestamp": timestamp,
+        "x-signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
+    }
 
 
 def post_vapi(client: Any, payload: dict[str, Any] | bytes, **header_overrides: str) -> Any:

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from properties.models import Property, Unit
 from voice.models import Assistant
-from voice.vapi.client import MAX_NAME_LENGTH, VapiObject, truncate
+from voice.vapi.client import VapiObject
+from voice.vapi.core import MAX_NAME_LENGTH, truncate
 from voice.vapi.errors import VoiceError
 
 # HELPERS.md contract: PUBLIC_BASE_URL + this path, no trailing slash.

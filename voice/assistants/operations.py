@@ -35,7 +35,8 @@ from voice.assistants.services import (
 from voice.batch import NOT_PUSHED, OnResult, Outcome, Result, _Batch, _error_text
 from voice.models import Assistant
 from voice.vapi import client as vapi_client
-from voice.vapi.client import MAX_LIST_LIMIT, VapiClient, VapiObject, truncate
+from voice.vapi.client import VapiClient, VapiObject
+from voice.vapi.core import MAX_LIST_LIMIT, truncate
 from voice.vapi.errors import (
     VapiNotFoundError,
     VoiceError,

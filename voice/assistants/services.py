@@ -31,7 +31,8 @@ from voice.assistants.selectors import assistant_get
 from voice.calls.outbound import call_place_outbound
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
-from voice.vapi.client import VapiClient, VapiObject, truncate
+from voice.vapi.client import VapiClient, VapiObject
+from voice.vapi.core import truncate
 from voice.vapi.errors import VapiNotFoundError, VapiResponseError, VoiceError
 
 logger = logging.getLogger(__name__)

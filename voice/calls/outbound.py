@@ -18,7 +18,8 @@ from leads.models import Lead
 from properties.phone import phone_normalize
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
-from voice.vapi.client import VapiClient, VapiObject, truncate
+from voice.vapi.client import VapiClient, VapiObject
+from voice.vapi.core import truncate
 from voice.vapi.errors import VapiResponseError, VoiceError, VoiceSetupConflictError
 
 logger = logging.getLogger(__name__)

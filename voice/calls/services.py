@@ -206,14 +206,6 @@ def call_log_advance_from_vapi(
     )
 
 
-def call_log_status_advance(
-    *, call: dict[str, Any], status: str, ended_reason: str = "", at: datetime | None = None
-) -> tuple[bool, int | None]:
-    """Move a known call forward with one UPDATE: (advanced, the call's lead id)."""
-    advance = call_log_advance_from_vapi(call=call, status=status, ended_reason=ended_reason, at=at)
-    return (False, None) if advance is None else sql.call_log_advance(advance)
-
-
 def call_log_after_advance(*, call_id: str, status: str, lead_id: int | None) -> None:
     """After the one-UPDATE path: a lead's "call started" when the conversation began (once per
     call; the DB constraint makes repeats no-ops). Nothing to do for most deliveries."""

@@ -32,7 +32,8 @@ from voice.calls.services import (
 )
 from voice.models import CallLog
 from voice.vapi import client as vapi_client
-from voice.vapi.client import MAX_LIST_LIMIT, VapiClient, VapiObject
+from voice.vapi.client import VapiClient, VapiObject
+from voice.vapi.core import MAX_LIST_LIMIT
 from voice.vapi.errors import VoiceError
 
 logger = logging.getLogger(__name__)

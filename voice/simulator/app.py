@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from voice.simulator import validation
-from voice.simulator.player import CallPlayer
+from voice.simulator.playback import CallPlayer
 from voice.simulator.scenarios import SCENARIOS
 from voice.simulator.state import ORG_ID, Fault, SimulatorState, VapiObject, now_iso, parse_iso
 

@@ -18,7 +18,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -32,7 +31,9 @@ from voice.simulator.state import VapiObject, now_iso
 if TYPE_CHECKING:
     from voice.simulator.app import VapiSimulator
 
+
 logger = logging.getLogger("voice.simulator")
+
 
 # vapi-reference.md §4.4: what Vapi sends when an assistant sets no serverMessages.
 DEFAULT_SERVER_MESSAGES = (
@@ -48,7 +49,11 @@ DEFAULT_SERVER_MESSAGES = (
     "user-interrupted",
     "assistant.started",
 )
+
+
 WORDS_PER_SECOND = 2.6
+
+
 COST_PER_MINUTE = 0.11
 
 
@@ -588,33 +593,3 @@ class Conversation:
 def _iso_ms(epoch_ms: int) -> str:
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class CallPlayer(threading.Thread):
-    """Plays one call in the background (so POST /call can answer 201 first, like Vapi)."""
-
-    def __init__(self, sim: VapiSimulator, *, call_id: str, scenario: str, inbound: bool) -> None:
-        super().__init__(name=f"vapi-sim-call-{call_id[:8]}", daemon=True)
-        self.sim = sim
-        self.call_id = call_id
-        self.scenario = scenario
-        self.inbound = inbound
-
-    def run(self) -> None:
-        from voice.simulator.scenarios import SCENARIOS
-
-        call = self.sim.state.get_call(self.call_id)
-        if call is None:
-            return
-        conversation = Conversation(self.sim, call, inbound=self.inbound)
-        play = SCENARIOS.get(self.scenario, SCENARIOS["book_tour"])
-        try:
-            conversation.resolve_assistant()
-            play(conversation)
-        except CallEnded:
-            pass
-        except Exception:
-            logger.exception("sim call %s: scenario %s failed", self.call_id[:8], self.scenario)
-            conversation.end("call.in-progress.error-vapifault-simulator")
-        finally:
-            conversation.close()

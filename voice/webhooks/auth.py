@@ -72,15 +72,6 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def webhook_signed_headers(*, body: bytes, secret: str, timestamp: str | None = None) -> dict:
-    """Headers Vapi would send with `body` (for the simulator, tests and the benchmark)."""
-    timestamp = timestamp or str(int(timezone.now().timestamp() * 1000))
-    return {
-        "x-timestamp": timestamp,
-        "x-signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
-    }
-
-
 def _timestamp_seconds(value: str) -> float | None:
     try:
         number = float(value)

@@ -7,6 +7,7 @@ and Vapi gets the type's failure answer (vapi-reference.md §8.1: 200 even on er
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -23,7 +24,6 @@ from voice.calls.services import (
     call_log_apply_outcome,
     call_log_first_sight,
     call_log_record_started,
-    call_log_status_advance,
     call_log_upsert_from_vapi,
     transcript_line_record,
 )
@@ -67,32 +67,50 @@ def _assistant_config(message: dict[str, Any]) -> dict[str, Any] | None:
 # Call lifecycle ----------------------------------------------------------------------------------
 
 
-def handle_status_update(envelope: Envelope) -> Answer | None:
-    """Create the call log on first sight; move its status forward only (§10.1)."""
+def _status_update(envelope: Envelope) -> dict[str, Any] | None:
+    """A status-update's arguments for the call-log services; None without a call id."""
     message = envelope.message
     call = message_call(message)
     if not call.get("id"):
         return None
-    status = message.get("status") if isinstance(message.get("status"), str) else None
-    at = message_timestamp(message)
-    ended_reason = str(message.get("endedReason") or "")
+    status = message.get("status")
+    return {
+        "call": call,
+        "status": status if isinstance(status, str) else None,
+        "ended_reason": str(message.get("endedReason") or ""),
+        "phone_number": message_phone_number(message),
+        "assistant_config": _assistant_config(message),
+        "at": message_timestamp(message),
+    }
+
+
+def _advanced(
+    update: dict[str, Any], run: Callable[[sql.CallLogAdvance], tuple[bool, int | None]]
+) -> bool:
+    """Move a known call forward with one statement (`run`); False on first sight, or when the
+    call is already that far, or when the status can't take that path."""
+    advance = call_log_advance_from_vapi(
+        call=update["call"], status=update["status"], ended_reason=update["ended_reason"],
+        at=update["at"],
+    )  # fmt: skip
+    if advance is None:
+        return False
+    advanced, lead_id = run(advance)
+    if advanced:
+        call_log_after_advance(call_id=advance.call_id, status=advance.status, lead_id=lead_id)
+    return advanced
+
+
+def handle_status_update(envelope: Envelope) -> Answer | None:
+    """Create the call log on first sight; move its status forward only (§10.1)."""
+    update = _status_update(envelope)
+    if update is None:
+        return None
     # One UPDATE moves a known call forward. Where statements fuse, `status_update_fast_path`
     # has already tried it (with the inbox INSERT) before this transaction.
-    if status and not sql.fused_statements():
-        advanced, lead_id = call_log_status_advance(
-            call=call, status=status, ended_reason=ended_reason, at=at
-        )
-        if advanced:
-            call_log_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
-            return {}
-    upsert = call_log_upsert_from_vapi(
-        call=call,
-        status=status,
-        ended_reason=ended_reason,
-        phone_number=message_phone_number(message),
-        assistant_config=_assistant_config(message),
-        at=at,
-    )
+    if update["status"] and not sql.fused_statements() and _advanced(update, sql.call_log_advance):
+        return {}
+    upsert = call_log_upsert_from_vapi(**update)
     if upsert.started_now and not upsert.created and upsert.call_log.lead_id:
         call_log_record_started(call_log=upsert.call_log)
     return {}
@@ -101,28 +119,13 @@ def handle_status_update(envelope: Envelope) -> Answer | None:
 def status_update_fast_path(envelope: Envelope, row: sql.InboxRow) -> Answer | None:
     """Where statements fuse (PostgreSQL): apply and store a status-update in ONE autocommit
     statement; {} when that did the whole delivery, None to take the generic path."""
-    message = envelope.message
-    call = message_call(message)
-    status = message.get("status")
-    if not isinstance(status, str) or not call.get("id"):
+    update = _status_update(envelope)
+    if update is None or update["status"] is None:
         return None
-    ended_reason = str(message.get("endedReason") or "")
-    at = message_timestamp(message)
-    advance = call_log_advance_from_vapi(call=call, status=status, ended_reason=ended_reason, at=at)
-    if advance is not None and status not in ("scheduled", "queued"):
-        advanced, lead_id = sql.call_log_advance_and_store(advance, row)
-        if advanced:
-            call_log_after_advance(call_id=str(call["id"]), status=status, lead_id=lead_id)
-            return {}
+    if _advanced(update, lambda advance: sql.call_log_advance_and_store(advance, row)):
+        return {}
     # Not a known call being moved forward: most likely the first sight of a new call.
-    call_log = call_log_first_sight(
-        call=call,
-        status=status,
-        ended_reason=ended_reason,
-        phone_number=message_phone_number(message),
-        assistant_config=_assistant_config(message),
-        at=at,
-    )
+    call_log = call_log_first_sight(**update)
     if call_log is None:
         return None
     created = sql.call_log_insert_and_store(call_log, row)

@@ -13,25 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
+from properties.selectors import property_find
 from voice.assistants.services import PropertyAssistantSaved, assistant_create_or_update
 from voice.vapi.errors import VoiceError
-
-
-def find_property(value: str) -> Property:
-    """By id, exact name (any case), or a unique part of the name."""
-    value = value.strip()
-    if value.isdigit():
-        found = Property.objects.filter(pk=int(value)).first()
-        if found:
-            return found
-    matches = list(Property.objects.filter(name__iexact=value)[:2]) or list(
-        Property.objects.filter(name__icontains=value)[:2]
-    )
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise CommandError(f"No property matches {value!r}.")
-    raise CommandError(f"More than one property matches {value!r}; use its id.")
 
 
 class Command(BaseCommand):
@@ -52,7 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--language", help="Transcriber language (default en).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        prop = find_property(options["property"])
+        try:
+            prop = property_find(query=options["property"])
+        except (Property.DoesNotExist, Property.MultipleObjectsReturned) as exc:
+            raise CommandError(str(exc)) from exc
         try:
             saved = assistant_create_or_update(
                 property=prop,

@@ -17,9 +17,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
+from properties.selectors import property_find
 from voice.assistants.operations import assistants_pull, assistants_push_for_properties
 from voice.batch import Outcome, Result
-from voice.management.commands.create_assistant import find_property
 
 STYLES = {
     Outcome.FAILED: "ERROR",
@@ -56,7 +56,11 @@ class Command(BaseCommand):
     ) -> None:
         selected = None
         if properties:
-            selected = Property.objects.filter(pk__in=[find_property(p).pk for p in properties])
+            try:
+                ids = [property_find(query=query).pk for query in properties]
+            except (Property.DoesNotExist, Property.MultipleObjectsReturned) as exc:
+                raise CommandError(str(exc)) from exc
+            selected = Property.objects.filter(pk__in=ids)
         scope = selected if selected is not None else Property.objects.all()
         self._done = 0
         prefix = "Dry run: " if dry_run else ""
