@@ -55,11 +55,11 @@ NOT_TRIED = "Not tried: {error}"
 NOT_PUSHED = "Not on Vapi yet: push it first."
 
 
-def _error_text(exc: ValidationError) -> str:
+def validation_error_text(exc: ValidationError) -> str:
     return "; ".join(exc.messages)
 
 
-class _Batch:
+class Batch:
     """Runs the work for one object after another, one Result each; after a systemic error the
     remaining objects are reported as not tried."""
 
@@ -84,5 +84,5 @@ class _Batch:
             if isinstance(exc, SYSTEMIC_ERRORS):
                 self.stopped_by = exc
         except ValidationError as exc:
-            result = Result(label, Outcome.FAILED, _error_text(exc), item)
+            result = Result(label, Outcome.FAILED, validation_error_text(exc), item)
         self.add(result)

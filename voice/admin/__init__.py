@@ -364,7 +364,7 @@ class PropertyWithVoiceAdmin(PropertyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    """The webhook inbox: read-only, with re-processing (services.py holds the logic)."""
+    """The webhook inbox: read-only, with re-processing (webhooks/inbox.py holds the logic)."""
 
     list_display = ("received_at", "message_type", "vapi_call_id", "status", "attempts")
     list_filter = ("status", "message_type")

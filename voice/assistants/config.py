@@ -235,7 +235,7 @@ def _transfer_tool(prop: Property) -> VapiObject:
     return tool
 
 
-def _webhook_server() -> VapiObject:
+def webhook_server_config() -> VapiObject:
     server: VapiObject = {
         "url": settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH,
         "timeoutSeconds": SERVER_TIMEOUT_SECONDS,
@@ -370,7 +370,7 @@ def default_assistant_name(prop: Property) -> str:
     return truncate(prop.name, MAX_NAME_LENGTH - len(suffix)) + suffix
 
 
-def _model(assistant: Assistant) -> VapiObject:
+def model_config(assistant: Assistant) -> VapiObject:
     prop = assistant.property
     return {
         "provider": "openai",
@@ -393,10 +393,10 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
         "name": truncate(assistant.name or default_assistant_name(prop)),
         "firstMessage": assistant.first_message.strip() or default_first_message(prop),
         "firstMessageMode": "assistant-speaks-first",
-        "model": _model(assistant),
+        "model": model_config(assistant),
         "voice": _voice(assistant),
         "transcriber": _transcriber(assistant),
-        "server": _webhook_server(),
+        "server": webhook_server_config(),
         "serverMessages": list(SERVER_MESSAGES),
         "maxDurationSeconds": MAX_DURATION_SECONDS,
         "endCallMessage": f"Thanks for calling {prop.name}. Have a great day!",
@@ -433,16 +433,16 @@ _INSTRUCTIONS = re.compile(
 )
 
 
-def _config_of(remote: VapiObject) -> VapiObject:
+def remote_config(remote: VapiObject) -> VapiObject:
     return {key: value for key, value in remote.items() if key not in SERVER_KEYS}
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def json_object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
 def _system_message(remote: VapiObject) -> str | None:
-    for message in _dict(remote.get("model")).get("messages") or []:
+    for message in json_object(remote.get("model")).get("messages") or []:
         if isinstance(message, dict) and message.get("role") == "system":
             content = message.get("content")
             return content if isinstance(content, str) else None
@@ -466,7 +466,7 @@ def assistant_fields_from_remote(
     if isinstance(first_message, str) and first_message != built["firstMessage"]:
         changes["first_message"] = first_message
 
-    model = _dict(remote.get("model"))
+    model = json_object(remote.get("model"))
     if model.get("provider") not in (None, "openai"):
         notes.append(f"its {model['provider']} model is not managed here (a push resets it)")
     elif isinstance(model.get("model"), str) and model["model"] != built["model"]["model"]:
@@ -482,13 +482,13 @@ def assistant_fields_from_remote(
             text = found["text"].strip()
             changes["system_prompt"] = "" if text == default else text
 
-    voice = _dict(remote.get("voice"))
+    voice = json_object(remote.get("voice"))
     remote_voice = (voice.get("provider"), voice.get("voiceId"))
     if remote_voice[0] and remote_voice != (built["voice"]["provider"], built["voice"]["voiceId"]):
         changes["voice_provider"] = str(remote_voice[0])
         changes["voice_id"] = str(remote_voice[1] or "")
 
-    language = _dict(remote.get("transcriber")).get("language")
+    language = json_object(remote.get("transcriber")).get("language")
     if isinstance(language, str) and language != built["transcriber"].get("language"):
         changes["language"] = language
     return changes, notes

@@ -21,10 +21,10 @@ from django.db.models import QuerySet
 
 from properties.models import Property
 from voice.assistants.config import (
-    _config_of,
-    _dict,
     assistant_build_config,
     assistant_fields_from_remote,
+    json_object,
+    remote_config,
 )
 from voice.assistants.services import (
     assistant_create_or_update,
@@ -32,7 +32,7 @@ from voice.assistants.services import (
     test_assistant,
     update_assistant_knowledge,
 )
-from voice.batch import NOT_PUSHED, OnResult, Outcome, Result, _Batch, _error_text
+from voice.batch import NOT_PUSHED, Batch, OnResult, Outcome, Result, validation_error_text
 from voice.models import Assistant
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
@@ -104,7 +104,7 @@ def assistants_push_for_properties(
 ) -> list[Result]:
     """Build each property's assistant from its data and push it: create one for a property
     that has none, push (create or PATCH) each one it has. One result per assistant."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for prop in properties:
         own = sorted(prop.assistants.all(), key=lambda a: a.pk)
         if not own:
@@ -123,7 +123,7 @@ def assistants_push(
     on_result: OnResult | None = None,
 ) -> list[Result]:
     """Push each assistant's configuration: create it at Vapi without a Vapi id, else PATCH."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for assistant in assistants:
         work = partial(_push_one, assistant, dry_run=dry_run)
         batch.run(assistant, _assistant_label(assistant), work)
@@ -145,7 +145,7 @@ def assistants_refresh_knowledge(
     *, assistants: Iterable[Assistant], on_result: OnResult | None = None
 ) -> list[Result]:
     """Re-render units, rents, availability, office hours and policies into each prompt; push."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for assistant in assistants:
         batch.run(assistant, _assistant_label(assistant), partial(_refresh_one, assistant))
     return batch.results
@@ -158,7 +158,7 @@ def _test_call_one(assistant: Assistant, phone_number: str) -> Result:
     try:
         call_log = test_assistant(assistant_id=assistant.pk, phone_number=phone_number)
     except ValidationError as exc:
-        return Result(label, Outcome.SKIPPED, _error_text(exc), assistant)
+        return Result(label, Outcome.SKIPPED, validation_error_text(exc), assistant)
     message = f"Test call placed (Vapi call {call_log.vapi_call_id}, {call_log.status})."
     return Result(label, Outcome.CALLED, message, call_log)
 
@@ -170,7 +170,7 @@ def assistants_place_test_call(
     on_result: OnResult | None = None,
 ) -> list[Result]:
     """Have each assistant call `phone_number` (a staff phone) now; a CallLog per placed call."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for assistant in assistants:
         work = partial(_test_call_one, assistant, phone_number)
         batch.run(assistant, _assistant_label(assistant), work)
@@ -210,7 +210,7 @@ def _pull_one(client: VapiClient, assistant: Assistant, *, dry_run: bool) -> Res
     for field_name, value in changes.items():
         setattr(assistant, field_name, value)
     # What Vapi has now: a later dry-run push compares against it.
-    assistant.last_pushed_config = _config_of(remote)
+    assistant.last_pushed_config = remote_config(remote)
     assistant.full_clean()
     with transaction.atomic():
         assistant.save(update_fields=[*changes, "last_pushed_config", "updated_at"])
@@ -230,7 +230,7 @@ def _import_remote(prop: Property, remote: VapiObject, *, dry_run: bool) -> Resu
     for field_name, value in changes.items():
         setattr(assistant, field_name, value)
     assistant.vapi_assistant_id = remote_id
-    assistant.last_pushed_config = _config_of(remote)
+    assistant.last_pushed_config = remote_config(remote)
     assistant.push_state = Assistant.PushState.OK
     assistant.full_clean()
     with transaction.atomic():
@@ -248,7 +248,7 @@ def assistants_pull(
     """Refresh local assistants from Vapi: GET each one and update the fields that differ, then
     add the Vapi assistants that carry one of our property ids but have no local row. An
     assistant gone from Vapi is reported (failed), never deleted. `properties` limits both."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     local = Assistant.objects.select_related("property").order_by("property__name", "pk")
     if properties is not None:
         local = local.filter(property__in=properties)
@@ -281,7 +281,7 @@ def assistants_pull(
     for remote in listing:
         if not isinstance(remote, dict) or not remote.get("id") or str(remote["id"]) in known:
             continue
-        prop = by_pk.get(str(_dict(remote.get("metadata")).get("propertyId")))
+        prop = by_pk.get(str(json_object(remote.get("metadata")).get("propertyId")))
         if prop is None:
             continue  # not made by this app (or outside --property)
         label = f"{prop} / {remote.get('name') or remote['id']}"

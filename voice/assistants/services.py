@@ -22,10 +22,10 @@ from voice.assistants.config import (
     DEFAULT_LANGUAGE,
     DEFAULT_MODEL,
     SERVER_MESSAGES,
-    _model,
-    _webhook_server,
     assistant_build_config,
     default_assistant_name,
+    model_config,
+    webhook_server_config,
 )
 from voice.assistants.selectors import assistant_get
 from voice.calls.outbound import call_place_outbound
@@ -261,8 +261,8 @@ def configure_assistant_functions(*, assistant: Assistant) -> Assistant:
 
     def build() -> VapiObject:
         return {
-            "model": _model(assistant),
-            "server": _webhook_server(),
+            "model": model_config(assistant),
+            "server": webhook_server_config(),
             "serverMessages": list(SERVER_MESSAGES),
         }
 

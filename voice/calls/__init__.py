@@ -3,6 +3,6 @@
 refresh (`sync`), reads (`selectors`: outcomes, dashboard, live calls) and the batch operations
 behind admin actions (`operations`).
 
-May import `leads`, `properties`, `voice.vapi`, `voice.sql`, `voice.batch`; never `voice.webhooks`,
-`voice.assistants`, `voice.api` or `voice.admin`.
+May import `leads`, `properties`, `voice.vapi`, `voice.sql`, `voice.batch`, the simulator's control
+(admin "simulate a call"); never `voice.webhooks`, `voice.assistants`, `voice.api` or `voice.admin`.
 """

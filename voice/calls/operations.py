@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leads.models import Lead
 from properties.models import Property
-from voice.batch import NOT_PUSHED, OnResult, Outcome, Result, _Batch, _error_text
+from voice.batch import NOT_PUSHED, Batch, OnResult, Outcome, Result, validation_error_text
 from voice.calls.outbound import call_place_outbound
 from voice.calls.selectors import LIVE_CALL_MAX_AGE
 from voice.calls.sync import call_log_refresh
@@ -68,7 +68,7 @@ def properties_simulate_inbound_call(
     call at any hour. Against the real Vapi it fails with a clear message: only the simulator can
     fake a caller.
     """
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for prop in properties:
         batch.run(prop, str(prop), partial(_simulate_inbound_one, prop, from_number, scenario))
     return batch.results
@@ -212,7 +212,7 @@ def _call_one(lead: Lead, assistant: Assistant) -> Result:
     try:
         call_log = call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
     except ValidationError as exc:
-        return Result(str(lead), Outcome.SKIPPED, _error_text(exc), lead)
+        return Result(str(lead), Outcome.SKIPPED, validation_error_text(exc), lead)
     message = f"Called by {assistant.name} (Vapi call {call_log.vapi_call_id}, {call_log.status})."
     return Result(str(lead), Outcome.CALLED, message, call_log)
 
@@ -222,7 +222,7 @@ def leads_call(*, plan: Sequence[PlannedCall], on_result: OnResult | None = None
 
     call_place_outbound checks consent and do-not-call again right before dialing.
     """
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     for item in plan:
         label = str(item.lead)
         if item.skip_reason or item.assistant is None:
@@ -260,7 +260,7 @@ def call_logs_refresh(
     """GET each call from Vapi and save it with the webhook's mapping (voice/calls/sync.py): the
     repair for a call whose webhooks were missed. Vapi answers before anything is written, so a
     failure leaves that call log as it was."""
-    batch = _Batch(on_result)
+    batch = Batch(on_result)
     try:
         client = vapi_client.get_vapi_client()
     except VoiceError as exc:

@@ -15,7 +15,7 @@ from voice.vapi.core import (
     ClientOptions,
     VapiApi,
     VapiObject,
-    _Request,
+    VapiRequest,
     settings_options,
 )
 
@@ -43,7 +43,7 @@ class AsyncVapiClient(VapiApi):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _send(self, request: _Request) -> Any:
+    async def _send(self, request: VapiRequest) -> Any:
         steps = self._core.exchange(self._http, request)
         outcome: httpx.Response | None = None
         failure: httpx.TransportError | None = None

@@ -20,7 +20,7 @@ from voice.vapi.core import (
     ClientOptions,
     VapiApi,
     VapiObject,
-    _Request,
+    VapiRequest,
     settings_options,
 )
 
@@ -48,7 +48,7 @@ class VapiClient(VapiApi):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _send(self, request: _Request) -> Any:
+    def _send(self, request: VapiRequest) -> Any:
         steps = self._core.exchange(self._http, request)
         step = next(steps)
         try:

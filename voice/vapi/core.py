@@ -132,7 +132,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class _Request:
+class VapiRequest:
     """One logical Vapi request, independent of sync/async sending."""
 
     operation: str
@@ -283,22 +283,22 @@ class _VapiCore:
 
     # Request specs (one per endpoint) -----------------------------------------------------
 
-    def create_assistant(self, config: VapiObject) -> _Request:
-        return _Request("create_assistant", "POST", ASSISTANTS_PATH, json=_limit_name(config))
+    def create_assistant(self, config: VapiObject) -> VapiRequest:
+        return VapiRequest("create_assistant", "POST", ASSISTANTS_PATH, json=_limit_name(config))
 
-    def get_assistant(self, assistant_id: str) -> _Request:
-        return _Request("get_assistant", "GET", _path(ASSISTANT_PATH, assistant_id))
+    def get_assistant(self, assistant_id: str) -> VapiRequest:
+        return VapiRequest("get_assistant", "GET", _path(ASSISTANT_PATH, assistant_id))
 
-    def update_assistant(self, assistant_id: str, changes: VapiObject) -> _Request:
+    def update_assistant(self, assistant_id: str, changes: VapiObject) -> VapiRequest:
         path = _path(ASSISTANT_PATH, assistant_id)
-        return _Request("update_assistant", "PATCH", path, json=_limit_name(changes))
+        return VapiRequest("update_assistant", "PATCH", path, json=_limit_name(changes))
 
-    def delete_assistant(self, assistant_id: str) -> _Request:
-        return _Request("delete_assistant", "DELETE", _path(ASSISTANT_PATH, assistant_id))
+    def delete_assistant(self, assistant_id: str) -> VapiRequest:
+        return VapiRequest("delete_assistant", "DELETE", _path(ASSISTANT_PATH, assistant_id))
 
-    def list_assistants(self, *, limit: int | None) -> _Request:
+    def list_assistants(self, *, limit: int | None) -> VapiRequest:
         params = {"limit": _check_limit(limit)} if limit is not None else None
-        return _Request("list_assistants", "GET", ASSISTANTS_PATH, params=params, expect="list")
+        return VapiRequest("list_assistants", "GET", ASSISTANTS_PATH, params=params, expect="list")
 
     def make_outbound_call(
         self,
@@ -311,7 +311,7 @@ class _VapiCore:
         name: str | None = None,
         metadata: dict[str, Any] | None = None,
         assistant_overrides: VapiObject | None = None,
-    ) -> _Request:
+    ) -> VapiRequest:
         if not assistant_id or not phone_number_id:
             raise VapiRequestInvalidError(
                 "An outbound call needs a Vapi assistant id and a Vapi phone number id.",
@@ -345,15 +345,15 @@ class _VapiCore:
             body["name"] = truncate(name)
         if overrides:
             body["assistantOverrides"] = overrides
-        return _Request("make_outbound_call", "POST", CALLS_PATH, json=body)
+        return VapiRequest("make_outbound_call", "POST", CALLS_PATH, json=body)
 
-    def get_call(self, call_id: str) -> _Request:
-        return _Request("get_call", "GET", _path(CALL_PATH, call_id))
+    def get_call(self, call_id: str) -> VapiRequest:
+        return VapiRequest("get_call", "GET", _path(CALL_PATH, call_id))
 
-    def list_calls(self, params: dict[str, Any]) -> _Request:
-        return _Request("list_calls", "GET", CALLS_PATH, params=params, expect="list")
+    def list_calls(self, params: dict[str, Any]) -> VapiRequest:
+        return VapiRequest("list_calls", "GET", CALLS_PATH, params=params, expect="list")
 
-    def list_calls_page(self, filters: CallFilters, *, limit: int | None) -> _Request:
+    def list_calls_page(self, filters: CallFilters, *, limit: int | None) -> VapiRequest:
         params = self.call_filters(**filters)
         if limit is not None:
             params["limit"] = _check_limit(limit)
@@ -367,9 +367,9 @@ class _VapiCore:
             upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
         )
 
-    def list_phone_numbers(self, *, limit: int | None) -> _Request:
+    def list_phone_numbers(self, *, limit: int | None) -> VapiRequest:
         params = {"limit": _check_limit(limit)} if limit is not None else None
-        return _Request(
+        return VapiRequest(
             "list_phone_numbers", "GET", PHONE_NUMBERS_PATH, params=params, expect="list"
         )
 
@@ -401,7 +401,7 @@ class _VapiCore:
     # Sending: the request/retry protocol --------------------------------------------------
 
     def exchange(
-        self, http: httpx.Client | httpx.AsyncClient, request: _Request
+        self, http: httpx.Client | httpx.AsyncClient, request: VapiRequest
     ) -> Generator[Step, httpx.Response | None, Any]:
         """One request through its retries, without I/O. Yields the `httpx.Request` to send (the
         face sends back the response, or throws the `httpx.TransportError` in) or the seconds to
@@ -429,14 +429,14 @@ class _VapiCore:
     # Sending helpers ----------------------------------------------------------------------
 
     @staticmethod
-    def build(http: httpx.Client | httpx.AsyncClient, request: _Request) -> httpx.Request:
+    def build(http: httpx.Client | httpx.AsyncClient, request: VapiRequest) -> httpx.Request:
         return http.build_request(
             request.method, request.path, params=request.params, json=request.json
         )
 
     def retry_delay(
         self,
-        request: _Request,
+        request: VapiRequest,
         attempt: int,
         *,
         response: httpx.Response | None = None,
@@ -471,7 +471,7 @@ class _VapiCore:
             return self.retry.backoff(attempt, self.rng)
         return retry_after if retry_after <= self.retry.max_delay else None
 
-    def log_retry(self, request: _Request, attempt: int, delay: float, reason: str) -> None:
+    def log_retry(self, request: VapiRequest, attempt: int, delay: float, reason: str) -> None:
         logger.warning(
             "vapi %s %s failed (%s); retry %d/%d in %.2fs",
             request.method,
@@ -482,7 +482,7 @@ class _VapiCore:
             delay,
         )
 
-    def transport_error(self, request: _Request, exc: Exception, attempts: int) -> VoiceError:
+    def transport_error(self, request: VapiRequest, exc: Exception, attempts: int) -> VoiceError:
         details = _details(request, attempts=attempts, error=type(exc).__name__)
         action = OPERATIONS.get(request.operation, request.operation)
         logger.warning(
@@ -503,7 +503,7 @@ class _VapiCore:
             )
         return VapiUnavailableError(f"Could not reach Vapi; could not {action}.", details=details)
 
-    def parse(self, request: _Request, response: httpx.Response, attempts: int) -> Any:
+    def parse(self, request: VapiRequest, response: httpx.Response, attempts: int) -> Any:
         """The JSON body of a 2xx answer, or the VoiceError that describes a failure."""
         logger.debug(
             "vapi %s %s -> %s (attempt %d)",
@@ -516,7 +516,9 @@ class _VapiCore:
             return self._json_body(request, response, attempts)
         raise self.api_error(request, response, attempts)
 
-    def api_error(self, request: _Request, response: httpx.Response, attempts: int) -> VapiAPIError:
+    def api_error(
+        self, request: VapiRequest, response: httpx.Response, attempts: int
+    ) -> VapiAPIError:
         status = response.status_code
         vapi_error, vapi_messages = _vapi_error_body(response)
         details = _details(request, attempts=attempts, status=status)
@@ -541,7 +543,7 @@ class _VapiCore:
             message = f"{message[:-1]}: {'; '.join(vapi_messages[:3])}"
         return error_class(message, details=details)
 
-    def _json_body(self, request: _Request, response: httpx.Response, attempts: int) -> Any:
+    def _json_body(self, request: VapiRequest, response: httpx.Response, attempts: int) -> Any:
         if not response.content:
             if request.expect == "list":
                 return []
@@ -590,7 +592,7 @@ def _limit_name(config: VapiObject) -> VapiObject:
     return config
 
 
-def _details(request: _Request, **extra: Any) -> dict[str, Any]:
+def _details(request: VapiRequest, **extra: Any) -> dict[str, Any]:
     return {"operation": request.operation, "method": request.method, "path": request.path, **extra}
 
 
@@ -647,7 +649,7 @@ class VapiApi:
     def base_url(self) -> str:
         return self._core.base_url
 
-    def _send(self, request: _Request) -> Any:
+    def _send(self, request: VapiRequest) -> Any:
         raise NotImplementedError
 
     # Assistants (vapi-reference.md §4) --------------------------------------------------------

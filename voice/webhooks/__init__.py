@@ -3,6 +3,6 @@ deduplicated (`inbox`), route it through the one table of message types (`messag
 handler (`handlers`, `tools`), answer.
 
 Reading arguments and phrasing answers lives here; domain work (call logs, leads, tours) is done by
-`voice.calls` and `leads` services. Nothing else imports this package but the URLs, the admin and
-the `reprocess_webhooks` command.
+`voice.calls` and `leads` services. Nothing else imports this package but the URLs, the settings
+check (`auth.AUTH_MODES`), the admin and the `reprocess_webhooks` command.
 """
