@@ -50,8 +50,6 @@ SYSTEMIC_ERRORS = (VoiceConfigurationError, VapiUnavailableError, VapiAuthError)
 
 
 NOT_TRIED = "Not tried: {error}"
-
-
 NOT_PUSHED = "Not on Vapi yet: push it first."
 
 

@@ -17,7 +17,7 @@ from leads.models import Lead, LeadActivity, Tour
 from properties.models import Property, Unit
 from tests.clock import PACIFIC, at, next_weekday, today_in
 from tests.factories import LeadFactory, TourFactory
-from tests.voice.test_simulator_speech import assert_speakable
+from tests.voice.simulator.test_speech import assert_speakable
 from voice.assistants.services import create_property_assistant
 from voice.calls.outbound import call_place_outbound
 from voice.models import CallLog, WebhookEvent

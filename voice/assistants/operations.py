@@ -1,4 +1,5 @@
-"""Batch operations behind the voice admin actions and `sync_assistants`.
+"""Batch operations on assistants behind the admin actions and `sync_assistants`: push, refresh
+knowledge, test calls, pull from Vapi.
 
 Each service takes the selected objects and returns one `Result` per object (created, updated,
 unchanged, called, skipped with the reason, failed with Vapi's error) so that callers can report

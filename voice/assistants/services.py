@@ -1,4 +1,5 @@
-"""Vapi assistants per property: build the config from property data, push it, keep the row in sync.
+"""Assistant writes: create (one per property), push, configure functions, update knowledge, update,
+delete, place a test call. The config itself is built by `config.py`.
 
 The rule for every service here: talk to Vapi first, outside any transaction, then write the
 local row in one short `atomic` block. A VoiceError from Vapi therefore never leaves a

@@ -1,5 +1,5 @@
-"""Read queries and read-side shaping for the voice admin: call outcomes, a call's conversation,
-the dashboard numbers and the calls in progress.
+"""Reads of call logs: call outcomes and ended-reason labels, the dashboard numbers, the calls in
+progress (with their latest transcript lines) and the API's lists.
 
 Outcome buckets are defined once here (`OUTCOME_RULES`) and used both in SQL (`call_outcome_q`)
 and in Python (`call_outcome`), so the dashboard and the call pages always agree.

@@ -21,7 +21,7 @@ from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
