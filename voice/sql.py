@@ -64,8 +64,8 @@ def _json_placeholder() -> str:
 
 
 def webhook_event_insert(
-    row: InboxRow,
     *,
+    row: InboxRow,
     status: str,
     answer: dict[str, Any] | None,
     error: str = "",
@@ -162,7 +162,7 @@ def _advance_statement(advance: CallLogAdvance) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def call_log_advance(advance: CallLogAdvance) -> tuple[bool, int | None]:
+def call_log_advance(*, advance: CallLogAdvance) -> tuple[bool, int | None]:
     """Run the one UPDATE: (advanced, the call's lead id). Not advanced on first sight or when the
     call is already that far."""
     with connection.cursor() as cursor:
@@ -171,7 +171,9 @@ def call_log_advance(advance: CallLogAdvance) -> tuple[bool, int | None]:
     return (True, row[0]) if row else (False, None)
 
 
-def call_log_advance_and_store(advance: CallLogAdvance, row: InboxRow) -> tuple[bool, int | None]:
+def call_log_advance_and_store(
+    *, advance: CallLogAdvance, row: InboxRow
+) -> tuple[bool, int | None]:
     """PostgreSQL: the one UPDATE and the inbox INSERT in ONE autocommit statement; the INSERT
     runs only if the UPDATE matched, so nothing is written when it didn't (first sight, out of
     order, a duplicate: a concurrent copy waits on the row lock, then matches nothing)."""
@@ -224,7 +226,7 @@ def _saved(call_log: CallLog, pk: int) -> CallLog:
     return CallLog.from_db(connection.alias, names, values)
 
 
-def call_log_insert_if_new(call_log: CallLog) -> CallLog | None:
+def call_log_insert_if_new(*, call_log: CallLog) -> CallLog | None:
     """INSERT the unsaved call log unless its Vapi call id exists; the saved row, or None."""
     with connection.cursor() as cursor:
         cursor.execute(*_insert_statement(call_log))
@@ -234,7 +236,7 @@ def call_log_insert_if_new(call_log: CallLog) -> CallLog | None:
     return _saved(call_log, row[0])
 
 
-def call_log_insert_and_store(call_log: CallLog, row: InboxRow) -> CallLog | None:
+def call_log_insert_and_store(*, call_log: CallLog, row: InboxRow) -> CallLog | None:
     """PostgreSQL: INSERT the call log (ON CONFLICT DO NOTHING) and the inbox row only if the call
     log was new, in one statement; the saved call log, or None when the call existed."""
     (created_id,) = _with_store(

@@ -80,7 +80,7 @@ def call_log_upsert_from_vapi(
         call_log = _call_log_build(
             call_id=call_id, call=call, fields=fields, metadata=metadata, phone_number=phone_number
         )
-        inserted = sql.call_log_insert_if_new(call_log)
+        inserted = sql.call_log_insert_if_new(call_log=call_log)
         if inserted is not None:
             if inserted.lead_id:
                 call_log_record_started(call_log=inserted)

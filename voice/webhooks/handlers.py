@@ -108,7 +108,11 @@ def handle_status_update(envelope: Envelope) -> Answer | None:
         return None
     # One UPDATE moves a known call forward. Where statements fuse, `status_update_fast_path`
     # has already tried it (with the inbox INSERT) before this transaction.
-    if update["status"] and not sql.fused_statements() and _advanced(update, sql.call_log_advance):
+    if (
+        update["status"]
+        and not sql.fused_statements()
+        and _advanced(update, lambda advance: sql.call_log_advance(advance=advance))
+    ):
         return {}
     upsert = call_log_upsert_from_vapi(**update)
     if upsert.started_now and not upsert.created and upsert.call_log.lead_id:
@@ -122,13 +126,13 @@ def status_update_fast_path(envelope: Envelope, row: sql.InboxRow) -> Answer | N
     update = _status_update(envelope)
     if update is None or update["status"] is None:
         return None
-    if _advanced(update, lambda advance: sql.call_log_advance_and_store(advance, row)):
+    if _advanced(update, lambda advance: sql.call_log_advance_and_store(advance=advance, row=row)):
         return {}
     # Not a known call being moved forward: most likely the first sight of a new call.
     call_log = call_log_first_sight(**update)
     if call_log is None:
         return None
-    created = sql.call_log_insert_and_store(call_log, row)
+    created = sql.call_log_insert_and_store(call_log=call_log, row=row)
     if created is None:
         return None  # the call exists (out of order, or a duplicate): the generic path decides
     if created.lead_id:

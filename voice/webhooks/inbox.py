@@ -56,7 +56,7 @@ def webhook_delivery_handle(*, envelope: Envelope) -> dict[str, Any]:
     kind = MESSAGES.get(envelope.type)
     if kind is None:
         # vapi-reference.md §8.2: new types appear often; keep them, answer 200 {}.
-        if sql.webhook_event_insert(row, status=Status.IGNORED, answer={}) is None:
+        if sql.webhook_event_insert(row=row, status=Status.IGNORED, answer={}) is None:
             return _stored_answer(row.dedupe_key)
         return {}
     if kind.fast_path is not None and sql.fused_statements():
@@ -74,12 +74,12 @@ def webhook_delivery_handle(*, envelope: Envelope) -> dict[str, Any]:
             answer = kind.handle(envelope) or {}
         except Exception as exc:
             return _failed(row, envelope, exc)
-        if sql.webhook_event_insert(row, status=Status.PROCESSED, answer=answer) is None:
+        if sql.webhook_event_insert(row=row, status=Status.PROCESSED, answer=answer) is None:
             return _stored_answer(row.dedupe_key)
         return answer
     try:
         with transaction.atomic():
-            event_id = sql.webhook_event_insert(row, status=Status.PROCESSED, answer=None)
+            event_id = sql.webhook_event_insert(row=row, status=Status.PROCESSED, answer=None)
             if event_id is None:
                 raise _Duplicate
             answer = kind.handle(envelope)
@@ -104,7 +104,7 @@ def _failed(row: sql.InboxRow, envelope: Envelope, exc: Exception) -> dict[str, 
         extra={"message_type": row.message_type, "vapi_call_id": row.vapi_call_id},
     )
     sql.webhook_event_insert(
-        row,
+        row=row,
         status=Status.FAILED,
         answer=answer,
         error=f"{type(exc).__name__}: {exc}"[:2000],
