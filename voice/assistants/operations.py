@@ -17,18 +17,17 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 
 from properties.models import Property
 from voice.assistants.config import (
     assistant_build_config,
-    assistant_fields_from_remote,
     json_object,
-    remote_config,
 )
 from voice.assistants.services import (
     assistant_create_or_update,
+    assistant_import_from_vapi,
+    assistant_pull,
     assistant_push,
     test_assistant,
     update_assistant_knowledge,
@@ -37,7 +36,7 @@ from voice.batch import NOT_PUSHED, Batch, OnResult, Outcome, Result, validation
 from voice.models import Assistant
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
-from voice.vapi.core import MAX_LIST_LIMIT, truncate
+from voice.vapi.core import MAX_LIST_LIMIT
 from voice.vapi.errors import (
     VapiNotFoundError,
     VoiceError,
@@ -198,46 +197,28 @@ def _pull_one(client: VapiClient, assistant: Assistant, *, dry_run: bool) -> Res
     if not assistant.vapi_assistant_id:
         return Result(label, Outcome.SKIPPED, PULL_NEVER_PUSHED, assistant)
     try:
-        remote = client.get_assistant(assistant.vapi_assistant_id)
+        pulled = assistant_pull(assistant=assistant, client=client, dry_run=dry_run)
     except VapiNotFoundError:
         return Result(label, Outcome.FAILED, PULL_NOT_FOUND, assistant)
-    changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
-    note = _notes_text(notes)
-    if not changes:
+    note = _notes_text(pulled.notes)
+    if not pulled.changes:
         return Result(label, Outcome.UNCHANGED, f"Matches Vapi.{note}", assistant)
-    names = ", ".join(sorted(changes))
+    names = ", ".join(sorted(pulled.changes))
     if dry_run:
         return Result(label, Outcome.UPDATED, f"Would update {names} from Vapi.{note}", assistant)
-    for field_name, value in changes.items():
-        setattr(assistant, field_name, value)
-    # What Vapi has now: a later dry-run push compares against it.
-    assistant.last_pushed_config = remote_config(remote)
-    assistant.full_clean()
-    with transaction.atomic():
-        assistant.save(update_fields=[*changes, "last_pushed_config", "updated_at"])
     return Result(label, Outcome.UPDATED, f"Updated {names} from Vapi.{note}", assistant)
 
 
 def _import_remote(prop: Property, remote: VapiObject, *, dry_run: bool) -> Result:
     """A Vapi assistant made for `prop` (metadata.propertyId) that has no local row."""
+    pulled = assistant_import_from_vapi(property=prop, remote=remote, dry_run=dry_run)
     remote_id = str(remote["id"])
-    assistant = Assistant(property=prop, name=truncate(str(remote.get("name") or "")))
-    assistant.name = assistant.name or f"Assistant {remote_id[:8]}"
-    changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
-    label, note = _assistant_label(assistant), _notes_text(notes)
+    label, note = _assistant_label(pulled.assistant), _notes_text(pulled.notes)
     if dry_run:
         message = f"Would add Vapi assistant {remote_id}, which has no local row.{note}"
         return Result(label, Outcome.CREATED, message, prop)
-    for field_name, value in changes.items():
-        setattr(assistant, field_name, value)
-    assistant.vapi_assistant_id = remote_id
-    assistant.last_pushed_config = remote_config(remote)
-    assistant.push_state = Assistant.PushState.OK
-    assistant.full_clean()
-    with transaction.atomic():
-        assistant.save()
     message = f"Added Vapi assistant {remote_id}, which had no local row.{note}"
-    return Result(label, Outcome.CREATED, message, assistant)
+    return Result(label, Outcome.CREATED, message, pulled.assistant)
 
 
 def assistants_pull(

@@ -24,8 +24,10 @@ from voice.assistants.config import (
     DEFAULT_MODEL,
     SERVER_MESSAGES,
     assistant_build_config,
+    assistant_fields_from_remote,
     default_assistant_name,
     model_config,
+    remote_config,
     webhook_server_config,
 )
 from voice.assistants.selectors import assistant_get
@@ -342,3 +344,53 @@ test_assistant.__test__ = False  # type: ignore[attr-defined]
 
 
 test_assistant.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+# Pulling from Vapi ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssistantPulled:
+    assistant: Assistant
+    changes: dict[str, Any]  # the local fields that differed from Vapi (written unless dry run)
+    notes: list[str]  # remote settings this app does not manage
+
+
+def assistant_pull(
+    *, assistant: Assistant, client: VapiClient | None = None, dry_run: bool = False
+) -> AssistantPulled:
+    """GET the assistant from Vapi and update the local fields that differ (nothing on a dry
+    run). VapiNotFoundError when Vapi has no such assistant: the local row is kept."""
+    client = client or vapi_client.get_vapi_client()
+    remote = client.get_assistant(assistant.vapi_assistant_id)
+    changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
+    if changes and not dry_run:
+        for field_name, value in changes.items():
+            setattr(assistant, field_name, value)
+        # What Vapi has now: a later dry-run push compares against it.
+        assistant.last_pushed_config = remote_config(remote)
+        assistant.full_clean()
+        with transaction.atomic():
+            assistant.save(update_fields=[*changes, "last_pushed_config", "updated_at"])
+    return AssistantPulled(assistant=assistant, changes=changes, notes=notes)
+
+
+def assistant_import_from_vapi(
+    *, property: Property, remote: VapiObject, dry_run: bool = False
+) -> AssistantPulled:
+    """Save a Vapi assistant made for `property` (its metadata.propertyId) that has no local row
+    (an unsaved row on a dry run)."""
+    remote_id = str(remote["id"])
+    assistant = Assistant(property=property, name=truncate(str(remote.get("name") or "")))
+    assistant.name = assistant.name or f"Assistant {remote_id[:8]}"
+    changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
+    if not dry_run:
+        for field_name, value in changes.items():
+            setattr(assistant, field_name, value)
+        assistant.vapi_assistant_id = remote_id
+        assistant.last_pushed_config = remote_config(remote)
+        assistant.push_state = Assistant.PushState.OK
+        assistant.full_clean()
+        with transaction.atomic():
+            assistant.save()
+    return AssistantPulled(assistant=assistant, changes=changes, notes=notes)
