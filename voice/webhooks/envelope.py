@@ -33,7 +33,7 @@ class Envelope:
     payload: str  # the body as stored: the text Vapi signed
 
 
-def envelope_parse(body: bytes) -> Envelope:
+def envelope_parse(*, body: bytes) -> Envelope:
     """Read a `{"message": {...}}` body, or raise WebhookPayloadError."""
     try:
         data = json.loads(body)
@@ -44,10 +44,10 @@ def envelope_parse(body: bytes) -> Envelope:
         raise WebhookPayloadError("no message object")
     if not isinstance(message.get("type"), str) or not message["type"]:
         raise WebhookPayloadError("no message.type")
-    return envelope_from_message(message, body=body)
+    return envelope_from_message(message=message, body=body)
 
 
-def envelope_from_message(message: dict[str, Any], *, body: bytes) -> Envelope:
+def envelope_from_message(*, message: dict[str, Any], body: bytes) -> Envelope:
     """The envelope of a message already read (`message["type"]` is a string), e.g. a stored one
     being re-processed."""
     tool_calls = tuple(tool_calls_parse(message)) if message["type"] in TOOL_TYPES else ()

@@ -191,4 +191,4 @@ def _reprocess_one(event_id: int) -> str:
 def _stored_envelope(event: WebhookEvent, message: dict[str, Any]) -> Envelope:
     if not isinstance(message.get("type"), str):
         message = {**message, "type": event.message_type}
-    return envelope_from_message(message, body=json.dumps(event.payload).encode())
+    return envelope_from_message(message=message, body=json.dumps(event.payload).encode())

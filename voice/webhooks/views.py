@@ -52,7 +52,7 @@ class VapiWebhookView(View):
             return JsonResponse({"error": "unauthorized"}, status=401)
 
         try:
-            envelope = envelope_parse(body)
+            envelope = envelope_parse(body=body)
         except WebhookPayloadError as exc:
             logger.warning("vapi webhook bad payload: %s", exc)
             return JsonResponse({"error": "invalid payload", "detail": str(exc)}, status=400)

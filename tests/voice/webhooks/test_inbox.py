@@ -190,7 +190,9 @@ def _deliver(message):
     """Answer, statements (without transaction control, which SQLite logs and PostgreSQL
     doesn't) and commits of one delivery."""
     body = json.dumps(message).encode()
-    answer, sql, commits = capture(lambda: webhook_delivery_handle(envelope=envelope_parse(body)))
+    answer, sql, commits = capture(
+        lambda: webhook_delivery_handle(envelope=envelope_parse(body=body))
+    )
     control = ("BEGIN", "COMMIT", "ROLLBACK")
     return answer, [statement for statement in sql if not statement.startswith(control)], commits
 
