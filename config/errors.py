@@ -85,7 +85,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # One message for every missing object: DRF would pass on "No Lead matches the query".
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # properties/access.py says which role may not do what; keep its message.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         # Services validate with model.full_clean(); their errors are field errors too.
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))

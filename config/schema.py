@@ -32,6 +32,10 @@ class ApiAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH") or is_list:
             errors.append(("400", "Invalid input: `details` holds the field errors."))
         errors.append(("401", "Missing, malformed or expired token, or wrong credentials."))
+        if self.method not in ("GET", "HEAD") and getattr(self.view, "write_access", None):
+            errors.append(
+                ("403", "Your role in the organization does not allow this (`detail` says why).")
+            )
         if has_path_id or is_list:
             errors.append(("404", "Not found (also: another user's object, a bad page or cursor)."))
         elif self._refers_to_objects():

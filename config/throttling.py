@@ -5,8 +5,8 @@ reading it: two workers reading at once both see room, so 40 simultaneous call r
 user on 4 workers placed 38 calls against a limit of 10. Here each rate is a window counter in
 the shared cache (settings.CACHES: Redis in production and CI). A user's window opens at their first
 request (`add` of the window's start: create-if-missing, atomic) and lasts the rate's duration;
-`incr` counts each request in it, and Redis' INCR is atomic, so a window admits exactly its number of
-requests whatever the concurrency. (Django's database cache implements `incr` as a read and a
+`incr` counts each request in it, and Redis' INCR is atomic, so a window admits exactly its number
+of requests whatever the concurrency. (Django's database cache implements `incr` as a read and a
 write: shared by every process, but not atomic; use Redis where workers run in parallel.)
 
 Coarser than DRF's sliding window: requests at the end of one window and the start of the next can

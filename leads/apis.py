@@ -30,6 +30,7 @@ from leads.services import (
     tour_delete,
     tour_update,
 )
+from properties.access import WORK_LEADS
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
 from properties.serializers import PHONE_FORMAT
@@ -64,6 +65,7 @@ class LeadFilter(ApiFilterSet):
 
 
 class LeadViewSet(ApiViewSet):
+    write_access = WORK_LEADS
     conflict_actions = ("create", "update", "partial_update")  # phone in use
     queryset = Lead.objects.none()
     filterset_class = LeadFilter
@@ -152,6 +154,7 @@ class TourFilter(ApiFilterSet):
 
 
 class TourViewSet(ApiViewSet):
+    write_access = WORK_LEADS
     conflict_actions = ("create", "update", "partial_update")  # unit of another property
     queryset = Tour.objects.none()
     filterset_class = TourFilter

@@ -26,15 +26,22 @@ class UnitInline(admin.TabularInline):
 
 @admin.register(Property)
 class PropertyAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "state", "leasing_phone", "timezone", "owner", "updated_at")
+    list_display = (
+        "name",
+        "city",
+        "state",
+        "leasing_phone",
+        "timezone",
+        "organization",
+        "updated_at",
+    )
     list_filter = ("state", "timezone", "pets_allowed")
     search_fields = ("name", "address_line", "city", "postal_code", "leasing_phone")
-    list_select_related = ("owner",)
+    list_select_related = ("organization",)
     readonly_fields = ("created_at", "updated_at")
-    raw_id_fields = ("owner",)
     inlines = (OfficeHoursInline, UnitInline)
     fieldsets = (
-        (None, {"fields": ("owner", "name", "timezone")}),
+        (None, {"fields": ("organization", "name", "timezone")}),
         ("Address", {"fields": ("address_line", "city", "state", "postal_code")}),
         ("Phones", {"fields": ("leasing_phone", "transfer_phone")}),
         ("Tours", {"fields": ("tour_slot_minutes", "tours_per_slot")}),

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from leads.models import Tour
+from properties.access import properties_visible_to
 from properties.models import Property
 from voice.models import CallLog, TranscriptLine
 
@@ -580,8 +581,10 @@ def _live_role(role: str) -> str:
 
 
 def call_log_list(*, user: AbstractBaseUser) -> QuerySet[CallLog]:
-    """The user's calls: those at their properties (a call with no property belongs to no one)."""
-    return CallLog.objects.filter(property__owner=user)
+    """The calls at the properties the user sees (a call with no property belongs to no one)."""
+    return CallLog.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )
 
 
 def call_log_list_summary(*, user: AbstractBaseUser) -> QuerySet[CallLog]:
