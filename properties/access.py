@@ -151,16 +151,24 @@ def organization_check_access(
     )
 
 
+# How a refusal names the people of a role.
+ROLE_PLURALS = {
+    Role.ADMIN: "Organization admins",
+    Role.MANAGER: "Property managers",
+    Role.AGENT: "Leasing agents",
+    Role.READ_ONLY: "Read-only members",
+}
+
+
 def _refusal(*, user: Any, organization_id: int, action: str, where: str) -> str:
-    roles = sorted(
-        Role(role).label
-        for role in Membership.objects.filter(
-            user=user, organization_id=organization_id
-        ).values_list("role", flat=True)
+    role = (
+        Membership.objects.filter(user=user, organization_id=organization_id)
+        .values_list("role", flat=True)
+        .first()
     )
-    role = roles[0] if roles else "Your role"
+    who = ROLE_PLURALS.get(role, "Members without a role") if role else "You"
     return (
-        f"{role}s may not {ACTION_DESCRIPTIONS.get(action, action)} {where}; "
+        f"{who} may not {ACTION_DESCRIPTIONS.get(action, action)} {where}; "
         "ask a property manager or an organization admin."
     )
 
