@@ -143,6 +143,8 @@ def organization_check_access(
         return
     if not Membership.objects.filter(user=user, organization=organization).exists():
         raise Http404
+    if action == VIEW:  # every member sees their organization
+        return
     allowed = organizations_visible_to(user=user, action=action, superuser_sees_all=False)
     if allowed.filter(pk=organization.pk).exists():
         return
