@@ -29,8 +29,8 @@ DEMO_ORGANIZATION = {
 }
 # (username, first name, last name, role, assigned property or None for the whole organization)
 DEMO_STAFF = [
-    ("manager", "Morgan", "Reyes", "manager", None),
-    ("agent.harbor", "Ava", "Chen", "agent", "Harbor View Apartments"),
+    ("manager", "Morgan", "Patel", "manager", None),
+    ("agent.harbor", "Ava", "Martin", "agent", "Harbor View Apartments"),
     ("agent.cedar", "Noah", "Brooks", "agent", "Cedar Park Residences"),
 ]
 
