@@ -57,7 +57,7 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     `selector` is a `<entity>_list(*, user)` selector; `queryset` (the model's manager) only tells
     the schema which model the id points at. The id is a JSON integer of at least 1 (anything
-    else is a 400). An id that is not one of the user's objects, another user's included, is
+    else is a 400). An id the user cannot see, another organization's included, is
     "Invalid pk ... object does not exist.", which config/errors.py answers with 404.
     """
 
@@ -112,14 +112,14 @@ def money_filter(help_text: str, **kwargs: Any) -> Any:
 
 def owned_filter(selector: OwnedSelector, model: type[Model]) -> django_filters.NumberFilter:
     """A filter on a `model` id: only the user's objects are listed anyway (the viewset's
-    selector), so another user's id, like an id that does not exist, lists nothing.
+    selector), so another organization's id, like an id that does not exist, lists nothing.
 
     `selector` names the objects the id is one of (documentation only).
     """
     return _integer_filter(
         ID_SCHEMA,
-        f"One of your {model._meta.verbose_name} ids; another user's id, like an unknown one, "
-        "lists nothing.",
+        f"One of your {model._meta.verbose_name} ids; another organization's id, like an unknown "
+        "one, lists nothing.",
     )
 
 

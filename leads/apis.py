@@ -1,4 +1,4 @@
-"""Leads (with activities and tours), notes and tours: owner-scoped CRUD over the JWT API."""
+"""Leads (with activities and tours), notes and tours: CRUD over the JWT API, by membership."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_field

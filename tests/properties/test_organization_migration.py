@@ -47,8 +47,10 @@ def test_each_owner_becomes_an_organization_admin_and_keeps_every_object():
     bob = User.objects.create(username="bob")
     User.objects.create(username="carol")  # owns nothing: no organization
     owned = {}
+    n = 0
     for user, names in ((alice, ["Harbor", "Cedar"]), (bob, ["Maple"])):
-        for i, name in enumerate(names):
+        for name in names:
+            n += 1
             prop = Property.objects.create(
                 owner=user,
                 name=name,
@@ -56,14 +58,12 @@ def test_each_owner_becomes_an_organization_admin_and_keeps_every_object():
                 city="X",
                 state="CA",
                 postal_code="1",
-                leasing_phone=f"+1415555{user.pk:02d}{i:02d}",
+                leasing_phone=f"+1415555{n:04d}",
             )
             Unit.objects.create(
                 property=prop, unit_number="101", bedrooms=1, bathrooms=1, monthly_rent=1000
             )
-            Lead.objects.create(
-                property=prop, first_name="L", phone=f"+1206555{user.pk:02d}{i:02d}"
-            )
+            Lead.objects.create(property=prop, first_name="L", phone=f"+1206555{n:04d}")
             owned.setdefault(user.username, set()).add(prop.pk)
 
     _migrate(leaves)

@@ -99,7 +99,7 @@ class AssistantViewSet(ApiViewSet):
         responses={
             201: AssistantSerializer,
             200: AssistantSerializer,
-            404: error_response("No such property (another user's property too)."),
+            404: error_response("No such property (another organization's property too)."),
         },
     )
     def create(self, request: Request) -> Response:
