@@ -48,8 +48,9 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(
         help_text=(
             "Machine-readable code: validation_error, not_authenticated, token_not_valid, "
-            "authentication_failed, conflict, not_found (also: an id in the body with no object of "
-            "yours behind it), method_not_allowed, parse_error, throttled, voice_unavailable, "
+            "authentication_failed, permission_denied (your role does not allow it), conflict, "
+            "not_found (also: an id in the body with no object of yours behind it), "
+            "method_not_allowed, parse_error, throttled, voice_unavailable, "
             "server_error, ..."
         )
     )

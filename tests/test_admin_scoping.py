@@ -317,3 +317,24 @@ def test_organization_admin_adds_a_member_by_username(client, orgs):
     assert not Membership.objects.filter(
         organization=a[Organization], user=users["manager"]
     ).exists()
+
+
+@pytest.mark.parametrize("member", list(TEAM))
+def test_raw_id_and_autocomplete_lookups_list_nothing_of_another_organization(client, orgs, member):
+    a, b, users = orgs
+    client.force_login(users[member])
+    # The raw-id popup of a lead's property, and the autocomplete endpoint for the same field.
+    popup = client.get(_url(Property, "changelist"), {"_to_field": "id", "_popup": "1"})
+    autocomplete = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "leads", "model_name": "lead", "field_name": "property", "term": ""},
+    )
+
+    assert popup.status_code == 200
+    popup_pks = {obj.pk for obj in popup.context["cl"].result_list}
+    assert a[Property].pk not in popup_pks
+    assert (b[Property].pk in popup_pks) == _sees_b(member)
+    assert autocomplete.status_code == 200
+    found = {int(item["id"]) for item in autocomplete.json()["results"]}
+    assert a[Property].pk not in found
+    assert (b[Property].pk in found) == _sees_b(member)
