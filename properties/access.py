@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from properties.models import Membership, Organization, Property
@@ -81,7 +81,12 @@ def properties_visible_to(
     whole_organization = memberships.filter(
         ~Q(role=Role.AGENT) | Q(properties__isnull=True)
     ).values("organization_id")
-    assigned = memberships.filter(role=Role.AGENT, properties__isnull=False).values("properties")
+    # An assignment counts only while the property is in the membership's organization: a
+    # property moved to another company leaves its former agents behind.
+    assigned = Membership.properties.through.objects.filter(
+        membership__in=memberships.filter(role=Role.AGENT),
+        property__organization_id=F("membership__organization_id"),
+    ).values("property_id")
     return Property.objects.filter(Q(organization__in=whole_organization) | Q(pk__in=assigned))
 
 
