@@ -158,6 +158,17 @@ class UnitInline(OrganizationScopedAdmin, admin.TabularInline):
 class PropertyAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     property_path = ""
     change_access = EDIT_PROPERTY
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A user who can add properties to one organization only gets it preselected, with its
+        # default time zone.
+        initial = super().get_changeform_initial_data(request)
+        organizations = list(organizations_visible_to(user=request.user, action=EDIT_PROPERTY)[:2])
+        if len(organizations) == 1 and "organization" not in initial:
+            initial["organization"] = organizations[0].pk
+            initial.setdefault("timezone", organizations[0].timezone)
+        return initial
+
     list_display = (
         "name",
         "city",

@@ -338,3 +338,14 @@ def test_raw_id_and_autocomplete_lookups_list_nothing_of_another_organization(cl
     found = {int(item["id"]) for item in autocomplete.json()["results"]}
     assert a[Property].pk not in found
     assert (b[Property].pk in found) == _sees_b(member)
+
+
+def test_new_property_starts_in_the_users_only_organization_and_its_time_zone(client, orgs):
+    _a, b, users = orgs
+    Organization.objects.filter(pk=b[Organization].pk).update(timezone="America/Chicago")
+    client.force_login(users["manager"])
+
+    form = client.get(_url(Property, "add")).context["adminform"].form
+
+    assert form.initial["organization"] == b[Organization].pk
+    assert form.initial["timezone"] == "America/Chicago"
