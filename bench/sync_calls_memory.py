@@ -45,19 +45,18 @@ def child(size: int, vapi_url: str) -> dict:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from properties.models import Property
+    from properties.models import Organization, Property
     from voice.calls.sync import calls_sync_from_vapi
     from voice.models import Assistant, CallLog
     from voice.vapi.client import VapiClient
     from voice.vapi.core import RetryPolicy
 
     call_command("migrate", verbosity=0)
-    owner = get_user_model().objects.create(username="bench")
+    organization = Organization.objects.create(name="Bench", legal_name="Bench LLC")
     prop = Property.objects.create(
-        owner=owner,
+        organization=organization,
         name="Bench Apartments",
         timezone="America/Los_Angeles",
         leasing_phone="+14155550100",

@@ -1,9 +1,13 @@
-"""Shared API plumbing: the base viewset, ownership helpers and throttle scopes.
+"""Shared API plumbing: the base viewset, access helpers and throttle scopes.
 
-Ownership rule (issue 5): every object belongs to the user who owns its property. Viewsets take
-their queryset from a `<entity>_list(*, user)` selector, so another user's object is a plain 404;
-related ids in request bodies go through `OwnedPrimaryKeyRelatedField`, so another user's id fails
-exactly like an id that does not exist. Staff users get no exemption.
+Access rule: every object belongs to a property, every property to an organization, and
+properties/access.py decides who may do what there. Viewsets take their queryset from a
+`<entity>_list(*, user)` selector (what the user may see), so another organization's object is a
+plain 404; related ids in request bodies go through `OwnedPrimaryKeyRelatedField`, so another
+organization's id fails exactly like an id that does not exist. What the user's role does not allow
+on an object they can see (a leasing agent changing an assistant) is a 403 from
+`ApiViewSet.check_access`. Staff users and superusers get no exemption in the API
+(properties/access.py says why).
 """
 
 import re
@@ -19,6 +23,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+
+from properties.access import (
+    VIEW,
+    access_property,
+    organization_check_access,
+    property_check_access,
+)
+from properties.models import Organization
 
 # Views that place Vapi calls set `throttle_scope = VOICE_CALL_THROTTLE_SCOPE`; the rate is
 # API_THROTTLE_VOICE_CALL_RATE (ScopedRateThrottle is in DEFAULT_THROTTLE_CLASSES).
@@ -45,7 +57,7 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     `selector` is a `<entity>_list(*, user)` selector; `queryset` (the model's manager) only tells
     the schema which model the id points at. The id is a JSON integer of at least 1 (anything
-    else is a 400). An id that is not one of the user's objects, another user's included, is
+    else is a 400). An id the user cannot see, another organization's included, is
     "Invalid pk ... object does not exist.", which config/errors.py answers with 404.
     """
 
@@ -100,14 +112,14 @@ def money_filter(help_text: str, **kwargs: Any) -> Any:
 
 def owned_filter(selector: OwnedSelector, model: type[Model]) -> django_filters.NumberFilter:
     """A filter on a `model` id: only the user's objects are listed anyway (the viewset's
-    selector), so another user's id, like an id that does not exist, lists nothing.
+    selector), so another organization's id, like an id that does not exist, lists nothing.
 
     `selector` names the objects the id is one of (documentation only).
     """
     return _integer_filter(
         ID_SCHEMA,
-        f"One of your {model._meta.verbose_name} ids; another user's id, like an unknown one, "
-        "lists nothing.",
+        f"One of your {model._meta.verbose_name} ids; another organization's id, like an unknown "
+        "one, lists nothing.",
     )
 
 
@@ -272,8 +284,15 @@ class ApiViewSet(viewsets.GenericViewSet):
     """Base for the API's viewsets: each action validates, calls a service or selector, serializes.
 
     Subclasses set a class-level `queryset = Model.objects.none()` (it only names the model for the
-    schema) and override `get_queryset()` with their owner-scoped selector.
+    schema) and override `get_queryset()` with their access-scoped selector.
+
+    `write_access` is the properties/access.py action that every unsafe request (POST, PUT,
+    PATCH, DELETE) needs at the object's property, and at the property or organization of every
+    object its body names; reads need VIEW, which the selector already guarantees. A viewset
+    with a `write_access` documents 403 on its unsafe operations (config/schema.py).
     """
+
+    write_access: str | None = None
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -287,7 +306,28 @@ class ApiViewSet(viewsets.GenericViewSet):
         # Unlike DRF's, list filters in the query string do not apply to a detail route.
         obj = get_owned_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_field])
         self.check_object_permissions(self.request, obj)
+        self.check_access(obj)
         return obj
+
+    def required_access(self) -> str:
+        if self.request.method in ("GET", "HEAD", "OPTIONS") or self.write_access is None:
+            return VIEW
+        return self.write_access
+
+    def check_access(self, obj: Any) -> None:
+        """403 (PermissionDenied, with the reason) unless the user's role allows this request
+        at `obj`'s property or organization; 404 if they cannot see it at all."""
+        action = self.required_access()
+        if isinstance(obj, Organization):
+            organization_check_access(
+                user=self.request.user, organization=obj, action=action, superuser_sees_all=False
+            )
+            return
+        prop = access_property(obj)
+        if prop is not None:
+            property_check_access(
+                user=self.request.user, property=prop, action=action, superuser_sees_all=False
+            )
 
     def validated_input(
         self,
@@ -306,7 +346,13 @@ class ApiViewSet(viewsets.GenericViewSet):
         if errors:
             raise serializers.ValidationError(errors)
         serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+        data = dict(serializer.validated_data)
+        # The objects the body names (a lead's property, a call's assistant) need the same role
+        # as the request: seeing a property is not enough to add a unit to it.
+        for value in data.values():
+            if isinstance(value, Model):
+                self.check_access(value)
+        return data
 
     def paginated_response(
         self, queryset: QuerySet, serializer_class: type[serializers.Serializer]

@@ -11,7 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from config.auth import TokenObtainView, TokenRefreshView, TokenVerifyView
 from leads.apis import LeadViewSet, TourViewSet
-from properties.apis import PropertyViewSet, UnitViewSet
+from properties.apis import MyOrganizationsApi, PropertyViewSet, UnitViewSet
 from voice.api.views import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
 
 app_name = "api"
@@ -29,6 +29,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("me/organizations", MyOrganizationsApi.as_view(), name="my-organizations"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,

@@ -48,8 +48,9 @@ class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(
         help_text=(
             "Machine-readable code: validation_error, not_authenticated, token_not_valid, "
-            "authentication_failed, conflict, not_found (also: an id in the body with no object of "
-            "yours behind it), method_not_allowed, parse_error, throttled, voice_unavailable, "
+            "authentication_failed, permission_denied (your role does not allow it), conflict, "
+            "not_found (also: an id in the body with no object of yours behind it), "
+            "method_not_allowed, parse_error, throttled, voice_unavailable, "
             "server_error, ..."
         )
     )
@@ -85,7 +86,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # One message for every missing object: DRF would pass on "No Lead matches the query".
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # properties/access.py says which role may not do what; keep its message.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         # Services validate with model.full_clean(); their errors are field errors too.
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))

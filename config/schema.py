@@ -32,10 +32,18 @@ class ApiAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH") or is_list:
             errors.append(("400", "Invalid input: `details` holds the field errors."))
         errors.append(("401", "Missing, malformed or expired token, or wrong credentials."))
+        if self.method not in ("GET", "HEAD") and getattr(self.view, "write_access", None):
+            errors.append(
+                ("403", "Your role in the organization does not allow this (`detail` says why).")
+            )
         if has_path_id or is_list:
-            errors.append(("404", "Not found (also: another user's object, a bad page or cursor)."))
+            errors.append(
+                ("404", "Not found (also: another organization's object, a bad page or cursor).")
+            )
         elif self._refers_to_objects():
-            errors.append(("404", "An id in the body is not one of your objects (`details`)."))
+            errors.append(
+                ("404", "An id in the body is not one of the objects you can see (`details`).")
+            )
         if getattr(self.view, "action", None) in getattr(self.view, "conflict_actions", ()):
             errors.append(
                 ("409", "Clashes with an existing object (a phone or unit number in use).")

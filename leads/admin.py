@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 
 from leads.models import Lead, LeadActivity, Tour
+from properties.access import WORK_LEADS
+from properties.admin_access import OrganizationScopedAdmin
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ def lead_score_factors(factors: Any) -> list[ScoreFactor]:
     return sorted(rows, key=lambda row: -row.points)
 
 
-class LeadActivityInline(admin.TabularInline):
+class LeadActivityInline(OrganizationScopedAdmin, admin.TabularInline):
     model = LeadActivity
+    property_path = "lead__property"
+    change_access = WORK_LEADS
     extra = 0
     classes = ("collapse",)
     verbose_name_plural = "Add or edit activities"
@@ -86,8 +90,9 @@ class LeadActivityInline(admin.TabularInline):
     ordering = ("-created_at",)
 
 
-class TourInline(admin.TabularInline):
+class TourInline(OrganizationScopedAdmin, admin.TabularInline):
     model = Tour
+    change_access = WORK_LEADS
     extra = 0
     fk_name = "lead"
     fields = ("starts_at", "kind", "status", "unit", "property", "vapi_call_id")
@@ -99,7 +104,8 @@ class TourInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    change_access = WORK_LEADS
     list_display = (
         "__str__",
         "phone",
@@ -161,7 +167,9 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadActivity)
-class LeadActivityAdmin(admin.ModelAdmin):
+class LeadActivityAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    property_path = "lead__property"
+    change_access = WORK_LEADS
     list_display = ("created_at", "lead", "kind", "text", "vapi_call_id")
     list_filter = ("kind",)
     search_fields = ("text", "lead__first_name", "lead__last_name", "lead__phone", "vapi_call_id")
@@ -171,7 +179,8 @@ class LeadActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tour)
-class TourAdmin(admin.ModelAdmin):
+class TourAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    change_access = WORK_LEADS
     list_display = ("starts_at", "lead", "property", "unit", "kind", "status", "vapi_call_id")
     list_filter = ("status", "kind", "property")
     search_fields = ("lead__first_name", "lead__last_name", "lead__phone", "vapi_call_id")

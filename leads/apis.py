@@ -1,4 +1,4 @@
-"""Leads (with activities and tours), notes and tours: owner-scoped CRUD over the JWT API."""
+"""Leads (with activities and tours), notes and tours: CRUD over the JWT API, by membership."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -30,6 +30,7 @@ from leads.services import (
     tour_delete,
     tour_update,
 )
+from properties.access import WORK_LEADS
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
 from properties.serializers import PHONE_FORMAT
@@ -64,6 +65,7 @@ class LeadFilter(ApiFilterSet):
 
 
 class LeadViewSet(ApiViewSet):
+    write_access = WORK_LEADS
     conflict_actions = ("create", "update", "partial_update")  # phone in use
     queryset = Lead.objects.none()
     filterset_class = LeadFilter
@@ -152,6 +154,7 @@ class TourFilter(ApiFilterSet):
 
 
 class TourViewSet(ApiViewSet):
+    write_access = WORK_LEADS
     conflict_actions = ("create", "update", "partial_update")  # unit of another property
     queryset = Tour.objects.none()
     filterset_class = TourFilter

@@ -1,4 +1,5 @@
-"""Demo data: two realistic communities with units, office hours and a few leads.
+"""Demo data: a management company with two communities (units, office hours, a few leads), its
+property manager and two leasing agents, each agent assigned to one community.
 
 Idempotent: every row is looked up by its natural key first, so a second run changes nothing and
 edits a user made in admin survive a re-run.
@@ -13,11 +14,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead
-from properties.models import OfficeHours, Property, Unit
+from properties.models import Membership, OfficeHours, Organization, Property, Unit
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "leasing-demo"  # noqa: S105 - documented demo credential, local only
 DEMO_EMAIL = "admin@example.com"
+
+# One management company runs both communities; its staff log in to the admin with the demo
+# password. The superuser `admin` runs the deployment and sees everything.
+DEMO_ORGANIZATION = {
+    "name": "Bayside Living",
+    "legal_name": "Bayside Living Management LLC",
+    "timezone": "America/Los_Angeles",
+}
+# (username, first name, last name, role, assigned property or None for the whole organization)
+DEMO_STAFF = [
+    ("manager", "Morgan", "Patel", "manager", None),
+    ("agent.harbor", "Ava", "Martin", "agent", "Harbor View Apartments"),
+    ("agent.cedar", "Noah", "Brooks", "agent", "Cedar Park Residences"),
+]
 
 WEEKDAY_HOURS = [(day, time(9, 0), time(18, 0)) for day in range(5)]
 
@@ -165,6 +180,10 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     result.bump("users", created)
+    organization, created = Organization.objects.get_or_create(
+        name=DEMO_ORGANIZATION["name"], defaults=DEMO_ORGANIZATION
+    )
+    result.bump("organizations", created)
 
     properties: dict[str, Property] = {}
     for spec in PROPERTIES:
@@ -172,7 +191,7 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
         hours = spec.pop("hours")
         units = spec.pop("units")
         prop, created = Property.objects.get_or_create(
-            owner=user, name=spec.pop("name"), defaults=spec
+            organization=organization, name=spec.pop("name"), defaults=spec
         )
         result.bump("properties", created)
         properties[prop.name] = prop
@@ -199,6 +218,27 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
                 },
             )
             result.bump("units", created)
+
+    for username, first, last, role, assigned in DEMO_STAFF:
+        staff, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@example.com",
+                "is_staff": True,  # logs in to the admin; what it shows is the membership's
+            },
+        )
+        if created:
+            staff.set_password(DEMO_PASSWORD)
+            staff.save(update_fields=["password"])
+        result.bump("users", created)
+        membership, created = Membership.objects.get_or_create(
+            user=staff, organization=organization, defaults={"role": role}
+        )
+        if created and assigned:
+            membership.properties.set([properties[assigned]])
+        result.bump("memberships", created)
 
     for prop_name, phone, first, last, email, source, status, beds, budget, consent in LEADS:
         _, created = Lead.objects.get_or_create(

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from leads.models import Lead, LeadActivity, Tour
+from properties.access import properties_visible_to
 from properties.localtime import local_day_start
 from properties.models import Property
 from properties.selectors import office_hours_on
@@ -90,7 +91,9 @@ def tour_slots_free(
 
 
 def lead_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
-    return Lead.objects.filter(property__owner=user)
+    return Lead.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )
 
 
 def lead_detail_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
@@ -102,4 +105,6 @@ def lead_detail_list(*, user: AbstractBaseUser) -> QuerySet[Lead]:
 
 
 def tour_list(*, user: AbstractBaseUser) -> QuerySet[Tour]:
-    return Tour.objects.filter(property__owner=user)
+    return Tour.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )

@@ -1,15 +1,145 @@
+"""Admin for organizations, memberships, properties, units and office hours.
+
+Every class here is scoped by membership (properties/admin_access.py): a non-superuser sees and
+changes only what their role reaches.
+"""
+
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
-from properties.models import OfficeHours, Property, Unit
+from properties.access import (
+    EDIT_PROPERTY,
+    MANAGE_MEMBERS,
+    VIEW,
+    organizations_visible_to,
+    properties_visible_to,
+)
+from properties.admin_access import OrganizationScopedAdmin
+from properties.models import Membership, OfficeHours, Organization, Property, Unit
 
 
-class OfficeHoursInline(admin.TabularInline):
+class OrganizationLevelAdmin(OrganizationScopedAdmin):
+    """Scoped by organization rather than property (organizations and their memberships)."""
+
+    organization_path = "organization"
+    change_access = MANAGE_MEMBERS
+
+    def scope_q(self, request: HttpRequest, action: str = VIEW) -> Q:
+        if action == VIEW:  # any member sees their organization (an assigned agent too)
+            organizations = Organization.objects.filter(
+                pk__in=Membership.objects.filter(user=request.user).values("organization_id")
+            )
+        else:
+            organizations = organizations_visible_to(user=request.user, action=action)
+        return Q(**{f"{self.organization_path}__in": organizations})
+
+    def related_choices(self, request: HttpRequest, model: type) -> QuerySet:
+        if model is Property:
+            return properties_visible_to(user=request.user, action=EDIT_PROPERTY).filter(
+                organization__in=organizations_visible_to(user=request.user, action=MANAGE_MEMBERS)
+            )
+        return super().related_choices(request, model)
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "organization", "role", "properties")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        organization = data.get("organization")
+        organization_id = organization.pk if organization else self.instance.organization_id
+        other = [p for p in data.get("properties") or [] if p.organization_id != organization_id]
+        if other:
+            self.add_error(
+                "properties",
+                "Assign only properties of this organization "
+                f"(not {', '.join(p.name for p in other)}).",
+            )
+        return data
+
+
+class MembershipAdminMixin(OrganizationLevelAdmin):
+    form = MembershipForm
+    filter_horizontal = ("properties",)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not request.user.is_superuser:
+            # Members are added by exact username: an organization admin does not browse the
+            # deployment's user list (users are created by a superuser).
+            return forms.ModelChoiceField(
+                queryset=get_user_model().objects.filter(is_active=True),
+                to_field_name="username",
+                widget=forms.TextInput,
+                label="Username",
+                error_messages={"invalid_choice": "No active user has this username."},
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(MembershipAdminMixin, admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "properties")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The member list is for those who manage it.
+        return self.has_change_permission(request, obj)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrganizationLevelAdmin, admin.ModelAdmin):
+    organization_path = "pk"
+    list_display = ("name", "legal_name", "timezone", "updated_at")
+    search_fields = ("name", "legal_name")
+    readonly_fields = ("created_at", "updated_at")
+    fields = ("name", "legal_name", "timezone", "created_at", "updated_at")
+    inlines = (MembershipInline,)
+
+    # New organizations are tenants of the deployment: a superuser creates them.
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(MembershipAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "organization", "role", "assigned")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "user__email", "organization__name")
+    list_select_related = ("user", "organization")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request).prefetch_related("properties")
+        if request.user.is_superuser:
+            return queryset
+        # The member list is the organization admin's; others see their own memberships.
+        managed = organizations_visible_to(user=request.user, action=MANAGE_MEMBERS)
+        return queryset.filter(Q(organization__in=managed) | Q(user=request.user))
+
+    @admin.display(description="Assigned properties")
+    def assigned(self, obj: Membership) -> str:
+        names = [p.name for p in obj.properties.all()]
+        return ", ".join(names) if names else "All of the organization's"
+
+
+class OfficeHoursInline(OrganizationScopedAdmin, admin.TabularInline):
     model = OfficeHours
     extra = 0
+    change_access = EDIT_PROPERTY
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(OrganizationScopedAdmin, admin.TabularInline):
     model = Unit
+    change_access = EDIT_PROPERTY
     extra = 0
     fields = (
         "unit_number",
@@ -25,16 +155,36 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Property)
-class PropertyAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "state", "leasing_phone", "timezone", "owner", "updated_at")
+class PropertyAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    property_path = ""
+    change_access = EDIT_PROPERTY
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A user who can add properties to one organization only gets it preselected, with its
+        # default time zone.
+        initial = super().get_changeform_initial_data(request)
+        organizations = list(organizations_visible_to(user=request.user, action=EDIT_PROPERTY)[:2])
+        if len(organizations) == 1 and "organization" not in initial:
+            initial["organization"] = organizations[0].pk
+            initial.setdefault("timezone", organizations[0].timezone)
+        return initial
+
+    list_display = (
+        "name",
+        "city",
+        "state",
+        "leasing_phone",
+        "timezone",
+        "organization",
+        "updated_at",
+    )
     list_filter = ("state", "timezone", "pets_allowed")
     search_fields = ("name", "address_line", "city", "postal_code", "leasing_phone")
-    list_select_related = ("owner",)
+    list_select_related = ("organization",)
     readonly_fields = ("created_at", "updated_at")
-    raw_id_fields = ("owner",)
     inlines = (OfficeHoursInline, UnitInline)
     fieldsets = (
-        (None, {"fields": ("owner", "name", "timezone")}),
+        (None, {"fields": ("organization", "name", "timezone")}),
         ("Address", {"fields": ("address_line", "city", "state", "postal_code")}),
         ("Phones", {"fields": ("leasing_phone", "transfer_phone")}),
         ("Tours", {"fields": ("tour_slot_minutes", "tours_per_slot")}),
@@ -56,7 +206,8 @@ class PropertyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    change_access = EDIT_PROPERTY
     # Short columns so the list fits a 1366-px laptop beside the filters
     # (tests/browser/test_admin_layout.py): bedrooms and bathrooms share one.
     list_display = (
@@ -96,7 +247,8 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfficeHours)
-class OfficeHoursAdmin(admin.ModelAdmin):
+class OfficeHoursAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    change_access = EDIT_PROPERTY
     list_display = ("property", "weekday", "opens_at", "closes_at")
     list_filter = ("weekday", "property")
     search_fields = ("property__name",)

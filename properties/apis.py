@@ -1,10 +1,11 @@
-"""Properties (with office hours) and units: owner-scoped CRUD over the JWT API."""
+"""Properties (with office hours) and units: CRUD over the JWT API, scoped by membership."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api import (
     ApiFilterSet,
@@ -15,9 +16,12 @@ from config.api import (
     money_filter,
     owned_filter,
 )
+from properties.access import EDIT_PROPERTY, membership_list, organization_default
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
 from properties.serializers import (
+    MembershipSerializer,
+    PropertyCreateInputSerializer,
     PropertyInputSerializer,
     PropertySerializer,
     UnitCreateInputSerializer,
@@ -46,6 +50,7 @@ class PropertyFilter(ApiFilterSet):
 
 
 class PropertyViewSet(ApiViewSet):
+    write_access = EDIT_PROPERTY
     conflict_actions = ("create", "update", "partial_update")  # leasing phone in use
     queryset = Property.objects.none()
     filterset_class = PropertyFilter
@@ -62,11 +67,17 @@ class PropertyViewSet(ApiViewSet):
 
     @extend_schema(
         summary="Create a property",
-        request=PropertyInputSerializer,
+        request=PropertyCreateInputSerializer,
         responses={201: PropertySerializer},
     )
     def create(self, request: Request) -> Response:
-        prop = property_create(user=request.user, **self.validated_input(PropertyInputSerializer))
+        data = self.validated_input(PropertyCreateInputSerializer)
+        if "organization" not in data:
+            data["organization"] = organization_default(
+                user=request.user, action=EDIT_PROPERTY, superuser_sees_all=False
+            )
+            self.check_access(data["organization"])
+        prop = property_create(**data)
         return Response(PropertySerializer(prop).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Get a property with its office hours", responses=PropertySerializer)
@@ -127,6 +138,7 @@ class UnitFilter(ApiFilterSet):
 
 
 class UnitViewSet(ApiViewSet):
+    write_access = EDIT_PROPERTY
     conflict_actions = ("create", "update", "partial_update")  # unit number in use
     queryset = Unit.objects.none()
     filterset_class = UnitFilter
@@ -172,3 +184,15 @@ class UnitViewSet(ApiViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         unit_delete(unit=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyOrganizationsApi(APIView):
+    """The organizations the user belongs to, their role and what it allows."""
+
+    @extend_schema(
+        summary="List your organizations and your role in each",
+        responses=MembershipSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        memberships = membership_list(user=request.user)
+        return Response(MembershipSerializer(memberships, many=True).data)

@@ -20,9 +20,46 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(TIMEZONE_INVALID, code="invalid_timezone")
 
 
+class Organization(models.Model):
+    """A management company: the tenant that owns properties and whose staff share them.
+
+    One Vapi account serves the whole deployment; organizations are tenants inside it.
+    """
+
+    legal_name = models.CharField(
+        "legal business name",
+        max_length=200,
+        help_text="The registered business name; call disclosures say it aloud.",
+    )
+    name = models.CharField("display name", max_length=200)
+    timezone = models.CharField(
+        "default time zone",
+        max_length=64,
+        default="America/Los_Angeles",
+        validators=[validate_timezone],
+        help_text="New properties start in this time zone.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        through_fields=("organization", "user"),
+        related_name="organizations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Property(models.Model):
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="properties"
+    # PROTECT: an organization with properties is closed by moving or deleting them first, so a
+    # click in the admin cannot take a portfolio's leads and call logs with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="properties"
     )
     name = models.CharField(max_length=200)
     address_line = models.CharField("street address", max_length=255)
@@ -174,3 +211,45 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.property} #{self.unit_number}"
+
+
+class Membership(models.Model):
+    """A user's role in an organization (properties/access.py says what each role may do)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Organization admin"
+        MANAGER = "manager", "Property manager"
+        AGENT = "agent", "Leasing agent"
+        READ_ONLY = "read_only", "Read-only"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    properties = models.ManyToManyField(
+        Property,
+        blank=True,
+        related_name="assigned_memberships",
+        help_text=(
+            "Leasing agents: the properties they work. None means all of the organization's. "
+            "Other roles always cover the whole organization."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                name="membership_one_per_user_and_organization",
+                violation_error_message="This user is already a member of this organization.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organization})"

@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from properties.access import organizations_visible_to, properties_visible_to
 from properties.localtime import local_time_first_reached
-from properties.models import OfficeHours, Property, Unit
+from properties.models import OfficeHours, Organization, Property, Unit
 
 # Units a prospect can be offered: vacant now, or on notice with a known date.
 OFFERABLE_STATUSES = (Unit.Status.AVAILABLE, Unit.Status.ON_NOTICE)
@@ -199,8 +200,17 @@ def local_time_phrase(value: time) -> str:
 
 
 def property_list(*, user: AbstractBaseUser) -> QuerySet[Property]:
-    return Property.objects.filter(owner=user).prefetch_related("office_hours")
+    return properties_visible_to(user=user, superuser_sees_all=False).prefetch_related(
+        "office_hours"
+    )
+
+
+def organization_list(*, user: AbstractBaseUser) -> QuerySet[Organization]:
+    """The organizations the user belongs to (the API: superusers too)."""
+    return organizations_visible_to(user=user, superuser_sees_all=False)
 
 
 def unit_list(*, user: AbstractBaseUser) -> QuerySet[Unit]:
-    return Unit.objects.filter(property__owner=user)
+    return Unit.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )

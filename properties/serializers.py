@@ -12,9 +12,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
-from properties.models import OfficeHours, Property, Unit, validate_timezone
+from properties.access import ROLE_ACTIONS
+from properties.models import (
+    Membership,
+    OfficeHours,
+    Organization,
+    Property,
+    Unit,
+    validate_timezone,
+)
 from properties.phone import PHONE_INVALID, phone_normalize
-from properties.selectors import property_list
+from properties.selectors import organization_list, property_list
 
 LONG_TEXT = 10_000
 # The schema's custom string format for phone numbers: JSON Schema cannot say which numbers
@@ -132,6 +140,7 @@ class PropertySerializer(serializers.ModelSerializer):
         model = Property
         fields = [
             "id",
+            "organization",
             "name",
             "address_line",
             "city",
@@ -210,6 +219,19 @@ class PropertyInputSerializer(serializers.Serializer):
         return value
 
 
+class PropertyCreateInputSerializer(PropertyInputSerializer):
+    organization = OwnedPrimaryKeyRelatedField(
+        selector=organization_list,
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text=(
+            "One of your organizations (GET /api/v1/me/organizations); may be left out when you "
+            "can add properties to only one. Fixed once the property exists. The time zone "
+            "defaults to the organization's."
+        ),
+    )
+
+
 class UnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = Unit
@@ -249,3 +271,44 @@ class UnitCreateInputSerializer(UnitInputSerializer):
         queryset=Property.objects.all(),
         help_text="One of your properties; fixed once the unit exists.",
     )
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """One of the user's organizations, with their role there (GET /api/v1/me/organizations)."""
+
+    id = serializers.IntegerField(source="organization.id", read_only=True)
+    name = serializers.CharField(source="organization.name", read_only=True)
+    legal_name = serializers.CharField(source="organization.legal_name", read_only=True)
+    timezone = serializers.CharField(source="organization.timezone", read_only=True)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    assigned_properties = serializers.PrimaryKeyRelatedField(
+        source="properties",
+        many=True,
+        read_only=True,
+        help_text=(
+            "Leasing agents: the properties they work (empty: all of the organization's). "
+            "Always empty for the other roles, who cover the whole organization."
+        ),
+    )
+    permissions = serializers.SerializerMethodField(
+        help_text="What the role allows: view, work_leads, edit_property, "
+        "configure_assistant, manage_members."
+    )
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "timezone",
+            "role",
+            "role_label",
+            "assigned_properties",
+            "permissions",
+        ]
+        read_only_fields = fields
+
+    def get_permissions(self, membership: Membership) -> list[str]:
+        return sorted(ROLE_ACTIONS[membership.role])

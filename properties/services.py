@@ -1,13 +1,12 @@
-"""Write services behind the properties API (owner-scoped objects, validated before saving)."""
+"""Write services behind the properties API (objects validated before saving)."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from config.validation import full_clean_with_field_errors
-from properties.models import OfficeHours, Property, Unit
+from properties.models import OfficeHours, Organization, Property, Unit
 
 
 def _validate(prop: Property) -> None:
@@ -19,17 +18,19 @@ def _validate(prop: Property) -> None:
 @transaction.atomic
 def property_create(
     *,
-    user: AbstractBaseUser,
+    organization: Organization,
     office_hours: Iterable[Mapping[str, Any]] | None = None,
     amenities: Iterable[str] | None = None,
     **data: Any,
 ) -> Property:
-    """Create a property owned by `user`, with its weekly office hours.
+    """Create a property of `organization`, with its weekly office hours; the time zone
+    defaults to the organization's. Access is the caller's check (properties/access.py).
 
     Raises django ValidationError (field errors) from the model's validation, e.g. a leasing
     number another property already uses.
     """
-    prop = Property(owner=user, amenities=_amenities_text(amenities or []), **data)
+    data.setdefault("timezone", organization.timezone)
+    prop = Property(organization=organization, amenities=_amenities_text(amenities or []), **data)
     _validate(prop)
     prop.save()
     if office_hours:

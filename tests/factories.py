@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity, Tour
-from properties.models import OfficeHours, Property, Unit
+from properties.models import Membership, OfficeHours, Organization, Property, Unit
 from voice.models import Assistant, CallLog
 
 
@@ -22,12 +22,39 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pass-word-123")
 
 
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Cascade Living {n}")
+    legal_name = factory.LazyAttribute(lambda o: f"{o.name} LLC")
+    timezone = "America/Los_Angeles"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Membership.Role.ADMIN
+
+    @factory.post_generation
+    def properties(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.properties.set(extracted)
+
+
 class PropertyFactory(factory.django.DjangoModelFactory):
+    """A property in a new organization; `owner=user` makes that user its organization admin
+    (the one-owner world of the tests written before organizations)."""
+
     class Meta:
         model = Property
         skip_postgeneration_save = True
 
-    owner = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Maple Court {n}")
     address_line = factory.Sequence(lambda n: f"{100 + n} Maple Street")
     city = "Portland"
@@ -41,6 +68,15 @@ class PropertyFactory(factory.django.DjangoModelFactory):
     pet_policy = "Cats and small dogs welcome."
     parking_policy = "One free space per unit."
     application_fee = Decimal("50.00")
+
+    @factory.post_generation
+    def owner(obj, create, extracted, **kwargs):
+        if create and extracted is not None:
+            Membership.objects.get_or_create(
+                user=extracted,
+                organization=obj.organization,
+                defaults={"role": Membership.Role.ADMIN},
+            )
 
     @factory.post_generation
     def with_office_hours(obj, create, extracted, **kwargs):
@@ -116,3 +152,12 @@ class CallLogFactory(factory.django.DjangoModelFactory):
     direction = CallLog.Direction.INBOUND
     status = CallLog.Status.ENDED
     customer_number = "+12065550100"
+
+
+def org_admin(prop: Property):
+    """An organization admin of `prop`'s organization (made if it has none): who used to be
+    the property's owner."""
+    membership = prop.organization.memberships.filter(role=Membership.Role.ADMIN).first()
+    if membership is None:
+        membership = MembershipFactory(organization=prop.organization)
+    return membership.user

@@ -70,7 +70,7 @@ def test_admin_rejects_invalid_phone_with_clear_message(admin_client, demo):
     data = {k: v for k, v in form.initial.items() if v is not None}
     data.update(
         {
-            "owner": prop.owner_id,
+            "organization": prop.organization_id,
             "leasing_phone": "12345",
             "office_hours-TOTAL_FORMS": 0,
             "office_hours-INITIAL_FORMS": 0,

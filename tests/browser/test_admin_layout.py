@@ -48,7 +48,7 @@ def busy_lists(transactional_db) -> None:
     create_ended_call_with_tour(lead=lead)
     create_live_call(lead=Lead.objects.get(phone="+14155550177"))
     long_name = Property.objects.create(
-        owner=lead.property.owner,
+        organization=lead.property.organization,
         name="The Residences at Riverside Commons Apartment Homes",
         address_line="1 River Road",
         city="Sacramento",

@@ -7,7 +7,7 @@ import pytest
 from properties.models import OfficeHours, Property, Unit
 from properties.phone import PHONE_INVALID
 from tests.api.conftest import assert_error, bearer_client
-from tests.factories import PropertyFactory, UnitFactory, UserFactory
+from tests.factories import MembershipFactory, PropertyFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ NEW_PROPERTY = {
 
 @pytest.fixture
 def user():
-    return UserFactory()
+    return MembershipFactory().user  # an organization admin: may add properties
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_property_create_with_office_hours_owned_by_the_caller(client, user):
     assert response.status_code == 201, response.content
     data = response.json()
     prop = Property.objects.get(pk=data["id"])
-    assert prop.owner == user
+    assert prop.organization.memberships.get().user == user
     assert data["leasing_phone"] == "+14155550100"
     assert data["amenities"] == ["Pool", "Gym"]
     assert data["office_hours"] == [

@@ -24,7 +24,9 @@ def test_phone_normalize_rejects_bad_numbers(value):
 
 
 def test_property_full_clean_normalizes_phone_and_rejects_bad_timezone():
-    prop = PropertyFactory.build(owner=PropertyFactory().owner, leasing_phone="415.555.0111")
+    prop = PropertyFactory.build(
+        organization=PropertyFactory().organization, leasing_phone="415.555.0111"
+    )
     prop.full_clean()
     assert prop.leasing_phone == "+14155550111"
     prop.timezone = "Mars/Olympus_Mons"
@@ -34,7 +36,7 @@ def test_property_full_clean_normalizes_phone_and_rejects_bad_timezone():
 
 
 def test_property_full_clean_rejects_invalid_transfer_phone():
-    prop = PropertyFactory.build(owner=PropertyFactory().owner, transfer_phone="555")
+    prop = PropertyFactory.build(organization=PropertyFactory().organization, transfer_phone="555")
     with pytest.raises(ValidationError) as exc:
         prop.full_clean()
     assert exc.value.message_dict["transfer_phone"] == [PHONE_INVALID]

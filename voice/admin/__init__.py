@@ -23,7 +23,9 @@ from django.utils.html import format_html
 
 from leads.admin import LeadAdmin
 from leads.models import Lead
+from properties.access import CONFIGURE_ASSISTANT
 from properties.admin import PropertyAdmin
+from properties.admin_access import OrganizationScopedAdmin, user_has_access
 from properties.models import Property
 from properties.phone import phone_normalize
 from voice.admin import views as admin_views
@@ -117,7 +119,8 @@ class TestCallForm(forms.Form):
 
 
 @admin.register(Assistant)
-class AssistantAdmin(admin.ModelAdmin):
+class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    change_access = CONFIGURE_ASSISTANT  # agents see assistants; managers change them
     list_display = (
         "name",
         "property",
@@ -176,7 +179,7 @@ class AssistantAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallLog)
-class CallLogAdmin(admin.ModelAdmin):
+class CallLogAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     """Read-only call log; the change page is a conversation view (see `change_form.html`)."""
 
     change_form_template = "admin/voice/calllog/change_form.html"
@@ -213,7 +216,7 @@ class CallLogAdmin(admin.ModelAdmin):
         if from_field is not None:
             return super().get_object(request, object_id, from_field)
         try:
-            return call_log_get(pk=int(object_id))
+            return self.visible_or_none(request, call_log_get(pk=int(object_id)))
         except ValueError:
             return None
 
@@ -358,8 +361,7 @@ class PropertyWithVoiceAdmin(PropertyAdmin):
         message_results(self, request, properties_simulate_inbound_call(properties=queryset))
 
     def has_voice_permission(self, request: HttpRequest) -> bool:
-        user = request.user
-        return user.has_perm("voice.add_assistant") and user.has_perm("voice.change_assistant")
+        return user_has_access(request, CONFIGURE_ASSISTANT)
 
 
 @admin.register(WebhookEvent)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -21,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from properties.access import properties_visible_to
+from properties.models import Property
 from voice.admin.transcripts import call_log_transcript_turns
 from voice.calls.selectors import (
     ANSWERED,
@@ -52,11 +55,17 @@ def _require_view_permission(request: HttpRequest, model_admin: admin.ModelAdmin
         raise PermissionDenied
 
 
+def _visible_properties(request: HttpRequest) -> QuerySet[Property] | None:
+    """The properties whose calls the user may see; None: all (superusers)."""
+    user = request.user
+    return None if user.is_superuser else properties_visible_to(user=user)
+
+
 # Dashboard -----------------------------------------------------------------------------
 def voice_dashboard(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
     _require_view_permission(request, model_admin)
     now = timezone.now()
-    dashboard = call_log_dashboard(now=now)
+    dashboard = call_log_dashboard(now=now, properties=_visible_properties(request))
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Voice dashboard",
@@ -68,7 +77,10 @@ def voice_dashboard(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> H
         "chart": calls_per_day_chart(dashboard.days),
         "outcome_labels": [(key, OUTCOME_LABELS[key]) for key in CHART_OUTCOMES],
         "top_reason_max": max((r.count for r in dashboard.top_ended_reasons), default=0),
-        "live_calls": [_live_call_payload(call, now=now) for call in call_log_list_live(now=now)],
+        "live_calls": [
+            _live_call_payload(call, now=now)
+            for call in call_log_list_live(now=now, properties=_visible_properties(request))
+        ],
         "live_url": f"{reverse('admin:voice_live_calls')}?windows=1",
         "live_poll_ms": LIVE_POLL_MS,
         "changelist_url": reverse("admin:voice_calllog_changelist"),
@@ -84,13 +96,18 @@ def voice_live_calls(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> 
     """
     _require_view_permission(request, model_admin)
     now = timezone.now()
-    calls = call_log_list_live(now=now, vapi_call_id=request.GET.get("call") or None)
+    calls = call_log_list_live(
+        now=now,
+        vapi_call_id=request.GET.get("call") or None,
+        properties=_visible_properties(request),
+    )
     data: dict[str, Any] = {
         "now": now.isoformat(),
         "calls": [_live_call_payload(c, now=now) for c in calls],
     }
     if request.GET.get("windows"):
-        data["windows"] = [_window_payload(w) for w in call_log_window_stats(now=now)]
+        windows = call_log_window_stats(now=now, properties=_visible_properties(request))
+        data["windows"] = [_window_payload(w) for w in windows]
     return JsonResponse(data)
 
 
@@ -99,7 +116,8 @@ def call_log_by_vapi_id(
 ) -> HttpResponse:
     """Lead activities and tours know their call by Vapi id only; this finds its page."""
     _require_view_permission(request, model_admin)
-    pk = CallLog.objects.filter(vapi_call_id=vapi_call_id).values_list("pk", flat=True).first()
+    calls = model_admin.get_queryset(request)  # scoped by membership
+    pk = calls.filter(vapi_call_id=vapi_call_id).values_list("pk", flat=True).first()
     if pk is None:
         raise Http404("No call with this Vapi call id.")
     return redirect("admin:voice_calllog_change", pk)

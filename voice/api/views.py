@@ -27,6 +27,7 @@ from config.pagination import CursorPagination
 from config.schema import error_response
 from leads.models import Lead
 from leads.selectors import lead_list
+from properties.access import CONFIGURE_ASSISTANT, WORK_LEADS
 from properties.models import Property
 from properties.selectors import property_list
 from voice.api.serializers import (
@@ -62,6 +63,7 @@ class AssistantFilter(ApiFilterSet):
 
 
 class AssistantViewSet(ApiViewSet):
+    write_access = CONFIGURE_ASSISTANT
     queryset = Assistant.objects.none()
     filterset_class = AssistantFilter
     search_fields = ["name"]
@@ -97,7 +99,7 @@ class AssistantViewSet(ApiViewSet):
         responses={
             201: AssistantSerializer,
             200: AssistantSerializer,
-            404: error_response("No such property (another user's property too)."),
+            404: error_response("No such property (another organization's property too)."),
         },
     )
     def create(self, request: Request) -> Response:
@@ -106,6 +108,7 @@ class AssistantViewSet(ApiViewSet):
         prop = get_owned_or_404(
             property_list(user=request.user), pk=query.validated_data["property_id"]
         )
+        self.check_access(prop)
         data = self.validated_input(AssistantCreateInputSerializer)
         saved = assistant_create_or_update(property=prop, **data)
         code = status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK
@@ -157,6 +160,7 @@ class CallPlaceViewSet(ApiViewSet):
     """POST /api/v1/voice/call: the stricter `voice_call` throttle scope applies."""
 
     queryset = CallLog.objects.none()
+    write_access = WORK_LEADS
     throttle_scope = VOICE_CALL_THROTTLE_SCOPE
     voice_actions = ("create",)
     conflict_actions = ("create",)  # lead without consent, on do-not-call, assistant not pushed

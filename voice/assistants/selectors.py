@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from properties.access import properties_visible_to
 from voice.models import Assistant
 from voice.vapi.errors import VoiceError
 
 
 def assistant_list(*, user: AbstractBaseUser) -> QuerySet[Assistant]:
-    return Assistant.objects.filter(property__owner=user)
+    return Assistant.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )
 
 
 def assistant_get(*, assistant_id: int | str) -> Assistant:

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from leads.models import Tour
+from properties.access import properties_visible_to
 from properties.models import Property
 from voice.models import CallLog, TranscriptLine
 
@@ -269,8 +270,11 @@ class DashboardZones:
         return sorted(rows, key=lambda z: (z.local_now.utcoffset() or timedelta(0), z.zone))
 
 
-def dashboard_zones(*, fallback: tzinfo | None = None) -> DashboardZones:
-    names = Property.objects.order_by("timezone").values_list("timezone", flat=True).distinct()
+def dashboard_zones(
+    *, fallback: tzinfo | None = None, properties: QuerySet[Property] | None = None
+) -> DashboardZones:
+    properties = Property.objects.all() if properties is None else properties
+    names = properties.order_by("timezone").values_list("timezone", flat=True).distinct()
     return DashboardZones(
         property_zones=tuple(names), fallback=fallback or timezone.get_default_timezone()
     )
@@ -357,12 +361,20 @@ def _last_days_q(*, now: datetime, days: int, zones: DashboardZones) -> tuple[Q,
     return q, min(starts)
 
 
-def _calls_between(*, start: datetime, now: datetime) -> QuerySet[CallLog]:
-    return CallLog.objects.filter(created_at__gte=start, created_at__lte=now).order_by()
+def _calls_between(
+    *, start: datetime, now: datetime, properties: QuerySet[Property] | None = None
+) -> QuerySet[CallLog]:
+    calls = CallLog.objects.filter(created_at__gte=start, created_at__lte=now).order_by()
+    # `properties`: what the viewer may see (properties/access.py); None = every call.
+    return calls if properties is None else calls.filter(property__in=properties)
 
 
 def call_log_window_stats(
-    *, now: datetime, tz: tzinfo | None = None, zones: DashboardZones | None = None
+    *,
+    now: datetime,
+    tz: tzinfo | None = None,
+    zones: DashboardZones | None = None,
+    properties: QuerySet[Property] | None = None,
 ) -> list[WindowStats]:
     """Counts, outcomes, average duration, cost and tours for today / 7 days / 30 days
     (1 query, + 1 for the zones unless given)."""
@@ -376,9 +388,9 @@ def call_log_window_stats(
         .annotate(n=Count("id"))
         .values("n")
     )
-    calls = _calls_between(start=min(start for _, start in windows.values()), now=now).annotate(
-        tours_n=Coalesce(Subquery(tours, output_field=IntegerField()), 0)
-    )
+    calls = _calls_between(
+        start=min(start for _, start in windows.values()), now=now, properties=properties
+    ).annotate(tours_n=Coalesce(Subquery(tours, output_field=IntegerField()), 0))
     aggregates: dict[str, Any] = {}
     for key, (in_window, _) in windows.items():
         aggregates |= {
@@ -430,6 +442,7 @@ def call_log_daily_counts(
     days: int = 30,
     tz: tzinfo | None = None,
     zones: DashboardZones | None = None,
+    properties: QuerySet[Property] | None = None,
 ) -> list[DayCount]:
     """Calls per local calendar day (each in its property's zone) by outcome, oldest first,
     days without calls included. The last day is the latest local today among the zones."""
@@ -449,7 +462,7 @@ def call_log_daily_counts(
     )
     start = min(_local_midnight(first, zone.local_now.tzinfo) for zone in todays)
     rows = (
-        _calls_between(start=start, now=now)
+        _calls_between(start=start, now=now, properties=properties)
         .annotate(day=local_day)
         .values("day")
         .annotate(
@@ -485,12 +498,13 @@ def call_log_top_ended_reasons(
     limit: int = TOP_REASONS,
     tz: tzinfo | None = None,
     zones: DashboardZones | None = None,
+    properties: QuerySet[Property] | None = None,
 ) -> list[ReasonCount]:
     """The most frequent ended reasons of the last `days` local days."""
     zones = zones or dashboard_zones(fallback=tz)
     in_window, start = _last_days_q(now=now, days=days, zones=zones)
     rows = (
-        _calls_between(start=start, now=now)
+        _calls_between(start=start, now=now, properties=properties)
         .filter(in_window, status=CallLog.Status.ENDED)
         .exclude(ended_reason="")
         .values("ended_reason")
@@ -507,17 +521,22 @@ def call_log_top_ended_reasons(
     ]
 
 
-def call_log_dashboard(*, now: datetime | None = None, tz: tzinfo | None = None) -> Dashboard:
+def call_log_dashboard(
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    properties: QuerySet[Property] | None = None,
+) -> Dashboard:
     """Everything the voice dashboard shows except the live calls (4 queries). `tz` is the zone
     of calls without a property (default settings.TIME_ZONE)."""
     now = now or timezone.now()
-    zones = dashboard_zones(fallback=tz)
+    zones = dashboard_zones(fallback=tz, properties=properties)
     return Dashboard(
         now=now,
         zones=zones.todays(now=now),
-        windows=call_log_window_stats(now=now, zones=zones),
-        days=call_log_daily_counts(now=now, zones=zones),
-        top_ended_reasons=call_log_top_ended_reasons(now=now, zones=zones),
+        windows=call_log_window_stats(now=now, zones=zones, properties=properties),
+        days=call_log_daily_counts(now=now, zones=zones, properties=properties),
+        top_ended_reasons=call_log_top_ended_reasons(now=now, zones=zones, properties=properties),
     )
 
 
@@ -538,7 +557,10 @@ class LiveCall:
 
 
 def call_log_list_live(
-    *, now: datetime | None = None, vapi_call_id: str | None = None
+    *,
+    now: datetime | None = None,
+    vapi_call_id: str | None = None,
+    properties: QuerySet[Property] | None = None,
 ) -> list[LiveCall]:
     """Calls in progress right now (logged within LIVE_CALL_MAX_AGE) with their latest
     transcript lines (2 queries)."""
@@ -551,6 +573,8 @@ def call_log_list_live(
     )
     if vapi_call_id is not None:
         calls = calls.filter(vapi_call_id=vapi_call_id)
+    if properties is not None:  # what the viewer may see (properties/access.py)
+        calls = calls.filter(property__in=properties)
     calls = list(calls)
     lines_by_call: dict[str, list[TranscriptLine]] = {c.vapi_call_id: [] for c in calls}
     if calls:
@@ -580,8 +604,10 @@ def _live_role(role: str) -> str:
 
 
 def call_log_list(*, user: AbstractBaseUser) -> QuerySet[CallLog]:
-    """The user's calls: those at their properties (a call with no property belongs to no one)."""
-    return CallLog.objects.filter(property__owner=user)
+    """The calls at the properties the user sees (a call with no property belongs to no one)."""
+    return CallLog.objects.filter(
+        property__in=properties_visible_to(user=user, superuser_sees_all=False)
+    )
 
 
 def call_log_list_summary(*, user: AbstractBaseUser) -> QuerySet[CallLog]:

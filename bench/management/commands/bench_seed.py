@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
-from properties.models import OfficeHours, Property, Unit
+from properties.models import Membership, OfficeHours, Organization, Property, Unit
 from voice.models import Assistant
 
 BENCH_ASSISTANT_ID = "asst-bench"
@@ -30,10 +30,16 @@ class Command(BaseCommand):
                 "lead_activities, leads_tour, leads_lead RESTART IDENTITY CASCADE"
             )
         owner, _ = get_user_model().objects.get_or_create(username="bench")
+        organization, _ = Organization.objects.get_or_create(
+            name="Bench", defaults={"legal_name": "Bench Properties LLC"}
+        )
+        Membership.objects.get_or_create(
+            user=owner, organization=organization, defaults={"role": Membership.Role.ADMIN}
+        )
         prop, _ = Property.objects.update_or_create(
             leasing_phone="+14155550190",
             defaults={
-                "owner": owner,
+                "organization": organization,
                 "name": "Bench Towers",
                 "address_line": "1 Bench Way",
                 "city": "San Francisco",

@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from leads.models import LeadActivity
 from tests.api.conftest import assert_error, bearer_client
-from tests.factories import AssistantFactory, CallLogFactory, PropertyFactory, UserFactory
+from tests.factories import (
+    AssistantFactory,
+    CallLogFactory,
+    PropertyFactory,
+    UserFactory,
+    org_admin,
+)
 from voice.admin import MAX_CALLS_PER_REFRESH, TOO_MANY_CALLS
 from voice.calls.operations import REFRESH_NOT_FOUND, REFRESH_UNCHANGED
 from voice.models import CallLog
@@ -124,7 +130,7 @@ def test_admin_refresh_refuses_too_many_calls(admin_client, prop, simulator):
 
 
 def test_api_refresh_true_pulls_the_call_then_answers(stale, simulator):
-    client = bearer_client(stale.property.owner)
+    client = bearer_client(org_admin(stale.property))
 
     plain = client.get(f"/api/v1/voice/calls/{stale.pk}")
     refreshed = client.get(f"/api/v1/voice/calls/{stale.pk}", {"refresh": "true"})
@@ -140,7 +146,7 @@ def test_api_refresh_true_pulls_the_call_then_answers(stale, simulator):
 
 def test_api_refresh_when_vapi_fails_is_503_and_changes_nothing(stale, simulator):
     simulator.app.state.add_fault(Fault(status=502, method="GET", path_prefix="/call/"))
-    client = bearer_client(stale.property.owner)
+    client = bearer_client(org_admin(stale.property))
 
     response = client.get(f"/api/v1/voice/calls/{stale.pk}", {"refresh": "true"})
 
@@ -160,7 +166,7 @@ def test_api_refresh_of_another_users_call_is_404_without_asking_vapi(stale, sim
 
 
 def test_api_refresh_must_be_a_boolean(stale):
-    response = bearer_client(stale.property.owner).get(
+    response = bearer_client(org_admin(stale.property)).get(
         f"/api/v1/voice/calls/{stale.pk}", {"refresh": "maybe"}
     )
 
