@@ -73,8 +73,15 @@ def test_api_fuzz(quick_live_server, access_token, tmp_path):
         "--no-color",
     ]
     command += shlex.split(os.environ.get("API_FUZZ_ST_ARGS", ""))  # e.g. --continue-on-failure
+    # The client runs on the real clock: under CI's shifted clock (libfaketime, LD_PRELOAD) its
+    # worker threads stall in timed waits. The server under test, this process, keeps the suite's.
+    real_clock = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
     env = {
-        **os.environ,
+        **real_clock,
         "SCHEMATHESIS_HOOKS": "tests.api.fuzz_hooks",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
