@@ -5,7 +5,6 @@ our webhook, the end-of-call report), signed with our secret, against Django ser
 pytest-django's live server. Nothing is patched: the only fake is Vapi itself.
 """
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from tests.voice.simulator.test_speech import assert_speakable
 from voice.assistants.services import create_property_assistant
 from voice.calls.outbound import call_place_outbound
 from voice.models import CallLog, WebhookEvent
-from voice.simulator import SimulatorConfig, VapiSimulator
 from voice.simulator.scenarios import SCENARIOS
 from voice.simulator.server import RunningSimulator
 
@@ -29,25 +27,6 @@ API_KEY = "test-key"
 SECRET = "test-secret"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def vapi(live_server: Any, settings: Any) -> Iterator[RunningSimulator]:
-    webhook_url = f"{live_server.url}/api/v1/voice/webhook"
-    simulator = RunningSimulator(
-        VapiSimulator(
-            SimulatorConfig(api_key=API_KEY, webhook_url=webhook_url, webhook_secret=SECRET)
-        )
-    )
-    simulator.app.config.public_url = simulator.url
-    settings.VAPI_BASE_URL = simulator.url
-    settings.VAPI_API_KEY = API_KEY
-    settings.VAPI_WEBHOOK_SECRET = SECRET
-    settings.VAPI_WEBHOOK_AUTH_MODE = "hmac"
-    settings.PUBLIC_BASE_URL = live_server.url
-    yield simulator
-    simulator.app.wait_for_calls(timeout=10)
-    simulator.stop()
 
 
 @pytest.fixture

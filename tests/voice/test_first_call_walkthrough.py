@@ -4,9 +4,6 @@ An inbound call has no calling-hours rule, so the newcomer sees a whole call at 
 outbound step is refused at that hour and says from when it would be allowed.
 """
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -17,35 +14,8 @@ from properties.models import Property
 from tests.clock import PACIFIC, at, today_in
 from voice.calls.operations import SIMULATED_CALLER, SKIP_NO_ASSISTANT
 from voice.models import CallLog
-from voice.simulator import SimulatorConfig, VapiSimulator
-from voice.simulator.server import RunningSimulator
-
-API_KEY = "test-key"
-SECRET = "test-secret"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def vapi(live_server: Any, settings: Any) -> Iterator[RunningSimulator]:
-    simulator = RunningSimulator(
-        VapiSimulator(
-            SimulatorConfig(
-                api_key=API_KEY,
-                webhook_url=f"{live_server.url}/api/v1/voice/webhook",
-                webhook_secret=SECRET,
-            )
-        )
-    )
-    simulator.app.config.public_url = simulator.url
-    settings.VAPI_BASE_URL = simulator.url
-    settings.VAPI_API_KEY = API_KEY
-    settings.VAPI_WEBHOOK_SECRET = SECRET
-    settings.VAPI_WEBHOOK_AUTH_MODE = "hmac"
-    settings.PUBLIC_BASE_URL = live_server.url
-    yield simulator
-    simulator.app.wait_for_calls(timeout=10)
-    simulator.stop()
 
 
 def _action(client, app_model: str, action: str, objects, **extra):
