@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt
 
 run: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input --skip-checks
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py createcachetable --skip-checks
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py createcachetable
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_demo_data --skip-checks
 	@echo ""
 	@echo "  Admin:  http://$(HOST):$(PORT)/admin/   (login: admin / leasing-demo)"
