@@ -219,6 +219,13 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
             )
             result.bump("units", created)
 
+    # The demo superuser is also the company's organization admin, so the README's API session
+    # (which signs in as `admin`) reaches the demo properties: the API has no superuser exemption.
+    _, created = Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": Membership.Role.ADMIN}
+    )
+    result.bump("memberships", created)
+
     for username, first, last, role, assigned in DEMO_STAFF:
         staff, created = user_model.objects.get_or_create(
             username=username,
