@@ -16,6 +16,7 @@ is meant to be patched.
 
 from __future__ import annotations
 
+import abc
 import email.utils
 import json
 import logging
@@ -634,10 +635,10 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, seconds)
 
 
-# Sync client ---------------------------------------------------------------------------------
+# The endpoints, shared by both faces -----------------------------------------------------------
 
 
-class VapiApi:
+class VapiApi(abc.ABC):
     """The Vapi endpoints, written once for both faces. Each method builds its request with the
     core and hands it to the face's `_send`: the sync face returns the result, the async face an
     awaitable of it."""
@@ -649,8 +650,9 @@ class VapiApi:
     def base_url(self) -> str:
         return self._core.base_url
 
+    @abc.abstractmethod
     def _send(self, request: VapiRequest) -> Any:
-        raise NotImplementedError
+        """Send one request: the sync face returns its result, the async face an awaitable."""
 
     # Assistants (vapi-reference.md §4) --------------------------------------------------------
 
