@@ -23,12 +23,7 @@ from voice.simulator.server import RunningSimulator
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REAL_KEY = "live-account-private-key"  # anything but the simulator's key counts as real Vapi
-SECRET = "whsec-" + "n8Vq3Lx" * 4  # noqa: S105 - a test value
-
-WRITES = (
-    ("POST", "/credential"),
-    ("POST", "/assistant"),
-)
+SECRET = "whsec-" + "n8Vq3Lx" * 4
 
 
 @pytest.fixture
@@ -88,7 +83,8 @@ def _request_counts(vapi: RunningSimulator) -> dict[tuple[str, str], int]:
 
 def test_vapi_setup_makes_a_real_account_sign_webhooks_and_is_idempotent(real_vapi, harbor_view):
     assistant = create_property_assistant(property=harbor_view)
-    assert "credentialId" not in real_vapi.app.state.assistants[assistant.vapi_assistant_id]["server"]
+    pushed = real_vapi.app.state.assistants[assistant.vapi_assistant_id]
+    assert "credentialId" not in pushed["server"]
 
     # 1. The check fails and names the fix (no network: it reads settings and the database).
     (error,) = check_vapi_webhook_credential()
