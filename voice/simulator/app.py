@@ -1,7 +1,8 @@
 """A fake Vapi API as a plain WSGI app (vapi-reference.md §1-§3, §7).
 
 Shapes and status codes follow Vapi: 201 on POST, JSON arrays for lists, 404/400/401 with the
-NestJS error body `{statusCode, error, message}`, strict body validation (validation.py). After
+NestJS error body `{statusCode, error, message}`, strict body validation (validation.py), and
+webhook credentials (`/credential`, vapi-reference.md §9.2; in real-Vapi mode only they sign). After
 POST /call (or an inbound call started through the control endpoint) a background thread plays
 the call and sends the webhooks Vapi would send (player.py).
 
