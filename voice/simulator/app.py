@@ -2,9 +2,9 @@
 
 Shapes and status codes follow Vapi: 201 on POST, JSON arrays for lists, 404/400/401 with the
 NestJS error body `{statusCode, error, message}`, strict body validation (validation.py), and
-webhook credentials (`/credential`, vapi-reference.md §9.2; in real-Vapi mode only they sign). After
-POST /call (or an inbound call started through the control endpoint) a background thread plays
-the call and sends the webhooks Vapi would send (player.py).
+webhook credentials (`/credential`, vapi-reference.md §9.2; in real-Vapi mode only they sign).
+After POST /call (or an inbound call started through the control endpoint) a background thread
+plays the call and sends the webhooks Vapi would send (player.py).
 
 Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
