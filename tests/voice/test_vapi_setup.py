@@ -192,3 +192,33 @@ def test_a_versioned_org_s_label_is_stored(real_vapi, harbor_view):
     _setup()  # the push that adds the credential returns the new label
     assistant.refresh_from_db()
     assert assistant.latest_version == "v4"
+
+
+def test_secret_mode_gets_a_bearer_credential_sending_x_vapi_secret(
+    real_vapi, harbor_view, settings
+):
+    settings.VAPI_WEBHOOK_AUTH_MODE = "secret"
+    create_property_assistant(property=harbor_view)
+    _setup()
+
+    (credential,) = real_vapi.app.state.credentials.values()
+    assert credential["authenticationPlan"] == {
+        "type": "bearer",
+        "token": SECRET,
+        "headerName": "X-Vapi-Secret",
+        "bearerPrefixEnabled": False,
+    }
+    _ring(real_vapi, harbor_view)
+    assert {entry["status"] for entry in real_vapi.app.state.deliveries} == {200}
+    assert CallLog.objects.get().status == CallLog.Status.ENDED
+
+
+def test_pull_stores_a_version_published_in_the_dashboard(real_vapi, harbor_view):
+    assistant = create_property_assistant(property=harbor_view)
+    assert assistant.latest_version is None
+    real_vapi.app.state.assistants[assistant.vapi_assistant_id]["latestVersion"] = "v2"
+
+    call_command("sync_assistants", "--pull", stdout=StringIO())
+
+    assistant.refresh_from_db()
+    assert assistant.latest_version == "v2"
