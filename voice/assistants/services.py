@@ -69,12 +69,7 @@ def _latest_version(remote: Any) -> str | None:
 def _mark_pushed(
     assistant: Assistant, *, config: VapiObject, remote_id: str, remote: Any = None
 ) -> None:
-    # Why no publish call after the push: the OAS (vapi-reference.md §0; openapi.json) has no
-    # draft or publish path, only the AssistantDraft / CreateAssistantDraftDTO /
-    # AssistantVersion schemas and `Assistant.latestVersion`, and PATCH /assistant/{id} returns
-    # an Assistant. Whether that PATCH edits a draft on an org onboarded to versioning is
-    # UNVERIFIED (§12.14), so we push by PATCH as before and keep the version label Vapi reports
-    # (shown in the admin as "Live version"); a live test on a versioned org settles the rest.
+    # The version label Vapi answered (see assistant_push for why we never publish).
     assistant.latest_version = _latest_version(remote)
     assistant.vapi_assistant_id = remote_id
     assistant.last_pushed_config = config
@@ -229,6 +224,13 @@ def assistant_push(*, assistant: Assistant) -> Assistant:
         config = assistant_build_config(assistant=assistant)
         client = vapi_client.get_vapi_client()
         if assistant.vapi_assistant_id:
+            # No publish call after this PATCH: Vapi's OpenAPI (the OAS of vapi-reference.md §0)
+            # has no draft or publish path, only the AssistantDraft / CreateAssistantDraftDTO /
+            # AssistantVersion schemas and `Assistant.latestVersion`, and PATCH /assistant/{id}
+            # returns an Assistant. Whether that PATCH only edits a draft on an org onboarded to
+            # versioning is UNVERIFIED (§12.14). So we PATCH as before and store the
+            # `latestVersion` Vapi answers (the admin's "Live version"); a live test on a
+            # versioned org settles the rest.
             try:
                 remote = client.update_assistant(assistant.vapi_assistant_id, config)
             except VapiNotFoundError:
