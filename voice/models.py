@@ -34,6 +34,12 @@ class Assistant(models.Model):
     )
     last_pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_push_error = models.TextField(blank=True, editable=False)
+    # OAS Assistant.latestVersion (vapi-reference.md §12.14): the published version label (e.g.
+    # "v3") that create/PATCH/GET last returned; null while the org is not onboarded to
+    # versioning or the assistant was never published under it.
+    latest_version = models.CharField(
+        "Live version", max_length=40, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -161,3 +167,25 @@ class TranscriptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"
+
+
+class WebhookCredential(models.Model):
+    """The Vapi webhook credential (HMAC) that pushed assistants reference as server.credentialId,
+    one per Vapi API base URL; made and kept in step by `manage.py vapi_setup`
+    (voice/assistants/setup.py). The secret is never stored here: `plan_fingerprint` is a keyed
+    hash of the plan sent (secret included), so a changed secret or header is noticed and PATCHed.
+    """
+
+    vapi_base_url = models.CharField(max_length=200, unique=True)
+    vapi_credential_id = models.CharField(max_length=100)
+    # vapi-reference.md §9.2 / OAS CreateWebhookCredentialDTO: name is 1-40 characters.
+    name = models.CharField(max_length=40)
+    plan_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["vapi_base_url"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vapi_credential_id})"

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from properties.models import Property, Unit
+from voice.assistants.selectors import webhook_credential_id_get
 from voice.models import Assistant
 from voice.vapi.client import VapiObject
 from voice.vapi.core import MAX_NAME_LENGTH, truncate
@@ -243,7 +244,8 @@ def webhook_server_config() -> VapiObject:
     # vapi-reference.md §9: the webhook credential (HMAC, or a bearer credential sending
     # X-Vapi-Secret) is created once in Vapi and referenced by id; the secret itself is never
     # part of the assistant config (which we store in last_pushed_config).
-    credential_id = getattr(settings, "VAPI_WEBHOOK_CREDENTIAL_ID", "")
+    # VAPI_WEBHOOK_CREDENTIAL_ID wins; else the one `manage.py vapi_setup` made and stored.
+    credential_id = webhook_credential_id_get()
     if credential_id:
         server["credentialId"] = credential_id
     return server

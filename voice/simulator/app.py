@@ -1,9 +1,10 @@
 """A fake Vapi API as a plain WSGI app (vapi-reference.md §1-§3, §7).
 
 Shapes and status codes follow Vapi: 201 on POST, JSON arrays for lists, 404/400/401 with the
-NestJS error body `{statusCode, error, message}`, strict body validation (validation.py). After
-POST /call (or an inbound call started through the control endpoint) a background thread plays
-the call and sends the webhooks Vapi would send (player.py).
+NestJS error body `{statusCode, error, message}`, strict body validation (validation.py), and
+webhook credentials (`/credential`, vapi-reference.md §9.2; in real-Vapi mode only they sign).
+After POST /call (or an inbound call started through the control endpoint) a background thread
+plays the call and sends the webhooks Vapi would send (player.py).
 
 Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
@@ -82,6 +83,15 @@ class SimulatorConfig:
     webhook_timeout: float = 20.0
     public_url: str = "http://127.0.0.1:8001"  # for recording URLs
     play_calls: bool = True
+    # "Real Vapi" mode: sign a delivery only when the server it goes to (tool, assistant, phone
+    # number) has a credentialId naming an HMAC or bearer credential made through /credential,
+    # with that credential's plan, and send it unsigned otherwise, as Vapi does
+    # (vapi-reference.md §9.2). Off (the default, `make run`): every delivery is signed with
+    # webhook_secret per webhook_auth_mode.
+    real_vapi: bool = False
+    # OAS Assistant.latestVersion on every assistant answer (vapi-reference.md §12.14): None is
+    # an org not onboarded to versioning; a label like "v3" plays a versioned org.
+    assistant_latest_version: str | None = None
 
 
 class HttpError(Exception):
@@ -150,6 +160,15 @@ class VapiSimulator:
             ("GET", "call", 2): lambda: self.get_call(parts[1]),
             ("GET", "phone-number", 1): lambda: self.list_phone_numbers(query),
             ("GET", "phone-number", 2): lambda: self.get_phone_number(parts[1]),
+            ("PATCH", "phone-number", 2): lambda: self.update_phone_number(
+                parts[1], self._body(environ)
+            ),
+            ("POST", "credential", 1): lambda: self.create_credential(self._body(environ)),
+            ("GET", "credential", 1): lambda: self.list_credentials(query),
+            ("GET", "credential", 2): lambda: self.get_credential(parts[1]),
+            ("PATCH", "credential", 2): lambda: self.update_credential(
+                parts[1], self._body(environ)
+            ),
         }
         if parts and parts[0] == "_simulator" and len(parts) == 2:
             return self._control(method, parts[1], environ)
@@ -218,6 +237,7 @@ class VapiSimulator:
             "orgId": ORG_ID,
             "createdAt": stamp,
             "updatedAt": stamp,
+            "latestVersion": self.config.assistant_latest_version,
         }
         with self.state.lock:
             self.state.assistants[assistant["id"]] = assistant
@@ -245,6 +265,7 @@ class VapiSimulator:
             # vapi-reference.md §2: top-level keys replace (a sent `model` replaces the model).
             assistant.update(copy.deepcopy(body))
             assistant["updatedAt"] = now_iso()
+            assistant["latestVersion"] = self.config.assistant_latest_version
             return 200, copy.deepcopy(assistant)
 
     def delete_assistant(self, assistant_id: str) -> tuple[int, Any]:
@@ -363,6 +384,66 @@ class VapiSimulator:
             if record is None:
                 raise HttpError(404, "Couldn't Find Phone Number.")
             return 200, copy.deepcopy(record)
+
+    def update_phone_number(self, number_id: str, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_phone_number_update(body))
+        with self.state.lock:
+            record = self.state.phone_numbers.get(number_id)
+            if record is None:
+                raise HttpError(404, "Couldn't Find Phone Number.")
+            record.update(copy.deepcopy(body))
+            record["updatedAt"] = now_iso()
+            return 200, copy.deepcopy(record)
+
+    # Webhook credentials (vapi-reference.md §9.2; the path is not in the public OAS) -----------
+
+    @staticmethod
+    def _public_credential(record: VapiObject) -> VapiObject:
+        """What the API answers: the plan without its secret. Whether Vapi echoes secretKey is
+        undocumented, so the product must never rely on reading it back."""
+        shown = copy.deepcopy(record)
+        plan = shown.get("authenticationPlan") or {}
+        for secret in ("secretKey", "token", "clientSecret"):
+            if secret in plan:
+                plan[secret] = "[REDACTED]"
+        return shown
+
+    def create_credential(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_credential(body, create=True))
+        stamp = now_iso()
+        record = {
+            **copy.deepcopy(body),
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "authenticationSession": {},
+        }
+        with self.state.lock:
+            self.state.credentials[record["id"]] = record
+        return 201, self._public_credential(record)
+
+    def list_credentials(self, query: dict[str, str]) -> tuple[int, Any]:
+        limit = self._list_params(query, LIST_FILTERS)
+        with self.state.lock:
+            items = [self._public_credential(c) for c in self.state.credentials.values()]
+        return 200, self._filter_sorted(items, query)[:limit]
+
+    def get_credential(self, credential_id: str) -> tuple[int, Any]:
+        record = self.state.credential(credential_id)
+        if record is None:
+            raise HttpError(404, "Couldn't Find Credential.")
+        return 200, self._public_credential(record)
+
+    def update_credential(self, credential_id: str, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_credential(body, create=False))
+        with self.state.lock:
+            record = self.state.credentials.get(credential_id)
+            if record is None:
+                raise HttpError(404, "Couldn't Find Credential.")
+            record.update(copy.deepcopy(body))
+            record["updatedAt"] = now_iso()
+            return 200, self._public_credential(record)
 
     # Shared list handling -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ only the types the assistant subscribed to in serverMessages (§4.4).
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -68,6 +69,57 @@ def sign_headers(
     timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return {"x-timestamp": timestamp, "x-signature": digest.hexdigest()}
+
+
+def credential_headers(
+    body: bytes, *, credential: VapiObject | None, url: str, now_ms: int | None = None
+) -> dict[str, str]:
+    """The auth headers Vapi adds for a server's credential (vapi-reference.md §9.2, OAS
+    HMACAuthenticationPlan / BearerAuthenticationPlan with their documented defaults); none for
+    no credential or a plan the simulator does not play (oauth2)."""
+    plan = (credential or {}).get("authenticationPlan") or {}
+    if plan.get("type") == "bearer":
+        token = str(plan.get("token", ""))
+        prefix = "Bearer " if plan.get("bearerPrefixEnabled", True) else ""
+        return {str(plan.get("headerName") or "Authorization"): prefix + token}
+    if plan.get("type") != "hmac":
+        return {}
+    timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
+    message_id = str(uuid.uuid4())
+    include_timestamp = plan.get("includeTimestamp", True)
+    default_format = "{timestamp}.{body}" if include_timestamp else "{body}"
+    payload_format = str(plan.get("payloadFormat") or default_format)
+    # Placeholders of payloadFormat; {body} is the exact bytes sent (§9.2 (b)).
+    head, _, tail = payload_format.partition("{body}")
+
+    def fill(text: str) -> bytes:
+        for name, value in (
+            ("{timestamp}", timestamp),
+            ("{method}", "POST"),
+            ("{url}", url),
+            ("{svix-id}", message_id),
+        ):
+            text = text.replace(name, value)
+        return text.encode()
+
+    payload = fill(head) + (body + fill(tail) if "{body}" in payload_format else b"")
+    key = str(plan["secretKey"])
+    key_bytes = base64.b64decode(key) if plan.get("secretIsBase64") else key.encode()
+    digest = hmac.new(key_bytes, payload, getattr(hashlib, plan.get("algorithm", "sha256")))
+    encoded = (
+        base64.b64encode(digest.digest()).decode()
+        if plan.get("signatureEncoding") == "base64"
+        else digest.hexdigest()
+    )
+    headers = {
+        str(plan.get("signatureHeader") or "x-signature"): str(plan.get("signaturePrefix") or "")
+        + encoded
+    }
+    if include_timestamp:
+        headers[str(plan.get("timestampHeader") or "x-timestamp")] = timestamp
+    if plan.get("messageIdHeader"):
+        headers[str(plan["messageIdHeader"])] = message_id
+    return headers
 
 
 class CallEnded(Exception):
@@ -181,14 +233,18 @@ class Conversation:
         return message_type in wanted
 
     def _url(self, message_type: str, tool: VapiObject | None = None) -> str:
+        return self._server(message_type, tool).get("url") or self.sim.config.webhook_url
+
+    def _server(self, message_type: str, tool: VapiObject | None = None) -> VapiObject:
+        """The server a message goes to (§8.1); {} for the org's (SimulatorConfig.webhook_url)."""
         for server in (
             (tool or {}).get("server") if message_type == "tool-calls" else None,
             self.assistant.get("server"),
             self.phone_number.get("server"),
         ):
             if isinstance(server, dict) and server.get("url"):
-                return server["url"]
-        return self.sim.config.webhook_url
+                return server
+        return {}
 
     def _timestamp(self) -> int:
         # Strictly increasing: receivers dedupe and order on it (vapi-reference.md §10.1).
@@ -221,9 +277,14 @@ class Conversation:
         server_headers = (self.assistant.get("server") or {}).get("headers") or {}
         headers.update({str(k): str(v) for k, v in server_headers.items()})
         config = self.sim.config
-        headers.update(
-            sign_headers(body, secret=config.webhook_secret, mode=config.webhook_auth_mode)
-        )
+        if config.real_vapi:
+            credential_id = self._server(message_type, tool).get("credentialId")
+            credential = self.sim.state.credential(credential_id)
+            headers.update(credential_headers(body, credential=credential, url=url))
+        else:
+            headers.update(
+                sign_headers(body, secret=config.webhook_secret, mode=config.webhook_auth_mode)
+            )
         entry: VapiObject = {"callId": self.call["id"], "type": message_type, "url": url}
         started = time.monotonic()
         result: Any = None

@@ -66,6 +66,7 @@ class SimulatorState:
         self.assistants: dict[str, VapiObject] = {}
         self.calls: dict[str, VapiObject] = {}
         self.phone_numbers: dict[str, VapiObject] = {}
+        self.credentials: dict[str, VapiObject] = {}  # webhook credentials (§9.2), by id
         self.faults: list[Fault] = []
         # Bounded logs for tests and the demo ("was POST /call sent once?").
         self.requests: deque[tuple[str, str]] = deque(maxlen=5000)
@@ -77,6 +78,7 @@ class SimulatorState:
             self.assistants.clear()
             self.calls.clear()
             self.phone_numbers.clear()
+            self.credentials.clear()
             self.faults.clear()
             self.requests.clear()
             self.deliveries.clear()
@@ -109,6 +111,12 @@ class SimulatorState:
                 if record.get("number") == number:
                     return copy.deepcopy(record)
         return None
+
+    def credential(self, credential_id: str | None) -> VapiObject | None:
+        """The stored webhook credential (secret included) a server's credentialId names."""
+        with self.lock:
+            found = self.credentials.get(credential_id or "")
+            return copy.deepcopy(found) if found is not None else None
 
     # Faults --------------------------------------------------------------------------------------
 

@@ -719,3 +719,65 @@ def validate_assistant_request_response(body: Any) -> Errors:
         }
     )
     return validate(spec, body)
+
+
+# Webhook credentials (vapi-reference.md §9.2; OAS CreateWebhookCredentialDTO,
+# UpdateWebhookCredentialDTO, HMACAuthenticationPlan, BearerAuthenticationPlan,
+# OAuth2AuthenticationPlan). The /credential path itself is not in the public OAS.
+HMAC_PLAN = Obj(
+    {
+        "type": Str(enum=("hmac",)),
+        "secretKey": Str(),
+        "algorithm": Str(enum=("sha256", "sha512", "sha1")),
+        "signatureHeader": Str(),
+        "timestampHeader": Str(),
+        "signaturePrefix": Str(),
+        "includeTimestamp": Bool(),
+        "payloadFormat": Str(),
+        "messageIdHeader": Str(),
+        "signatureEncoding": Str(enum=("hex", "base64")),
+        "secretIsBase64": Bool(),
+    },
+    required=("type", "secretKey", "algorithm"),
+)
+AUTHENTICATION_PLAN = OneOf(
+    "type",
+    {
+        "hmac": HMAC_PLAN,
+        "bearer": Obj(
+            {
+                "type": Str(enum=("bearer",)),
+                "token": Str(),
+                "headerName": Str(),
+                "bearerPrefixEnabled": Bool(),
+            },
+            required=("type", "token"),
+        ),
+    },
+    known=("oauth2",),
+)
+CREATE_WEBHOOK_CREDENTIAL = Obj(
+    {
+        "provider": Str(enum=("webhook",)),
+        "authenticationPlan": AUTHENTICATION_PLAN,
+        "name": Str(min_len=1, max_len=40),
+    },
+    required=("provider", "authenticationPlan"),
+)
+UPDATE_WEBHOOK_CREDENTIAL = Obj(
+    {
+        "provider": Str(enum=("webhook",)),
+        "authenticationPlan": AUTHENTICATION_PLAN,
+        "name": Str(min_len=1, max_len=40),
+    }
+)
+# OAS Update*PhoneNumberDTO: the fields this project may change.
+UPDATE_PHONE_NUMBER = Obj({"name": Str(max_len=40), "assistantId": Str(), "server": SERVER})
+
+
+def validate_credential(body: Any, *, create: bool) -> Errors:
+    return validate(CREATE_WEBHOOK_CREDENTIAL if create else UPDATE_WEBHOOK_CREDENTIAL, body)
+
+
+def validate_phone_number_update(body: Any) -> Errors:
+    return validate(UPDATE_PHONE_NUMBER, body)

@@ -61,6 +61,15 @@ ASSISTANT_PATH = "/assistant/{id}"  # PATCH is a partial update; arrays are repl
 CALLS_PATH = "/call"  # §3.1 CreateCallDTO; GET returns a JSON array, no cursor
 CALL_PATH = "/call/{id}"  # §3.2 Call object
 PHONE_NUMBERS_PATH = "/phone-number"  # §7; GET returns a JSON array
+PHONE_NUMBER_PATH = "/phone-number/{id}"  # §7; PATCH takes the provider's Update*PhoneNumberDTO
+# Webhook credentials (vapi-reference.md §9.2, §12.10). Not in Vapi's public OpenAPI (69 paths,
+# vapi-reference.md §0 and §2 say so; the dashboard is the documented way), but the OAS has the
+# bodies: CreateWebhookCredentialDTO {provider "webhook", authenticationPlan, name <= 40},
+# UpdateWebhookCredentialDTO, WebhookCredential, HMACAuthenticationPlan. The REST shape below
+# (POST/GET /credential, GET/PATCH /credential/{id}) is the one those DTO names and the other
+# resources follow; verify it on the first live run (UNVERIFIED in vapi-reference.md §2).
+CREDENTIALS_PATH = "/credential"
+CREDENTIAL_PATH = "/credential/{id}"
 
 # vapi-reference.md §3.1, §4.1, §10.7: Vapi rejects these over 40 characters.
 MAX_NAME_LENGTH = 40
@@ -83,6 +92,11 @@ OPERATIONS = {
     "get_call": "fetch the call",
     "list_calls": "list calls",
     "list_phone_numbers": "list phone numbers",
+    "update_phone_number": "update the phone number",
+    "create_credential": "create the webhook credential",
+    "get_credential": "fetch the webhook credential",
+    "update_credential": "update the webhook credential",
+    "list_credentials": "list credentials",
 }
 
 
@@ -366,6 +380,26 @@ class _VapiCore:
             filters=self.call_filters(**{**filters, "created_at_lt": None}),
             page_size=_check_limit(page_size) or 1,
             upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
+        )
+
+    def update_phone_number(self, phone_number_id: str, changes: VapiObject) -> VapiRequest:
+        path = _path(PHONE_NUMBER_PATH, phone_number_id)
+        return VapiRequest("update_phone_number", "PATCH", path, json=_limit_name(changes))
+
+    def create_credential(self, body: VapiObject) -> VapiRequest:
+        return VapiRequest("create_credential", "POST", CREDENTIALS_PATH, json=_limit_name(body))
+
+    def get_credential(self, credential_id: str) -> VapiRequest:
+        return VapiRequest("get_credential", "GET", _path(CREDENTIAL_PATH, credential_id))
+
+    def update_credential(self, credential_id: str, changes: VapiObject) -> VapiRequest:
+        path = _path(CREDENTIAL_PATH, credential_id)
+        return VapiRequest("update_credential", "PATCH", path, json=_limit_name(changes))
+
+    def list_credentials(self, *, limit: int | None) -> VapiRequest:
+        params = {"limit": _check_limit(limit)} if limit is not None else None
+        return VapiRequest(
+            "list_credentials", "GET", CREDENTIALS_PATH, params=params, expect="list"
         )
 
     def list_phone_numbers(self, *, limit: int | None) -> VapiRequest:
@@ -694,6 +728,27 @@ class VapiApi(abc.ABC):
 
     def list_phone_numbers(self, *, limit: int | None = None) -> Any:
         return self._send(self._core.list_phone_numbers(limit=limit))
+
+    def update_phone_number(self, phone_number_id: str, changes: VapiObject) -> Any:
+        """PATCH /phone-number/{id} (e.g. its `server`, where inbound assistant-requests go)."""
+        return self._send(self._core.update_phone_number(phone_number_id, changes))
+
+    # Webhook credentials (vapi-reference.md §9.2; path not in the public OAS, see
+    # CREDENTIALS_PATH) ---------------------------------------------------------------------------
+
+    def create_credential(self, body: VapiObject) -> Any:
+        """POST /credential (CreateWebhookCredentialDTO). Not retried: a retry could make two."""
+        return self._send(self._core.create_credential(body))
+
+    def get_credential(self, credential_id: str) -> Any:
+        return self._send(self._core.get_credential(credential_id))
+
+    def update_credential(self, credential_id: str, changes: VapiObject) -> Any:
+        """PATCH /credential/{id} (UpdateWebhookCredentialDTO), e.g. a new secret."""
+        return self._send(self._core.update_credential(credential_id, changes))
+
+    def list_credentials(self, *, limit: int | None = None) -> Any:
+        return self._send(self._core.list_credentials(limit=limit))
 
 
 # Settings ------------------------------------------------------------------------------------

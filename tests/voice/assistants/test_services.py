@@ -309,8 +309,12 @@ def test_create_property_assistant_creates_at_vapi_then_saves(
     assert assistant.last_pushed_at is not None
     assert assistant.last_push_error == ""
     assert assistant.last_pushed_config == {
-        k: v for k, v in remote.items() if k not in {"id", "orgId", "createdAt", "updatedAt"}
+        k: v
+        for k, v in remote.items()
+        if k not in {"id", "orgId", "createdAt", "updatedAt", "latestVersion"}
     }
+    assert remote["latestVersion"] is None  # an org not onboarded to versioning
+    assert assistant.latest_version is None
     assert assistant.model == "gpt-4o"
     assert assistant.language == "en"
 
