@@ -17,7 +17,6 @@ from leads.services import (
     lead_status_advance,
     lead_update_from_call,
 )
-from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_get_by_leasing_phone
 from voice import sql
@@ -32,6 +31,7 @@ from voice.calls.mapping import (
     call_log_fill_duration,
     structured_answers,
 )
+from voice.calls.selectors import property_id_from_metadata
 from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import call_metadata
 
@@ -300,15 +300,6 @@ def call_links_resolve(
             lead = lead_get_by_phone(property_id=prop_id, phone=caller)
             lead_id = lead.pk if lead else None
     return {"assistant": assistant, "property_id": prop_id, "lead_id": lead_id}
-
-
-def property_id_from_metadata(metadata: dict[str, Any]) -> int | None:
-    """`propertyId` from our metadata, if it names a property that exists."""
-    try:
-        pk = int(metadata.get("propertyId"))
-    except (TypeError, ValueError):
-        return None
-    return pk if Property.objects.filter(pk=pk).exists() else None
 
 
 def call_log_link_lead(*, call_log: CallLog, lead: Lead) -> None:
