@@ -2,18 +2,24 @@
 message to the last, even when the later messages carry no ids (vapi-reference.md §10.4, §10.5);
 and a transfer, whichever tool asked for it, reaches the staff phone only in office hours."""
 
+import json
+
 import pytest
 
 from leads.models import Lead, LeadActivity, Tour
 from tests.factories import AssistantFactory, CallLogFactory, PropertyFactory
 from tests.voice.webhook_helpers import (
     CALLER,
+    capture,
     next_weekday_at,
     post_vapi,
+    world_build,
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
 from voice.calls.selectors import call_property_resolve
 from voice.models import CallLog
+from voice.webhooks.envelope import envelope_parse
+from voice.webhooks.inbox import webhook_delivery_handle
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +67,22 @@ def test_assistant_request_fills_the_assistant_of_a_call_logged_first(client, wo
     _route(client, world)
     call_log = CallLog.objects.get()
     assert (call_log.assistant, call_log.property) == (world.assistant, world.property)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assistant_request_stays_cheap():
+    """Inside the 7.5 s cap with room to spare (vapi-reference.md §8.1): no transaction, two
+    indexed reads, the call log INSERT, then the inbox INSERT with the answer."""
+    world = world_build()
+    body = json.dumps(world.fixture("assistant_request")).encode()
+    answer, sql, commits = capture(
+        lambda: webhook_delivery_handle(envelope=envelope_parse(body=body))
+    )
+    assert answer["assistantId"] == world.assistant.vapi_assistant_id
+    statements = [s for s in sql if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"))]
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "INSERT", "INSERT"], sql
+    assert "call_logs" in statements[2]
+    assert commits == 2
 
 
 # Tool calls that name no property ----------------------------------------------------------------
