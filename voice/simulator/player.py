@@ -476,7 +476,8 @@ class Conversation:
                     self.say_bot(failed)
                 return None
             if isinstance(response.get("error"), str):
-                # vapi-reference.md §12.9: an empty error is said as Vapi's "Unknown Error".
+                # vapi-reference.md §12.9 (seen for assistant-request; assumed here too): an
+                # empty error is said as Vapi's "Unknown Error".
                 self.say_bot(response["error"] or "Unknown Error. Contact Support.")
                 return None
             if not isinstance(response.get("destination"), dict):

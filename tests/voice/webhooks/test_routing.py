@@ -5,6 +5,7 @@ and a transfer, whichever tool asked for it, reaches the staff phone only in off
 import json
 
 import pytest
+from django.db import DatabaseError
 
 from leads.models import Lead, LeadActivity, Tour
 from tests.factories import AssistantFactory, CallLogFactory, PropertyFactory
@@ -60,6 +61,15 @@ def test_a_replayed_assistant_request_changes_nothing(client, world):
     _route(client, world)
     _route(client, world)
     assert CallLog.objects.get().assistant == world.assistant
+
+
+def test_a_failed_routing_record_still_routes_the_call(client, world, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr("voice.webhooks.handlers.call_log_record_routing", broken)
+    _route(client, world)
+    assert not CallLog.objects.exists()
 
 
 def test_assistant_request_fills_the_assistant_of_a_call_logged_first(client, world):
