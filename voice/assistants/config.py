@@ -218,33 +218,17 @@ def _function_tools(property_id: str) -> list[VapiObject]:
     ]
 
 
-# The transferCall tool carries no destinations, so every transfer asks our server first
-# (vapi-reference.md §6.2: "If the tool has no destination, or the model did not supply one, Vapi
-# sends transfer-destination-request"), which answers from the property's office hours (§8.5,
-# webhooks/handlers.py). A fixed staff number here would be dialled whatever the hour, whatever
-# the prompt says. The function declares no `destination` parameter on purpose: a destination
-# the model supplies is dialled without asking us (DOCS:calls/call-dynamic-transfers).
-TRANSFER_FUNCTION_NAME = "transferCall"
-
-
 def _transfer_tool(prop: Property) -> VapiObject:
-    """vapi-reference.md §6.2: no destinations, so Vapi asks us (transfer-destination-request).
-    The function name and description are what the model sees (DOCS:tools/transfer-call: "Tool
-    Name and Description ... so the assistant can choose the tool reliably")."""
-    return {
-        "type": "transferCall",
-        "destinations": [],
-        "function": {
-            "name": TRANSFER_FUNCTION_NAME,
-            "description": (
-                f"Transfer the caller to a person on the {truncate(prop.name, 80)} leasing team. "
-                "Call it right after transfer_to_human approves a transfer, or when the caller "
-                "insists on a person. Our office decides: if it is closed you get a message to "
-                "give the caller instead, so never promise a transfer before calling it."
-            ),
-            "parameters": {"type": "object", "properties": {}},
-        },
-    }
+    """vapi-reference.md §6.2: no destinations, so every transfer asks our server first ("If the
+    tool has no destination, or the model did not supply one, Vapi sends
+    transfer-destination-request"), which answers from the property's office hours (§8.5,
+    webhooks/handlers.py). A fixed staff number here would be dialled whatever the hour and
+    whatever the prompt says.
+
+    Vapi's schema gives this tool no name or description of ours (SDK 3.0.0
+    `CreateTransferCallToolDto`: messages, destinations, rejectionPlan; a `function` key is
+    refused), so when to use it is said in the system prompt's tool list."""
+    return {"type": "transferCall", "destinations": []}
 
 
 def webhook_server_config() -> VapiObject:

@@ -372,16 +372,6 @@ TRANSFER_TOOL = Obj(
     {
         "type": Str(),
         "destinations": Arr(TRANSFER_DESTINATION),
-        # The name and description the model sees (DOCS:tools/transfer-call "Tool Name and
-        # Description"; DOCS:calls/call-dynamic-transfers creates one with `function.name`).
-        "function": Obj(
-            {
-                "name": Str(max_len=64, pattern=FUNCTION_NAME),
-                "description": Str(),
-                "parameters": FUNCTION_PARAMETERS,
-            },
-            required=("name",),
-        ),
         "messages": Arr(TOOL_MESSAGE),
         "rejectionPlan": Free(),
     },

@@ -116,12 +116,10 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
         "description": "Number of bedrooms; 0 means a studio.",
     }
     # No fixed destination: every transfer asks our server, which checks office hours (§6.2).
-    transfer = tools["transferCall"]
-    assert transfer["destinations"] == []
-    assert "+14155550101" not in json.dumps(transfer)
-    assert transfer["function"]["name"] == "transferCall"
-    assert transfer["function"]["parameters"] == {"type": "object", "properties": {}}
-    assert "transfer_to_human" in transfer["function"]["description"]
+    assert tools["transferCall"] == {"type": "transferCall", "destinations": []}
+    assert "+14155550101" not in json.dumps(config)
+    prompt = config["model"]["messages"][0]["content"]
+    assert "- transferCall: connects the caller to a person" in prompt
 
     assert config["server"] == {
         "url": "https://leasing.example.com/api/v1/voice/webhook",
