@@ -259,7 +259,11 @@ def _record_routing(
 
 def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
     """The property's staff number during office hours (in its time zone); otherwise an error
-    that Vapi speaks, offering a tour or a callback (§8.5)."""
+    that Vapi speaks, offering a tour or a callback (§8.5).
+
+    This is the one gate every transfer passes: the pushed transferCall tool has no destinations
+    (assistants/config.py), so Vapi asks here whether the model came through transfer_to_human
+    or not (§6.2). Errors are never empty (§12.9: an empty one is said as "Unknown Error")."""
     context = ToolContext(message=envelope.message)
     try:
         prop = Property.objects.filter(pk=context.property_id({})).first()
