@@ -220,20 +220,16 @@ def _function_tools(property_id: str) -> list[VapiObject]:
 
 
 def _transfer_tool(prop: Property) -> VapiObject:
-    """vapi-reference.md §6.2. Without a staff number Vapi asks our server at transfer time
-    (transfer-destination-request, §8.5)."""
-    tool: VapiObject = {"type": "transferCall", "destinations": []}
-    if prop.transfer_phone:
-        tool["destinations"] = [
-            {
-                "type": "number",
-                "number": prop.transfer_phone,
-                "description": f"The {truncate(prop.name, 80)} leasing team.",
-                "message": "I'm connecting you with our leasing team now. One moment please.",
-                "transferPlan": {"mode": "blind-transfer"},
-            }
-        ]
-    return tool
+    """vapi-reference.md §6.2: no destinations, so every transfer asks our server first ("If the
+    tool has no destination, or the model did not supply one, Vapi sends
+    transfer-destination-request"), which answers from the property's office hours (§8.5,
+    webhooks/handlers.py). A fixed staff number here would be dialled whatever the hour and
+    whatever the prompt says.
+
+    Vapi's schema gives this tool no name or description of ours (SDK 3.0.0
+    `CreateTransferCallToolDto`: messages, destinations, rejectionPlan; a `function` key is
+    refused), so when to use it is said in the system prompt's tool list."""
+    return {"type": "transferCall", "destinations": []}
 
 
 def webhook_server_config() -> VapiObject:

@@ -14,7 +14,7 @@ Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_
                                "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
                               finished calls held without playing them (sync_calls, benchmarks)
     POST /_simulator/reset
-    GET  /_simulator/state    request counts and webhook deliveries
+    GET  /_simulator/state    request counts, webhook deliveries and the transfers dialled
 """
 
 from __future__ import annotations
@@ -516,7 +516,11 @@ class VapiSimulator:
                 for req_method, req_path in self.state.requests:
                     key = f"{req_method} {req_path}"
                     requests[key] = requests.get(key, 0) + 1
-                return 200, {"requests": requests, "deliveries": list(self.state.deliveries)}
+                return 200, {
+                    "requests": requests,
+                    "deliveries": list(self.state.deliveries),
+                    "transfers": list(self.state.transfers),
+                }
         raise HttpError(404, f"Cannot {method} /_simulator/{action}")
 
     def seed_calls(self, body: Any) -> tuple[int, Any]:

@@ -193,7 +193,7 @@ class Conversation:
             self.end("assistant-request-returned-error")
             raise CallEnded
         if response.get("destination"):
-            self.destination = response["destination"]
+            self.dial(response["destination"])
             self.set_status("forwarding")
             self.end("assistant-request-returned-forwarding-phone-number")
             raise CallEnded
@@ -492,33 +492,77 @@ class Conversation:
         return False, "no result for this tool call"
 
     def transfer(self) -> VapiObject | None:
-        """The model uses transferCall without picking a destination, so Vapi asks our server
-        (vapi-reference.md §6.2, §8.5). Falls back to the tool's first configured destination."""
+        """The model calls the transferCall tool, as Vapi documents it (vapi-reference.md §6.2):
+        a tool with destinations dials the first one (the model picks among them; the scripted
+        model takes the first) without asking anyone; a tool without destinations makes Vapi ask
+        the server (transfer-destination-request, §8.5) and follow the answer: its `destination`
+        is dialled, its `error` is said to the caller and the call goes on untransferred.
+
+        Returns the dialled destination (the scenario then ends the call
+        "assistant-forwarded-call", §3.3), or None when nothing was dialled."""
         transfer_tool = next((t for t in self._tools() if t.get("type") == "transferCall"), None)
         if transfer_tool is None:
             logger.warning(
                 "sim call %s: the assistant has no transferCall tool", self.call["id"][:8]
             )
             return None
-        response = self.send(
-            "transfer-destination-request",
-            {"artifact": {"messages": copy.deepcopy(self.messages)}},
-            expect_response=True,
+        name = (transfer_tool.get("function") or {}).get("name") or "transferCall"
+        self.messages.append(
+            {
+                "role": "tool_calls",
+                "message": "",
+                "toolCalls": [
+                    {
+                        "id": "call_" + uuid.uuid4().hex[:24],
+                        "type": "function",
+                        "function": {"name": name, "arguments": "{}"},
+                    }
+                ],
+                "time": (self.started_ms or 0) + int(self.seconds * 1000),
+                "secondsFromStart": round(self.seconds, 2),
+            }
         )
-        destination = None
-        if isinstance(response, dict) and isinstance(response.get("destination"), dict):
-            destination = response["destination"]
+        destinations = transfer_tool.get("destinations") or []
+        if destinations:
+            destination = copy.deepcopy(destinations[0])
+        else:
+            response = self.send(
+                "transfer-destination-request",
+                {"artifact": {"messages": copy.deepcopy(self.messages)}},
+                expect_response=True,
+            )
+            if not isinstance(response, dict):
+                failed = self._tool_message(transfer_tool, "request-failed")
+                if failed:
+                    self.say_bot(failed)
+                return None
+            if isinstance(response.get("error"), str):
+                # vapi-reference.md §12.9 (seen for assistant-request; assumed here too): an
+                # empty error is said as Vapi's "Unknown Error".
+                self.say_bot(response["error"] or "Unknown Error. Contact Support.")
+                return None
+            if not isinstance(response.get("destination"), dict):
+                return None
+            destination = copy.deepcopy(response["destination"])
             spoken = response.get("message") or {}
             if isinstance(spoken, dict) and spoken.get("content"):
                 self.say_bot(spoken["content"])
-        elif not (isinstance(response, dict) and response.get("error")):
-            destination = next(iter(transfer_tool.get("destinations") or []), None)
-        if destination is not None:
-            message = destination.get("message")
-            if isinstance(message, str) and message:
-                self.say_bot(message)
-            self.destination = copy.deepcopy(destination)
+        # §6.2: the destination's message is said before dialling; "" means silence.
+        message = destination.get("message", "Transferring the call now")
+        if isinstance(message, dict):
+            message = message.get("content") or ""
+        if isinstance(message, str) and message:
+            self.say_bot(message)
+        self.dial(destination)
         return destination
+
+    def dial(self, destination: VapiObject) -> None:
+        """The call leaves the assistant for `destination`: Call.destination (§3.2) and the
+        simulator's record of the numbers it reached (`SimulatorState.transfers`)."""
+        self.destination = copy.deepcopy(destination)
+        self.call["destination"] = copy.deepcopy(destination)
+        self._save()
+        self.sim.state.record_transfer(self.call["id"], destination)
 
     # The end --------------------------------------------------------------------------------------
 

@@ -71,6 +71,8 @@ class SimulatorState:
         # Bounded logs for tests and the demo ("was POST /call sent once?").
         self.requests: deque[tuple[str, str]] = deque(maxlen=5000)
         self.deliveries: deque[VapiObject] = deque(maxlen=5000)
+        # Where calls were transferred: {"callId", "destination"} per transfer dialled.
+        self.transfers: deque[VapiObject] = deque(maxlen=5000)
         self.reset()
 
     def reset(self) -> None:
@@ -82,6 +84,7 @@ class SimulatorState:
             self.faults.clear()
             self.requests.clear()
             self.deliveries.clear()
+            self.transfers.clear()
             for number in self._seed_numbers:
                 self.add_phone_number(number)
 
@@ -147,6 +150,19 @@ class SimulatorState:
     def record_delivery(self, entry: VapiObject) -> None:
         with self.lock:
             self.deliveries.append(entry)
+
+    def record_transfer(self, call_id: str, destination: VapiObject) -> None:
+        with self.lock:
+            self.transfers.append({"callId": call_id, "destination": copy.deepcopy(destination)})
+
+    def transferred_to(self, call_id: str) -> list[str]:
+        """The numbers (or SIP URIs) call `call_id` was transferred to, in order."""
+        with self.lock:
+            return [
+                str(entry["destination"].get("number") or entry["destination"].get("sipUri"))
+                for entry in self.transfers
+                if entry["callId"] == call_id
+            ]
 
     # Calls ---------------------------------------------------------------------------------------
 

@@ -115,7 +115,11 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
         "type": "integer",
         "description": "Number of bedrooms; 0 means a studio.",
     }
-    assert tools["transferCall"]["destinations"][0]["number"] == "+14155550101"
+    # No fixed destination: every transfer asks our server, which checks office hours (§6.2).
+    assert tools["transferCall"] == {"type": "transferCall", "destinations": []}
+    assert "+14155550101" not in json.dumps(config)
+    prompt = config["model"]["messages"][0]["content"]
+    assert "- transferCall: connects the caller to a person" in prompt
 
     assert config["server"] == {
         "url": "https://leasing.example.com/api/v1/voice/webhook",
@@ -186,7 +190,7 @@ def test_names_are_cut_to_40_characters():
 def test_without_staff_number_the_transfer_is_decided_at_call_time():
     prop = PropertyFactory(transfer_phone="")
     config = _config(prop)
-    assert _tools(config)["transferCall"] == {"type": "transferCall", "destinations": []}
+    assert _tools(config)["transferCall"]["destinations"] == []
     assert validate_assistant(config) == []
 
 

@@ -370,6 +370,82 @@ def test_human_scenario_told_not_to_transfer_does_not(
     )
 
 
+def _assistant_with_transfer_tool(http, destinations: list[dict]) -> str:
+    config = assistant_build_config(assistant=Assistant(property=_quick_property(), name="A"))
+    for tool in config["model"]["tools"]:
+        if tool["type"] == "transferCall":
+            tool["destinations"] = destinations
+    response = http.post("/assistant", json=config)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+@pytest.mark.parametrize("scenario", ["transfer_direct", "human_insists", "human"])
+def test_a_transfer_tool_with_destinations_dials_the_first_without_asking(
+    simulator, http, webhook_receiver, vapi_settings, db, scenario
+):
+    """vapi-reference.md §6.2: a destination on the tool is dialled; the server is not asked."""
+    staff = {"type": "number", "number": "+15035550123", "message": "Connecting you now."}
+    call = _place(http, _assistant_with_transfer_tool(http, [staff]), scenario)
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert "transfer-destination-request" not in webhook_receiver.types(call["id"])
+    assert simulator.app.state.transferred_to(call["id"]) == ["+15035550123"]
+    fetched = http.get(f"/call/{call['id']}").json()
+    assert fetched["endedReason"] == "assistant-forwarded-call"
+    assert fetched["destination"]["number"] == "+15035550123"
+    bot = [m["message"] for m in fetched["artifact"]["messages"] if m["role"] == "bot"]
+    assert bot[-1] == "Connecting you now."
+    transfer_calls = [
+        c["function"]["name"]
+        for m in fetched["artifact"]["messages"]
+        if m["role"] == "tool_calls"
+        for c in m["toolCalls"]
+    ]
+    assert transfer_calls[-1] == "transferCall"
+
+
+def test_a_transfer_tool_without_destinations_asks_and_dials_the_answer(
+    demo_assistant, simulator, http, webhook_receiver
+):
+    call = _place(http, demo_assistant.vapi_assistant_id, "transfer_direct")
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert webhook_receiver.tool_calls(call["id"]) == []  # straight to transferCall
+    assert "transfer-destination-request" in webhook_receiver.types(call["id"])
+    assert simulator.app.state.transferred_to(call["id"]) == ["+14155550101"]
+    assert http.get(f"/call/{call['id']}").json()["endedReason"] == "assistant-forwarded-call"
+    state = http.get("/_simulator/state").json()
+    assert state["transfers"][0]["destination"]["number"] == "+14155550101"
+
+
+@pytest.mark.parametrize("scenario", ["transfer_direct", "human_insists"])
+def test_a_transfer_refused_by_the_server_is_said_and_dials_nobody(
+    demo_assistant, simulator, http, webhook_receiver, scenario
+):
+    webhook_receiver.transfer_error = "Our leasing office is closed right now."
+    call = _place(http, demo_assistant.vapi_assistant_id, scenario)
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert simulator.app.state.transferred_to(call["id"]) == []
+    fetched = http.get(f"/call/{call['id']}").json()
+    assert fetched["endedReason"] == "customer-ended-call"
+    assert "destination" not in fetched
+    lines = [(m["role"], m["message"]) for m in fetched["artifact"]["messages"] if m.get("message")]
+    assert ("bot", "Our leasing office is closed right now.") in lines
+    assert lines[-1][0] == "user"  # the call goes on after the refusal
+
+
+def test_an_empty_transfer_error_is_said_as_vapis_unknown_error(
+    demo_assistant, simulator, http, webhook_receiver
+):
+    webhook_receiver.transfer_error = ""
+    call = _place(http, demo_assistant.vapi_assistant_id, "transfer_direct")
+    assert simulator.app.wait_for_calls(timeout=10)
+    transcript = http.get(f"/call/{call['id']}").json()["artifact"]["transcript"]
+    assert "AI: Unknown Error. Contact Support." in transcript
+
+
 def test_voicemail_scenario(demo_assistant, simulator, http, webhook_receiver):
     call = _place(http, demo_assistant.vapi_assistant_id, "voicemail")
     assert simulator.app.wait_for_calls(timeout=10)

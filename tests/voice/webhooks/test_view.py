@@ -97,8 +97,16 @@ EXPECTED = {
     "tool_calls__qualify_lead": ("processed", lambda a: "score" in a["results"][0]["result"]),
     "tool_calls__schedule_tour": ("processed", lambda a: "Booked" in a["results"][0]["result"]),
     "tool_calls__transfer_to_human": ("processed", lambda a: "result" in a["results"][0]),
+    "tool_calls__schedule_tour__routed": (
+        "processed",
+        lambda a: "Booked" in a["results"][0]["result"],
+    ),
     "function_call": ("processed", lambda a: a["result"].startswith("Available")),
     "transfer_destination_request": (
+        "processed",
+        lambda a: "destination" in a or "error" in a,
+    ),
+    "transfer_destination_request__routed": (
         "processed",
         lambda a: "destination" in a or "error" in a,
     ),
@@ -106,7 +114,9 @@ EXPECTED = {
     "status_update__ringing": ("processed", lambda a: a == {}),
     "status_update__in_progress": ("processed", lambda a: a == {}),
     "status_update__ended": ("processed", lambda a: a == {}),
+    "status_update__ended__routed": ("processed", lambda a: a == {}),
     "end_of_call_report": ("processed", lambda a: a == {}),
+    "end_of_call_report__routed": ("processed", lambda a: a == {}),
     "transcript__partial": ("ignored", lambda a: a == {}),
     "transcript__final": ("processed", lambda a: a == {}),
     "transcript__final_type": ("processed", lambda a: a == {}),
