@@ -66,6 +66,7 @@ class SimulatorState:
         self.assistants: dict[str, VapiObject] = {}
         self.calls: dict[str, VapiObject] = {}
         self.phone_numbers: dict[str, VapiObject] = {}
+        self.structured_outputs: dict[str, VapiObject] = {}
         self.faults: list[Fault] = []
         # Bounded logs for tests and the demo ("was POST /call sent once?").
         self.requests: deque[tuple[str, str]] = deque(maxlen=5000)
@@ -77,6 +78,7 @@ class SimulatorState:
             self.assistants.clear()
             self.calls.clear()
             self.phone_numbers.clear()
+            self.structured_outputs.clear()
             self.faults.clear()
             self.requests.clear()
             self.deliveries.clear()
