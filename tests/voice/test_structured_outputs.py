@@ -23,7 +23,13 @@ from voice.structured_outputs import (
     definition_hash,
     structured_outputs_sync,
 )
-from voice.vapi.errors import VapiBadRequestError, VapiNotFoundError, VapiServerError
+from voice.vapi.core import _VapiCore
+from voice.vapi.errors import (
+    VapiBadRequestError,
+    VapiNotFoundError,
+    VapiRequestInvalidError,
+    VapiServerError,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +143,28 @@ def test_schema_override_is_sent_only_with_a_schema(vapi_settings, sim_client, s
     sim_client.update_structured_output(created["id"], {"description": "only text"})
     output = simulator.app.state.structured_outputs[created["id"]]
     assert (output["schema"], output["description"]) == ({"type": "boolean"}, "only text")
+
+
+def test_request_specs():
+    core = _VapiCore(api_key="k")
+    patch = core.update_structured_output("so-1", {"schema": {"type": "string"}})
+    assert (patch.method, patch.path, patch.params) == (
+        "PATCH",
+        "/structured-output/so-1",
+        {"schemaOverride": "true"},
+    )
+    assert core.update_structured_output("so-1", {"description": "d"}).params == {
+        "schemaOverride": "false"  # OAS: a required query parameter
+    }
+    listing = core.list_structured_outputs(name="leasing_call", limit=100)
+    assert (listing.path, listing.params) == (
+        "/structured-output",
+        {"name": "leasing_call", "limit": 100},
+    )
+    create = core.create_structured_output({"name": "x", "schema": {"type": "string"}})
+    assert (create.method, create.idempotent) == ("POST", False)  # never retried
+    with pytest.raises(VapiRequestInvalidError):
+        core.get_structured_output("../assistant")
 
 
 # The sync service ---------------------------------------------------------------------------
