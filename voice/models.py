@@ -189,3 +189,25 @@ class WebhookCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.vapi_credential_id})"
+
+
+class StructuredOutput(models.Model):
+    """One of the structured outputs this app defines (voice/structured_outputs.py) as
+    it exists at Vapi: its id there and a hash of the definition last pushed, so a push whose
+    definitions did not change needs no request (vapi-reference.md §12.4)."""
+
+    name = models.CharField(max_length=40, unique=True)  # OAS: name ≤ 40 characters
+    vapi_id = models.CharField(max_length=100)
+    definition_hash = models.CharField(max_length=64)
+    # Which Vapi the id belongs to (a fingerprint of VAPI_BASE_URL and the API key): switching
+    # from the simulator to Vapi, or to another org, makes the stored id worthless.
+    target = models.CharField(max_length=64)
+    synced_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,6 +17,7 @@ from django.utils import timezone
 from properties.models import Property, Unit
 from voice.assistants.selectors import webhook_credential_id_get
 from voice.models import Assistant
+from voice.structured_outputs import structured_output_ids
 from voice.vapi.client import VapiObject
 from voice.vapi.core import MAX_NAME_LENGTH, truncate
 from voice.vapi.errors import VoiceError
@@ -65,31 +66,6 @@ SERVER_TIMEOUT_SECONDS = 20
 
 
 TOUR_TYPES = ["in_person", "self_guided", "virtual"]
-
-
-# HELPERS.md "Assistant analysisPlan.structuredDataPlan.schema properties". Only keys of Vapi's
-# JsonSchema (type, items, properties, description, pattern, format, required, enum, title).
-STRUCTURED_DATA_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "first_name": {"type": "string", "description": "The caller's first name."},
-        "last_name": {"type": "string", "description": "The caller's last name."},
-        "move_in_date": {
-            "type": "string",
-            "format": "date",
-            "description": "Desired move-in date, YYYY-MM-DD.",
-        },
-        "bedrooms": {"type": "integer", "description": "Bedrooms wanted; 0 means a studio."},
-        "budget": {"type": "number", "description": "Highest monthly rent in US dollars."},
-        "has_pets": {"type": "boolean", "description": "Whether the caller has pets."},
-        "pets": {"type": "string", "description": "Kind, number and size of the pets."},
-        "tour_interest": {
-            "type": "boolean",
-            "description": "Whether the caller wants to tour or booked a tour.",
-        },
-        "email": {"type": "string", "format": "email", "description": "The caller's email."},
-    },
-}
 
 
 def _function_tools(property_id: str) -> list[VapiObject]:
@@ -398,12 +374,12 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
         "serverMessages": list(SERVER_MESSAGES),
         "maxDurationSeconds": MAX_DURATION_SECONDS,
         "endCallMessage": f"Thanks for calling {prop.name}. Have a great day!",
-        "analysisPlan": {
-            "summaryPlan": {"enabled": True},
-            "structuredDataPlan": {"enabled": True, "schema": STRUCTURED_DATA_SCHEMA},
-            "successEvaluationPlan": {"enabled": True, "rubric": "PassFail"},
+        # vapi-reference.md §12.4: structured outputs replace the deprecated analysisPlan (OAS
+        # CreateAssistantDTO.analysisPlan `deprecated: true`); synced before every push.
+        "artifactPlan": {
+            "recordingEnabled": True,
+            "structuredOutputIds": structured_output_ids(),
         },
-        "artifactPlan": {"recordingEnabled": True},
         # vapi-reference.md §4.6, §10.6: only outbound calls meet voicemail; Vapi's detector
         # is the recommended one, and without a voicemailMessage it would just hang up.
         "voicemailDetection": {

@@ -33,6 +33,7 @@ from voice.assistants.config import (
 from voice.assistants.selectors import assistant_get
 from voice.calls.outbound import call_place_outbound
 from voice.models import Assistant, CallLog
+from voice.structured_outputs import structured_outputs_sync
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
 from voice.vapi.core import truncate
@@ -128,8 +129,9 @@ def create_property_assistant(
         language=language or DEFAULT_LANGUAGE,
     )
     assistant.full_clean()
-    config = assistant_build_config(assistant=assistant)
     client = vapi_client.get_vapi_client()
+    structured_outputs_sync(client=client)  # the config references them by id
+    config = assistant_build_config(assistant=assistant)
     remote = client.create_assistant(config)
     remote_id = _remote_id(remote)
     _mark_pushed(assistant, config=config, remote_id=remote_id, remote=remote)
@@ -221,8 +223,9 @@ def assistant_push(*, assistant: Assistant) -> Assistant:
     """
     created_id: str | None = None
     try:
-        config = assistant_build_config(assistant=assistant)
         client = vapi_client.get_vapi_client()
+        structured_outputs_sync(client=client)  # the config references them by id
+        config = assistant_build_config(assistant=assistant)
         if assistant.vapi_assistant_id:
             # No publish call after this PATCH: Vapi's OpenAPI (the OAS of vapi-reference.md §0)
             # has no draft or publish path, only the AssistantDraft / CreateAssistantDraftDTO /
@@ -332,8 +335,10 @@ def assistant_update(*, assistant: Assistant, **changes: Any) -> Assistant:
         updated.name = truncate(updated.name)
     updated.full_clean()
     if updated.vapi_assistant_id:
+        client = vapi_client.get_vapi_client()
+        structured_outputs_sync(client=client)  # the config references them by id
         config = assistant_build_config(assistant=updated)
-        remote = vapi_client.get_vapi_client().update_assistant(updated.vapi_assistant_id, config)
+        remote = client.update_assistant(updated.vapi_assistant_id, config)
         _mark_pushed(updated, config=config, remote_id=updated.vapi_assistant_id, remote=remote)
     with transaction.atomic():
         updated.save()

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from voice.calls.analysis import call_analysis_fields
 from voice.models import CallLog
 from voice.vapi.payload import (
     ValueInvalid,
@@ -81,7 +82,6 @@ def call_log_fields_from_vapi(
     top-level fields win over the call's. Absent values are left out (never blanked)."""
     src = report or {}
     artifact = _obj(src.get("artifact")) or _obj(call.get("artifact"))
-    analysis = _obj(src.get("analysis")) or _obj(call.get("analysis"))
     recording = _obj(artifact.get("recording"))
     fields: dict[str, Any] = {
         "status": CallLog.Status.ENDED if report is not None else _status(call.get("status")),
@@ -102,9 +102,8 @@ def call_log_fields_from_vapi(
             or recording.get("stereoUrl")
             or call.get("stereoRecordingUrl")
         ),
-        "summary": _text(analysis.get("summary") or call.get("summary")),
-        "structured_data": _obj(analysis.get("structuredData")) or None,
-        "success_evaluation": _text(analysis.get("successEvaluation"), 200),
+        # Structured outputs, else the deprecated analysis (vapi-reference.md §12.4; analysis.py).
+        **call_analysis_fields(call=call, report=report),
         "cost": _cost(src.get("cost", call.get("cost"))),
     }
     if not isinstance(fields["messages"], list):

@@ -69,6 +69,8 @@ LIST_FILTERS = (
     "updatedAtLe",
 )
 CALL_FILTERS = (*LIST_FILTERS, "id", "assistantId", "phoneNumberId")
+# OAS GET /structured-output query parameters.
+STRUCTURED_OUTPUT_FILTERS = (*LIST_FILTERS, "id", "name", "page", "sortOrder", "sortBy")
 
 
 @dataclass
@@ -169,6 +171,7 @@ class VapiSimulator:
             ("PATCH", "credential", 2): lambda: self.update_credential(
                 parts[1], self._body(environ)
             ),
+            **self._structured_output_routes(parts, query, environ),
         }
         if parts and parts[0] == "_simulator" and len(parts) == 2:
             return self._control(method, parts[1], environ)
@@ -230,6 +233,7 @@ class VapiSimulator:
 
     def create_assistant(self, body: Any) -> tuple[int, Any]:
         self._validate(validation.validate_assistant(body))
+        self._check_structured_output_ids(body)
         stamp = now_iso()
         assistant = {
             **copy.deepcopy(body),
@@ -258,6 +262,7 @@ class VapiSimulator:
 
     def update_assistant(self, assistant_id: str, body: Any) -> tuple[int, Any]:
         self._validate(validation.validate_assistant(body))
+        self._check_structured_output_ids(body)
         with self.state.lock:
             assistant = self.state.assistants.get(assistant_id)
             if assistant is None:
@@ -444,6 +449,96 @@ class VapiSimulator:
             record.update(copy.deepcopy(body))
             record["updatedAt"] = now_iso()
             return 200, self._public_credential(record)
+
+    # Structured outputs (vapi-reference.md §12.4) ------------------------------------------------
+
+    def _structured_output_routes(
+        self, parts: list[str], query: dict[str, str], environ: dict[str, Any]
+    ) -> dict[tuple[str, str, int], Callable[..., tuple[int, Any]]]:
+        name = "structured-output"
+
+        def body() -> Any:
+            return self._body(environ)
+
+        return {
+            ("POST", name, 1): lambda: self.create_structured_output(body()),
+            ("GET", name, 1): lambda: self.list_structured_outputs(query),
+            ("GET", name, 2): lambda: self.get_structured_output(parts[1]),
+            ("PATCH", name, 2): lambda: self.update_structured_output(parts[1], body(), query),
+            ("DELETE", name, 2): lambda: self.delete_structured_output(parts[1]),
+        }
+
+    def create_structured_output(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_structured_output(body, create=True))
+        stamp = now_iso()
+        output = {
+            "type": "ai",
+            **copy.deepcopy(body),
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+        with self.state.lock:
+            self.state.structured_outputs[output["id"]] = output
+        return 201, output
+
+    def list_structured_outputs(self, query: dict[str, str]) -> tuple[int, Any]:
+        """OAS StructuredOutputPaginatedResponse: `{results, metadata}`, not a bare array."""
+        limit = self._list_params(query, STRUCTURED_OUTPUT_FILTERS)
+        with self.state.lock:
+            items = [
+                output
+                for output in self.state.structured_outputs.values()
+                if all(output.get(key) == query[key] for key in ("id", "name") if key in query)
+            ]
+            items = copy.deepcopy(self._filter_sorted(items, query))
+        if query.get("sortOrder") == "ASC":
+            items.reverse()
+        results = items[:limit]
+        metadata = {"itemsPerPage": limit, "totalItems": len(items), "currentPage": 1}
+        return 200, {"results": results, "metadata": metadata}
+
+    def get_structured_output(self, output_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            output = self.state.structured_outputs.get(output_id)
+            if output is None:
+                raise HttpError(404, "Couldn't Find Structured Output.")
+            return 200, copy.deepcopy(output)
+
+    def update_structured_output(
+        self, output_id: str, body: Any, query: dict[str, str]
+    ) -> tuple[int, Any]:
+        self._validate(validation.validate_structured_output(body, create=False))
+        with self.state.lock:
+            output = self.state.structured_outputs.get(output_id)
+            if output is None:
+                raise HttpError(404, "Couldn't Find Structured Output.")
+            # vapi-reference.md §12.4: changing the schema needs ?schemaOverride=true.
+            schema_changed = "schema" in body and body["schema"] != output.get("schema")
+            if schema_changed and query.get("schemaOverride") != "true":
+                raise HttpError(
+                    400, "Changing the schema of a structured output needs schemaOverride=true."
+                )
+            output.update(copy.deepcopy(body))
+            output["updatedAt"] = now_iso()
+            return 200, copy.deepcopy(output)
+
+    def delete_structured_output(self, output_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            output = self.state.structured_outputs.pop(output_id, None)
+        if output is None:
+            raise HttpError(404, "Couldn't Find Structured Output.")
+        return 200, output
+
+    def _check_structured_output_ids(self, body: Any) -> None:
+        """An assistant may only reference outputs that exist (artifactPlan.structuredOutputIds)."""
+        plan = body.get("artifactPlan") if isinstance(body, dict) else None
+        ids = plan.get("structuredOutputIds") if isinstance(plan, dict) else None
+        with self.state.lock:
+            missing = [i for i in ids or [] if i not in self.state.structured_outputs]
+        if missing:
+            raise HttpError(400, f"Couldn't Find Structured Output(s): {', '.join(missing)}.")
 
     # Shared list handling -------------------------------------------------------------------------
 

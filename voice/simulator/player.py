@@ -573,6 +573,7 @@ class Conversation:
         summary: str = "",
         structured_data: VapiObject | None = None,
         success: bool | None = None,
+        opt_out: bool = False,
         send_report: bool = True,
     ) -> None:
         if self.ended:
@@ -605,11 +606,11 @@ class Conversation:
             )
         analysis: VapiObject = {}
         if answered:
-            analysis = {
-                "summary": summary,
-                "structuredData": structured_data or {},
-                "successEvaluation": "true" if success else "false",
-            }
+            facts = {**(structured_data or {}), "summary": summary, "success": bool(success)}
+            analysis = self._analysis(facts)
+            outputs = self._structured_outputs({**facts, "opt_out": opt_out})
+            if outputs:
+                artifact["structuredOutputs"] = outputs
         costs, breakdown = self._costs(duration, cost)
         self.call.update(
             {
@@ -642,6 +643,51 @@ class Conversation:
         if self.destination:
             report["destination"] = self.destination
         self.send("end-of-call-report", report)
+
+    def _analysis(self, facts: VapiObject) -> VapiObject:
+        """`analysis` as the assistant's (deprecated) analysisPlan makes it. OAS SummaryPlan and
+        SuccessEvaluationPlan default to enabled, StructuredDataPlan to disabled: an assistant
+        without an analysisPlan still gets a summary and a verdict, but no structuredData."""
+        plan = self.assistant.get("analysisPlan") or {}
+        analysis: VapiObject = {}
+        if (plan.get("summaryPlan") or {}).get("enabled", True):
+            analysis["summary"] = facts["summary"]
+        data_plan = plan.get("structuredDataPlan") or {}
+        if data_plan.get("enabled"):
+            properties = (data_plan.get("schema") or {}).get("properties") or {}
+            analysis["structuredData"] = {k: v for k, v in facts.items() if k in properties}
+        if (plan.get("successEvaluationPlan") or {}).get("enabled", True):
+            analysis["successEvaluation"] = "true" if facts["success"] else "false"
+        return analysis
+
+    def _structured_outputs(self, facts: VapiObject) -> VapiObject:
+        """`artifact.structuredOutputs` (vapi-reference.md §12.4): `{id: {name, result}}` for the
+        outputs in the assistant's artifactPlan (saved ones by id, transient ones inline).
+
+        Vapi asks an LLM; the simulator answers from the scenario's facts instead: an object
+        schema gets the facts named by its properties, any other schema the fact whose key the
+        output's name ends with (`leasing_call_summary` -> summary), else null."""
+        plan = self.assistant.get("artifactPlan") or {}
+        with self.sim.state.lock:
+            saved = [
+                (output_id, copy.deepcopy(self.sim.state.structured_outputs.get(output_id)))
+                for output_id in plan.get("structuredOutputIds") or []
+            ]
+        transient = [(str(uuid.uuid4()), output) for output in plan.get("structuredOutputs") or []]
+        results: VapiObject = {}
+        for output_id, output in [*saved, *transient]:
+            if not isinstance(output, dict):
+                continue
+            schema = output.get("schema") or {}
+            if schema.get("type") == "object":
+                properties = schema.get("properties") or {}
+                result: Any = {k: v for k, v in facts.items() if k in properties}
+            else:
+                name = str(output.get("name", "")).replace("-", "_")
+                keys = sorted((k for k in facts if name.endswith(k)), key=len, reverse=True)
+                result = facts[keys[0]] if keys else None
+            results[output_id] = {"name": output.get("name"), "result": result}
+        return results
 
     def _costs(self, duration: float, cost: float) -> tuple[list[VapiObject], VapiObject]:
         """Call.costs items and costBreakdown, shaped like SDK 3.0.0's CallCostsItem_*."""

@@ -117,9 +117,10 @@ def book_tour(c: Conversation) -> None:
     first, last = c.caller_name
     today = datetime.now(_zone(c)).date()
     move_in = (today + timedelta(days=30)).isoformat()
+    email = f"{first}.{last}@example.com".lower()
     c.say_user(
         f"Sure, I'm {first} {last}. I'd like to move in around {move_in}, my budget is about "
-        "4,500 a month, and I have a small dog."
+        f"4,500 a month, and I have a small dog. My email is {email}."
     )
     qualified = {
         "first_name": first,
@@ -169,7 +170,8 @@ def book_tour(c: Conversation) -> None:
     c.end(
         "customer-ended-call",
         summary=summary,
-        structured_data={**qualified, "tour_interest": True},
+        # The email is only in the report (structured outputs), not in the qualify_lead call.
+        structured_data={**qualified, "email": email, "tour_interest": True},
         success=booked_at is not None,
     )
 

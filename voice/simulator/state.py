@@ -67,6 +67,7 @@ class SimulatorState:
         self.calls: dict[str, VapiObject] = {}
         self.phone_numbers: dict[str, VapiObject] = {}
         self.credentials: dict[str, VapiObject] = {}  # webhook credentials (§9.2), by id
+        self.structured_outputs: dict[str, VapiObject] = {}
         self.faults: list[Fault] = []
         # Bounded logs for tests and the demo ("was POST /call sent once?").
         self.requests: deque[tuple[str, str]] = deque(maxlen=5000)
@@ -81,6 +82,7 @@ class SimulatorState:
             self.calls.clear()
             self.phone_numbers.clear()
             self.credentials.clear()
+            self.structured_outputs.clear()
             self.faults.clear()
             self.requests.clear()
             self.deliveries.clear()

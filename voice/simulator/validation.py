@@ -574,6 +574,24 @@ ARTIFACT_PLAN = Obj(
     }
 )
 
+# Structured outputs (vapi-reference.md §12.4; OAS CreateStructuredOutputDTO,
+# UpdateStructuredOutputDTO: the same fields, none required) ----------------------------------
+
+_STRUCTURED_OUTPUT_FIELDS: dict[str, Field] = {
+    "type": Str(enum=("ai", "regex")),
+    "regex": Str(min_len=1, max_len=1000),
+    "model": Free(),  # Workflow*Model union; we never send one
+    "compliancePlan": Obj({"forceStoreOnHipaaEnabled": Bool()}),
+    "conditions": Arr(Free()),
+    "name": Str(min_len=1, max_len=40),
+    "schema": JSON_SCHEMA,
+    "description": Str(),
+    "assistantIds": Arr(Str()),
+    "workflowIds": Arr(Str()),
+}
+CREATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS, required=("name", "schema"))
+UPDATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS)
+
 # Assistant (vapi-reference.md §4.1) -----------------------------------------------------------
 
 ASSISTANT = Obj(
@@ -701,6 +719,10 @@ def validate_assistant(body: Any) -> Errors:
 
 def validate_call(body: Any) -> Errors:
     return validate(CREATE_CALL, body)
+
+
+def validate_structured_output(body: Any, *, create: bool) -> Errors:
+    return validate(CREATE_STRUCTURED_OUTPUT if create else UPDATE_STRUCTURED_OUTPUT, body)
 
 
 def validate_assistant_request_response(body: Any) -> Errors:

@@ -70,6 +70,9 @@ PHONE_NUMBER_PATH = "/phone-number/{id}"  # §7; PATCH takes the provider's Upda
 # resources follow; verify it on the first live run (UNVERIFIED in vapi-reference.md §2).
 CREDENTIALS_PATH = "/credential"
 CREDENTIAL_PATH = "/credential/{id}"
+# §12.4 structured outputs. GET returns {results, metadata} (OAS StructuredOutputPaginatedResponse).
+STRUCTURED_OUTPUTS_PATH = "/structured-output"
+STRUCTURED_OUTPUT_PATH = "/structured-output/{id}"
 
 # vapi-reference.md §3.1, §4.1, §10.7: Vapi rejects these over 40 characters.
 MAX_NAME_LENGTH = 40
@@ -97,6 +100,10 @@ OPERATIONS = {
     "get_credential": "fetch the webhook credential",
     "update_credential": "update the webhook credential",
     "list_credentials": "list credentials",
+    "create_structured_output": "create the structured output",
+    "get_structured_output": "fetch the structured output",
+    "update_structured_output": "update the structured output",
+    "list_structured_outputs": "list structured outputs",
 }
 
 
@@ -406,6 +413,41 @@ class _VapiCore:
         params = {"limit": _check_limit(limit)} if limit is not None else None
         return VapiRequest(
             "list_phone_numbers", "GET", PHONE_NUMBERS_PATH, params=params, expect="list"
+        )
+
+    def create_structured_output(self, definition: VapiObject) -> VapiRequest:
+        return VapiRequest(
+            "create_structured_output", "POST", STRUCTURED_OUTPUTS_PATH, json=definition
+        )
+
+    def get_structured_output(self, output_id: str) -> VapiRequest:
+        path = _path(STRUCTURED_OUTPUT_PATH, output_id)
+        return VapiRequest("get_structured_output", "GET", path)
+
+    def update_structured_output(self, output_id: str, changes: VapiObject) -> VapiRequest:
+        # OAS PATCH /structured-output/{id}: `schemaOverride` is a required query parameter, and
+        # a changed `schema` is only applied with schemaOverride=true (vapi-reference.md §12.4).
+        override = "true" if "schema" in changes else "false"
+        return VapiRequest(
+            "update_structured_output",
+            "PATCH",
+            _path(STRUCTURED_OUTPUT_PATH, output_id),
+            params={"schemaOverride": override},
+            json=changes,
+        )
+
+    def list_structured_outputs(self, *, name: str | None, limit: int | None) -> VapiRequest:
+        params: dict[str, Any] = {}
+        if name:
+            params["name"] = name
+        if limit is not None:
+            params["limit"] = _check_limit(limit)
+        return VapiRequest(
+            "list_structured_outputs",
+            "GET",
+            STRUCTURED_OUTPUTS_PATH,
+            params=params or None,
+            expect="any",  # {results, metadata}; a bare array is accepted too
         )
 
     @staticmethod
@@ -749,6 +791,23 @@ class VapiApi(abc.ABC):
 
     def list_credentials(self, *, limit: int | None = None) -> Any:
         return self._send(self._core.list_credentials(limit=limit))
+
+    # Structured outputs (vapi-reference.md §12.4) -------------------------------------------
+
+    def create_structured_output(self, definition: VapiObject) -> Any:
+        """POST /structured-output (CreateStructuredOutputDTO: name ≤ 40, schema). Not retried."""
+        return self._send(self._core.create_structured_output(definition))
+
+    def get_structured_output(self, output_id: str) -> Any:
+        return self._send(self._core.get_structured_output(output_id))
+
+    def update_structured_output(self, output_id: str, changes: VapiObject) -> Any:
+        """PATCH /structured-output/{id}; sends schemaOverride=true when `schema` is in it."""
+        return self._send(self._core.update_structured_output(output_id, changes))
+
+    def list_structured_outputs(self, *, name: str | None = None, limit: int | None = None) -> Any:
+        """GET /structured-output: `{results, metadata}` (one page), optionally by exact name."""
+        return self._send(self._core.list_structured_outputs(name=name, limit=limit))
 
 
 # Settings ------------------------------------------------------------------------------------

@@ -26,9 +26,15 @@ from voice.assistants.services import (
     test_assistant,
     update_assistant_knowledge,
 )
-from voice.models import Assistant
+from voice.models import Assistant, StructuredOutput
 from voice.simulator.state import Fault
 from voice.simulator.validation import validate_assistant
+from voice.structured_outputs import (
+    LEASING_CALL,
+    STRUCTURED_OUTPUT_NAMES,
+    STRUCTURED_OUTPUTS,
+    structured_outputs_sync,
+)
 from voice.vapi.errors import VapiBadRequestError, VapiServerError, VoiceError
 
 pytestmark = pytest.mark.django_db
@@ -145,13 +151,20 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
     assert "AI" in config["firstMessage"]
 
 
-def test_config_analysis_plan_captures_the_contract_fields(harbor_view):
-    plan = _config(harbor_view)["analysisPlan"]
-    schema = plan["structuredDataPlan"]["schema"]
-    assert plan["structuredDataPlan"]["enabled"] is True
-    assert {k: v["type"] for k, v in schema["properties"].items()} == STRUCTURED_FIELDS
-    assert plan["summaryPlan"] == {"enabled": True}
-    assert plan["successEvaluationPlan"] == {"enabled": True, "rubric": "PassFail"}
+def test_config_references_the_structured_outputs_instead_of_an_analysis_plan(
+    vapi_settings, simulator, harbor_view
+):
+    # vapi-reference.md §12.4: analysisPlan is deprecated; outputs are referenced by id.
+    structured_outputs_sync()
+    config = _config(harbor_view)
+    assert "analysisPlan" not in config
+    stored = dict(StructuredOutput.objects.values_list("name", "vapi_id"))
+    assert config["artifactPlan"] == {
+        "recordingEnabled": True,
+        "structuredOutputIds": [stored[name] for name in STRUCTURED_OUTPUT_NAMES],
+    }
+    lead_schema = next(o for o in STRUCTURED_OUTPUTS if o["name"] == LEASING_CALL)["schema"]
+    assert {k: v["type"] for k, v in lead_schema["properties"].items()} == STRUCTURED_FIELDS
 
 
 def test_voice_is_elevenlabs_only_with_its_key(harbor_view, settings):
@@ -326,7 +339,7 @@ def test_create_property_assistant_creates_at_vapi_then_saves(
 def test_create_property_assistant_leaves_nothing_when_vapi_fails(
     vapi_settings, simulator, harbor_view
 ):
-    simulator.app.state.add_fault(Fault(status=500, method="POST"))
+    simulator.app.state.add_fault(Fault(status=500, method="POST", path_prefix="/assistant"))
     with pytest.raises(VapiServerError):
         create_property_assistant(property=harbor_view)
     assert not Assistant.objects.exists()

@@ -299,8 +299,18 @@ def test_book_tour_plays_signed_webhooks_in_vapis_shapes(
     roles = [m["role"] for m in report["artifact"]["messages"]]
     assert {"bot", "user", "tool_calls", "tool_call_result"} <= set(roles)
     assert all("secondsFromStart" in m for m in report["artifact"]["messages"])
-    assert report["analysis"]["structuredData"]["tour_interest"] is True
-    assert report["analysis"]["structuredData"]["bedrooms"] == 2
+    # vapi-reference.md §12.4: the assistant's structured outputs, keyed by id, and no
+    # structuredData (no analysisPlan: Vapi's default plans give only summary and verdict).
+    outputs = report["artifact"]["structuredOutputs"]
+    ids = demo_assistant.last_pushed_config["artifactPlan"]["structuredOutputIds"]
+    assert list(outputs) == ids
+    results = {entry["name"]: entry["result"] for entry in outputs.values()}
+    assert results["leasing_call"]["tour_interest"] is True
+    assert results["leasing_call"]["bedrooms"] == 2
+    assert results["leasing_call_success"] is True
+    assert results["leasing_call_opt_out"] is False
+    assert "tour was booked" in results["leasing_call_summary"]
+    assert "structuredData" not in report["analysis"]
     assert report["analysis"]["successEvaluation"] == "true"
     assert "tour was booked" in report["analysis"]["summary"]
 

@@ -117,6 +117,7 @@ EXPECTED = {
     "status_update__ended__routed": ("processed", lambda a: a == {}),
     "end_of_call_report": ("processed", lambda a: a == {}),
     "end_of_call_report__routed": ("processed", lambda a: a == {}),
+    "end_of_call_report__structured_outputs": ("processed", lambda a: a == {}),
     "transcript__partial": ("ignored", lambda a: a == {}),
     "transcript__final": ("processed", lambda a: a == {}),
     "transcript__final_type": ("processed", lambda a: a == {}),
