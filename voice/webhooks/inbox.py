@@ -212,10 +212,11 @@ def _run(
                 with transaction.atomic():
                     return _handled(claim.event_id, handle())
             except Exception as exc:
-                return Status.FAILED, _failure_record(claim, exc, failure_answer(), attempts=0)
+                answer = _failure_record(claim, exc, failure_answer(), claim_rolled_back=False)
+                return Status.FAILED, answer
     except Exception as exc:
         # The claim was rolled back with the handler's work: the row is as the claimer read it.
-        return Status.FAILED, _failure_record(claim, exc, failure_answer(), attempts=1)
+        return Status.FAILED, _failure_record(claim, exc, failure_answer(), claim_rolled_back=True)
 
 
 def _run_kind(claim: _Claim, kind: MessageType, envelope: Envelope) -> tuple[str, Answer] | None:
@@ -226,14 +227,19 @@ def _handled(event_id: int, answer: Answer | None) -> tuple[str, Answer]:
     return (Status.IGNORED if answer is None else Status.PROCESSED), _answer_store(event_id, answer)
 
 
-def _failure_record(claim: _Claim, exc: Exception, answer: Answer, *, attempts: int) -> Answer:
-    """Store the failure on the claimed row; `attempts` more when the claim's own count was
-    rolled back. A row that changed meanwhile (another worker took it over) is left alone."""
+def _failure_record(
+    claim: _Claim, exc: Exception, answer: Answer, *, claim_rolled_back: bool
+) -> Answer:
+    """Store the failure on the row. Still under the claim (a re-run's savepoint was rolled back)
+    the row is ours and its attempt already counted. After the claim was rolled back with the
+    handler's work, only a row still as the claimer read it is written (another worker may have
+    taken it over since), and this attempt is counted unless it was the stored delivery's first."""
     logger.exception("vapi webhook handler failed", extra={"event_id": claim.event_id})
     rows = WebhookEvent.objects.filter(pk=claim.event_id)
-    if attempts:
+    counted = 0
+    if claim_rolled_back:
         rows = rows.filter(status=claim.status, attempts=claim.attempts)
-    counted = 0 if claim.first_run else attempts
+        counted = 0 if claim.first_run else 1
     rows.update(
         status=Status.FAILED,
         error=_error_text(exc),

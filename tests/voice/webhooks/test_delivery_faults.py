@@ -358,3 +358,32 @@ def test_worker_killed_during_end_of_call_report_leaves_it_for_reprocess(client,
     event.refresh_from_db()
     assert (event.status, event.attempts) == ("processed", 2)
     _ended_call_complete(world.call_id)
+
+
+@pytest.mark.postgres
+def test_reprocess_skips_a_received_delivery_a_worker_still_holds(client, clock, monkeypatch):
+    import psycopg
+
+    world = world_build(call_id="call-in-flight-1")
+    post_vapi(client, world.fixture("status_update__in_progress"))
+    _interrupt_end_of_call_reports(monkeypatch)
+    with pytest.raises(SystemExit):
+        post_vapi(client, world.fixture("end_of_call_report"))
+    monkeypatch.undo()
+    event = _event(message_type="end-of-call-report")
+    clock.move_to(event.received_at + STUCK_AFTER + timedelta(seconds=1))
+
+    # A worker that is slow, not dead, holds its claimed row: the command leaves it alone.
+    worker = psycopg.connect(_worker_env()["DATABASE_URL"])
+    try:
+        worker.execute("SELECT id FROM webhook_events WHERE id = %s FOR UPDATE", [event.pk])
+        out = StringIO()
+        call_command("reprocess_webhooks", stdout=out)
+        assert "0 processed, 0 ignored, 0 failed. 1 skipped (in flight)." in out.getvalue()
+    finally:
+        worker.rollback()
+        worker.close()
+    out = StringIO()
+    call_command("reprocess_webhooks", stdout=out)
+    assert "1 processed, 0 ignored, 0 failed." in out.getvalue()
+    _ended_call_complete(world.call_id)
