@@ -13,6 +13,7 @@ Takes plain values and model instances; imports only `voice.models`, so every pa
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,8 @@ def webhook_event_insert(
 ) -> int | None:
     """INSERT the delivery unless its dedupe key is taken; return the new id, or None."""
     now = _adapt(row.received_at)
-    processed_at = None if status == WebhookEvent.Status.FAILED else now
+    done = status not in (WebhookEvent.Status.FAILED, WebhookEvent.Status.RECEIVED)
+    processed_at = now if done else None
     params = [
         row.message_type,
         row.vapi_call_id,
@@ -92,6 +94,51 @@ def webhook_event_insert(
     return found[0] if found else None
 
 
+# Claiming a stored delivery: exactly one worker runs it. The conditions (status and attempts as
+# the claimer read them) make a concurrent claimer match nothing once the first one has claimed
+# it; the row stays locked until the claimer's transaction ends. With `skip_locked` (PostgreSQL) a
+# row another transaction holds is not waited for: it is in flight, not stuck.
+_CLAIM_SQL = (
+    "UPDATE webhook_events SET status = 'processed', processed_at = %s, "
+    "attempts = attempts + %s, error = '', traceback = '', response = <json> "
+    "WHERE <row> RETURNING id"
+)
+_CLAIM_ROW = "id = %s AND status = %s AND attempts = %s"
+_CLAIM_LOCKED = "id = (SELECT id FROM webhook_events WHERE <row> FOR UPDATE SKIP LOCKED)"
+_CLAIM_WHERE = {"skip_locked": _CLAIM_LOCKED.replace("<row>", _CLAIM_ROW), "wait": _CLAIM_ROW}
+
+
+def webhook_event_claim(
+    *,
+    event_id: int,
+    status: str,
+    attempts: int,
+    now: datetime,
+    count_attempt: bool,
+    skip_locked: bool,
+    answer: dict[str, Any] | None = None,
+) -> bool:
+    """Mark the delivery `processed` (with `answer`) if it is still in `status` after `attempts`
+    attempts; True if this call claimed it. In a transaction the claim holds the row until the
+    transaction ends: if the handler then fails, the claim is rolled back with it.
+
+    `skip_locked` (PostgreSQL only; SQLite serialises writers anyway): do not wait for a row that
+    another transaction is processing; report it as not claimed."""
+    mode = "skip_locked" if skip_locked and connection.vendor == "postgresql" else "wait"
+    params = [
+        _adapt(now),
+        1 if count_attempt else 0,
+        None if answer is None else json.dumps(answer),
+        event_id,
+        status,
+        attempts,
+    ]
+    with connection.cursor() as cursor:
+        statement = _CLAIM_SQL.replace("<row>", _CLAIM_WHERE[mode])
+        cursor.execute(statement.replace("<json>", _json_placeholder()), params)
+        return cursor.fetchone() is not None
+
+
 # The stored-if-it-did half of a fused statement: the inbox row, only when the CTE <step> wrote.
 _STORE_IF_SQL = (
     "stored AS (INSERT INTO webhook_events (<columns>) "
@@ -104,6 +151,22 @@ _STORE_IF_SQL = (
 def _store_params(row: InboxRow) -> list[Any]:
     now = _adapt(row.received_at)
     return [row.message_type, row.vapi_call_id, row.dedupe_key, row.payload, now, now]
+
+
+# A fused statement that wrote but found its dedupe key taken has just done the work of an earlier
+# copy whose attempt left nothing (failed: rolled back; received: its worker died, or is still
+# running, and will then find nothing to do): that row is done now.
+_SETTLE_SQL = (
+    "UPDATE webhook_events SET status = 'processed', processed_at = %s, "
+    "attempts = attempts + 1, error = '', traceback = '', response = NULL "
+    "WHERE id = (SELECT id FROM webhook_events WHERE dedupe_key = %s "
+    "AND status IN ('failed', 'received') FOR UPDATE SKIP LOCKED)"
+)
+
+
+def _settle_earlier_copy(row: InboxRow) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_SETTLE_SQL, [_adapt(row.received_at), row.dedupe_key])
 
 
 # Call logs (call_logs) ---------------------------------------------------------------------------
@@ -182,14 +245,22 @@ def call_log_advance_and_store(
         _advance_statement(advance),
         "SELECT EXISTS (SELECT 1 FROM advanced), (SELECT lead_id FROM advanced)",
         row,
+        wrote=lambda values: bool(values[0]),
     )
     return bool(advanced), lead_id
 
 
 def _with_store(
-    step: str, statement: tuple[str, list[Any]], select: str, row: InboxRow
+    step: str,
+    statement: tuple[str, list[Any]],
+    select: str,
+    row: InboxRow,
+    wrote: Callable[[tuple[Any, ...]], bool],
 ) -> tuple[Any, ...]:
-    """`WITH <step> AS (statement), stored AS (the inbox INSERT if <step> wrote) <select>`."""
+    """`WITH <step> AS (statement), stored AS (the inbox INSERT if <step> wrote) <select>`.
+
+    `wrote(values)` says from the selected values whether <step> wrote; if it did but the inbox
+    row was not stored (the key is taken), the earlier copy's row is settled."""
     step_sql, step_params = statement
     sql = (
         "WITH <step> AS (<statement>), <store> <select>, <count>".replace(
@@ -201,7 +272,10 @@ def _with_store(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql.replace("<statement>", step_sql), [*step_params, *_store_params(row)])
-        return cursor.fetchone()[:-1]
+        *values, stored = cursor.fetchone()
+    if not stored and wrote(tuple(values)):
+        _settle_earlier_copy(row)
+    return tuple(values)
 
 
 def _insert_statement(call_log: CallLog) -> tuple[str, Any]:
@@ -240,6 +314,10 @@ def call_log_insert_and_store(*, call_log: CallLog, row: InboxRow) -> CallLog | 
     """PostgreSQL: INSERT the call log (ON CONFLICT DO NOTHING) and the inbox row only if the call
     log was new, in one statement; the saved call log, or None when the call existed."""
     (created_id,) = _with_store(
-        "created", _insert_statement(call_log), "SELECT (SELECT id FROM created)", row
+        "created",
+        _insert_statement(call_log),
+        "SELECT (SELECT id FROM created)",
+        row,
+        wrote=lambda values: values[0] is not None,
     )
     return None if created_id is None else _saved(call_log, created_id)

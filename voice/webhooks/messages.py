@@ -56,13 +56,20 @@ class MessageType:
     # Where the database fuses statements (`voice.sql.fused_statements`): do the whole delivery,
     # store included, in one statement; None to fall back to the generic path.
     fast_path: Callable[[Envelope, sql.InboxRow], Answer | None] | None = None
+    # Informational deliveries whose loss would leave a call log unfinished for good: the inbox
+    # commits the delivery first (status "received"), then handles it in a transaction of its own,
+    # so a worker killed in between leaves it for `reprocess_webhooks`. Not for requests that need
+    # an answer: the caller heard that one fail, so nothing may happen later.
+    durable: bool = False
 
 
 MESSAGES: dict[str, MessageType] = {
-    "status-update": MessageType(handle_status_update, fast_path=status_update_fast_path),
-    "end-of-call-report": MessageType(handle_end_of_call_report),
-    "transcript": MessageType(handle_transcript),
-    'transcript[transcriptType="final"]': MessageType(handle_transcript),
+    "status-update": MessageType(
+        handle_status_update, fast_path=status_update_fast_path, durable=True
+    ),
+    "end-of-call-report": MessageType(handle_end_of_call_report, durable=True),
+    "transcript": MessageType(handle_transcript, durable=True),
+    'transcript[transcriptType="final"]': MessageType(handle_transcript, durable=True),
     "tool-calls": MessageType(
         handle_tool_calls, failure_answer=tool_calls_failed, read_only=tool_calls_read_only
     ),
@@ -75,5 +82,5 @@ MESSAGES: dict[str, MessageType] = {
         failure_answer=transfer_destination_request_failed,
         read_only=_always,
     ),
-    "hang": MessageType(handle_hang),
+    "hang": MessageType(handle_hang, durable=True),
 }

@@ -220,8 +220,14 @@ def test_schedule_tour_tool_call_runs_in_one_transaction():
     assert commits == 1
 
 
+# A status-update on SQLite (and every durable delivery that has no fused statement): the INSERT
+# stores the delivery as "received" and commits, then one transaction claims it (UPDATE to
+# "processed") and does the work: two commits, so a killed worker leaves the delivery stored.
+DURABLE = ["INSERT", "UPDATE"]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_status_update_costs_one_statement_on_postgresql_two_on_sqlite():
+def test_status_update_costs_one_statement_on_postgresql_three_on_sqlite():
     world = world_build()
     _deliver(world.fixture("status_update__queued"))
     answer, sql, commits = _deliver(world.fixture("status_update__ringing"))
@@ -229,11 +235,10 @@ def test_status_update_costs_one_statement_on_postgresql_two_on_sqlite():
     kinds = [statement.split()[0] for statement in sql]
     if connection.vendor == "postgresql":
         # One autocommit statement: UPDATE the call log and INSERT the inbox row (a CTE).
-        assert kinds == ["WITH"], sql
+        assert (kinds, commits) == (["WITH"], 1), sql
     else:
-        # INSERT the inbox row, one conditional UPDATE moves the call forward, one transaction.
-        assert kinds == ["INSERT", "UPDATE"], sql
-    assert commits == 1
+        # Stored, claimed, then one conditional UPDATE moves the call forward.
+        assert (kinds, commits) == ([*DURABLE, "UPDATE"], 2), sql
     event = WebhookEvent.objects.get(message_type="status-update", dedupe_key__contains="ringing")
     assert (event.status, event.attempts) == ("processed", 1)
     assert CallLog.objects.get().status == "ringing"
@@ -247,12 +252,11 @@ def test_first_status_update_of_a_call_costs():
     kinds = [statement.split()[0] for statement in sql]
     # The assistant (gives the property) with the caller's lead in a subquery; the call log's
     # INSERT ... ON CONFLICT DO NOTHING (another delivery may be creating the call) and the inbox
-    # row: one statement on PostgreSQL, a transaction of two INSERTs on SQLite.
+    # row: one statement on PostgreSQL; stored, claimed, SELECT, INSERT on SQLite.
     if connection.vendor == "postgresql":
-        assert kinds == ["SELECT", "WITH"], sql
+        assert (kinds, commits) == (["SELECT", "WITH"], 1), sql
     else:
-        assert kinds == ["INSERT", "SELECT", "INSERT"], sql
-    assert commits == 1
+        assert (kinds, commits) == ([*DURABLE, "SELECT", "INSERT"], 2), sql
 
 
 @pytest.mark.django_db(transaction=True)
@@ -261,10 +265,22 @@ def test_ended_status_update_costs():
     _deliver(world.fixture("status_update__in_progress"))
     _, sql, commits = _deliver(world.fixture("status_update__ended"))
     kinds = [statement.split()[0] for statement in sql]
-    # Inbox row, one UPDATE that also fills the end time, reason and duration (fused into one
-    # statement on PostgreSQL).
-    assert kinds == (["WITH"] if connection.vendor == "postgresql" else ["INSERT", "UPDATE"]), sql
-    assert commits == 1
+    # One UPDATE that also fills the end time, reason and duration (fused with the inbox row into
+    # one statement on PostgreSQL).
+    if connection.vendor == "postgresql":
+        assert (kinds, commits) == (["WITH"], 1), sql
+    else:
+        assert (kinds, commits) == ([*DURABLE, "UPDATE"], 2), sql
+
+
+@pytest.mark.django_db(transaction=True)
+def test_final_transcript_line_costs_two_commits():
+    world = world_build()
+    answer, sql, commits = _deliver(world.fixture("transcript__final"))
+    assert answer == {}
+    assert [statement.split()[0] for statement in sql] == [*DURABLE, "INSERT"], sql
+    assert commits == 2
+    assert WebhookEvent.objects.get().status == "processed"
 
 
 @pytest.mark.django_db(transaction=True)
