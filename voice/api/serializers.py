@@ -13,11 +13,11 @@ from voice.assistants.config import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOI
 from voice.assistants.selectors import assistant_list
 from voice.calls.outbound import CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
+from voice.vapi.core import MAX_NAME_LENGTH
 
 # Vapi's own enums (copied from its OpenAPI document): a value outside them is a 400 here, not
 # a voice_unavailable once Vapi has refused it.
-from voice.simulator.vapi_enums import DEEPGRAM_LANGUAGES, OPENAI_MODELS, VOICE_PROVIDERS
-from voice.vapi.core import MAX_NAME_LENGTH
+from voice.vapi.enums import DEEPGRAM_LANGUAGES, OPENAI_MODELS, VOICE_PROVIDERS
 
 VOICE_ID_REQUIRED = "Choose a voice id: this voice provider has no default voice."
 # Vapi stores metadata as given; keep what a client can attach to a call small.
