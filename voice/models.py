@@ -34,6 +34,12 @@ class Assistant(models.Model):
     )
     last_pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_push_error = models.TextField(blank=True, editable=False)
+    # OAS Assistant.latestVersion (vapi-reference.md §12.14): the published version label (e.g.
+    # "v3") that create/PATCH/GET last returned; null while the org is not onboarded to
+    # versioning or the assistant was never published under it.
+    latest_version = models.CharField(
+        "Live version", max_length=40, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -161,3 +167,47 @@ class TranscriptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"
+
+
+class WebhookCredential(models.Model):
+    """The Vapi webhook credential (HMAC) that pushed assistants reference as server.credentialId,
+    one per Vapi API base URL; made and kept in step by `manage.py vapi_setup`
+    (voice/assistants/setup.py). The secret is never stored here: `plan_fingerprint` is a keyed
+    hash of the plan sent (secret included), so a changed secret or header is noticed and PATCHed.
+    """
+
+    vapi_base_url = models.CharField(max_length=200, unique=True)
+    vapi_credential_id = models.CharField(max_length=100)
+    # vapi-reference.md §9.2 / OAS CreateWebhookCredentialDTO: name is 1-40 characters.
+    name = models.CharField(max_length=40)
+    plan_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["vapi_base_url"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vapi_credential_id})"
+
+
+class StructuredOutput(models.Model):
+    """One of the structured outputs this app defines (voice/structured_outputs.py) as
+    it exists at Vapi: its id there and a hash of the definition last pushed, so a push whose
+    definitions did not change needs no request (vapi-reference.md §12.4)."""
+
+    name = models.CharField(max_length=40, unique=True)  # OAS: name ≤ 40 characters
+    vapi_id = models.CharField(max_length=100)
+    definition_hash = models.CharField(max_length=64)
+    # Which Vapi the id belongs to (a fingerprint of VAPI_BASE_URL and the API key): switching
+    # from the simulator to Vapi, or to another org, makes the stored id worthless.
+    target = models.CharField(max_length=64)
+    synced_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

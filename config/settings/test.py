@@ -30,3 +30,13 @@ REST_FRAMEWORK = {
         "voice_call": "10000/minute",
     },
 }
+
+# pytest-xdist: each worker gets its own Redis database, because the API tests clear the cache
+# (FLUSHDB) between tests and a shared database would wipe the other worker's throttle history
+# mid-test. gw0 -> db 10, gw1 -> db 11, ... (the rate-limit test across workers uses db 3).
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER.startswith("gw") and CACHE_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    CACHES["default"]["LOCATION"] = (  # noqa: F405
+        CACHES["default"]["LOCATION"].rsplit("/", 1)[0]  # noqa: F405
+        + f"/{10 + int(_XDIST_WORKER[2:])}"
+    )

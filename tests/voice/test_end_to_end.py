@@ -223,3 +223,27 @@ def test_a_person_when_the_office_is_closed_is_no_transfer_and_says_when_it_open
     call_log = CallLog.objects.get(vapi_call_id=call_id)
     assert call_log.ended_reason == "customer-ended-call"
     assert not WebhookEvent.objects.filter(message_type="transfer-destination-request").exists()
+
+
+def test_the_lead_is_updated_from_the_structured_outputs_of_the_report(vapi, harbor_view):
+    """vapi-reference.md §12.4: the assistant references our structured outputs, the simulator
+    answers them in artifact.structuredOutputs (no analysis.structuredData), and the lead gets
+    what only the report carries: the email is not in any tool call."""
+    assistant = create_property_assistant(property=harbor_view)
+    lead = LeadFactory(
+        property=harbor_view, phone="+12065550142", first_name="Sam", last_name="Ortiz", email=""
+    )
+
+    call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    _play_to_the_end(vapi)
+
+    report = WebhookEvent.objects.get(message_type="end-of-call-report").payload["message"]
+    assert "structuredData" not in report["analysis"]
+    outputs = report["artifact"]["structuredOutputs"]
+    assert list(outputs) == assistant.last_pushed_config["artifactPlan"]["structuredOutputIds"]
+    call_log = CallLog.objects.get()
+    assert call_log.structured_data["opt_out"] is False  # only a structured output says this
+    assert call_log.success_evaluation == "true"
+    lead.refresh_from_db()
+    assert lead.email == "sam.ortiz@example.com"
+    assert (lead.desired_bedrooms, lead.budget, lead.has_pets) == (2, 4500, True)

@@ -62,6 +62,7 @@ class WebhookReceiver:
     assistant_id: str | None = None  # answer to assistant-request
     status_code: int = 200
     transfer_number: str = "+14155550101"
+    transfer_error: str | None = None  # answer transfer-destination-request with this error
     deliveries: list[Delivery] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,6 +75,7 @@ class WebhookReceiver:
         self.tool_responder = default_tool_responder
         self.assistant_id = None
         self.status_code = 200
+        self.transfer_error = None
 
     def verify(self, headers: dict[str, str], body: bytes) -> bool:
         if self.mode == "secret":
@@ -101,6 +103,8 @@ class WebhookReceiver:
                 results.append({"toolCallId": call["id"], "name": function.get("name"), **answer})
             return {"results": results}
         if kind == "transfer-destination-request":
+            if self.transfer_error is not None:
+                return {"error": self.transfer_error}
             return {
                 "destination": {
                     "type": "number",

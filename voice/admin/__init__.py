@@ -160,6 +160,7 @@ class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         "voice_provider",
         "model",
         "push_state",
+        "live_version",
         "last_pushed_at",
     )
     list_filter = ("push_state", "voice_provider", "model", "language")
@@ -169,6 +170,7 @@ class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     readonly_fields = (
         "vapi_assistant_id",
         "push_state",
+        "live_version",
         "last_pushed_at",
         "last_push_error",
         "last_pushed_config",
@@ -176,6 +178,12 @@ class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         "updated_at",
     )
     actions = ("push_to_vapi", "refresh_knowledge", "place_test_call")
+
+    @admin.display(description="Live version", ordering="latest_version")
+    def live_version(self, obj: Assistant) -> str:
+        # Vapi's Assistant.latestVersion from the last push or pull (vapi-reference.md §12.14);
+        # null while the org is not onboarded to versioning.
+        return obj.latest_version or "not versioned"
 
     @admin.action(description="Push configuration to Vapi", permissions=["change"])
     def push_to_vapi(self, request: HttpRequest, queryset: QuerySet[Assistant]) -> None:

@@ -15,7 +15,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from properties.models import Property, Unit
+from voice.assistants.selectors import webhook_credential_id_get
 from voice.models import Assistant
+from voice.structured_outputs import structured_output_ids
 from voice.vapi.client import VapiObject
 from voice.vapi.core import MAX_NAME_LENGTH, truncate
 from voice.vapi.enums import DEEPGRAM_LANGUAGE_SPELLINGS
@@ -65,31 +67,6 @@ SERVER_TIMEOUT_SECONDS = 20
 
 
 TOUR_TYPES = ["in_person", "self_guided", "virtual"]
-
-
-# HELPERS.md "Assistant analysisPlan.structuredDataPlan.schema properties". Only keys of Vapi's
-# JsonSchema (type, items, properties, description, pattern, format, required, enum, title).
-STRUCTURED_DATA_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "first_name": {"type": "string", "description": "The caller's first name."},
-        "last_name": {"type": "string", "description": "The caller's last name."},
-        "move_in_date": {
-            "type": "string",
-            "format": "date",
-            "description": "Desired move-in date, YYYY-MM-DD.",
-        },
-        "bedrooms": {"type": "integer", "description": "Bedrooms wanted; 0 means a studio."},
-        "budget": {"type": "number", "description": "Highest monthly rent in US dollars."},
-        "has_pets": {"type": "boolean", "description": "Whether the caller has pets."},
-        "pets": {"type": "string", "description": "Kind, number and size of the pets."},
-        "tour_interest": {
-            "type": "boolean",
-            "description": "Whether the caller wants to tour or booked a tour.",
-        },
-        "email": {"type": "string", "format": "email", "description": "The caller's email."},
-    },
-}
 
 
 def _function_tools(property_id: str) -> list[VapiObject]:
@@ -220,20 +197,16 @@ def _function_tools(property_id: str) -> list[VapiObject]:
 
 
 def _transfer_tool(prop: Property) -> VapiObject:
-    """vapi-reference.md §6.2. Without a staff number Vapi asks our server at transfer time
-    (transfer-destination-request, §8.5)."""
-    tool: VapiObject = {"type": "transferCall", "destinations": []}
-    if prop.transfer_phone:
-        tool["destinations"] = [
-            {
-                "type": "number",
-                "number": prop.transfer_phone,
-                "description": f"The {truncate(prop.name, 80)} leasing team.",
-                "message": "I'm connecting you with our leasing team now. One moment please.",
-                "transferPlan": {"mode": "blind-transfer"},
-            }
-        ]
-    return tool
+    """vapi-reference.md §6.2: no destinations, so every transfer asks our server first ("If the
+    tool has no destination, or the model did not supply one, Vapi sends
+    transfer-destination-request"), which answers from the property's office hours (§8.5,
+    webhooks/handlers.py). A fixed staff number here would be dialled whatever the hour and
+    whatever the prompt says.
+
+    Vapi's schema gives this tool no name or description of ours (SDK 3.0.0
+    `CreateTransferCallToolDto`: messages, destinations, rejectionPlan; a `function` key is
+    refused), so when to use it is said in the system prompt's tool list."""
+    return {"type": "transferCall", "destinations": []}
 
 
 def webhook_server_config() -> VapiObject:
@@ -244,7 +217,8 @@ def webhook_server_config() -> VapiObject:
     # vapi-reference.md §9: the webhook credential (HMAC, or a bearer credential sending
     # X-Vapi-Secret) is created once in Vapi and referenced by id; the secret itself is never
     # part of the assistant config (which we store in last_pushed_config).
-    credential_id = getattr(settings, "VAPI_WEBHOOK_CREDENTIAL_ID", "")
+    # VAPI_WEBHOOK_CREDENTIAL_ID wins; else the one `manage.py vapi_setup` made and stored.
+    credential_id = webhook_credential_id_get()
     if credential_id:
         server["credentialId"] = credential_id
     return server
@@ -403,12 +377,12 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
         "serverMessages": list(SERVER_MESSAGES),
         "maxDurationSeconds": MAX_DURATION_SECONDS,
         "endCallMessage": f"Thanks for calling {prop.name}. Have a great day!",
-        "analysisPlan": {
-            "summaryPlan": {"enabled": True},
-            "structuredDataPlan": {"enabled": True, "schema": STRUCTURED_DATA_SCHEMA},
-            "successEvaluationPlan": {"enabled": True, "rubric": "PassFail"},
+        # vapi-reference.md §12.4: structured outputs replace the deprecated analysisPlan (OAS
+        # CreateAssistantDTO.analysisPlan `deprecated: true`); synced before every push.
+        "artifactPlan": {
+            "recordingEnabled": True,
+            "structuredOutputIds": structured_output_ids(),
         },
-        "artifactPlan": {"recordingEnabled": True},
         # vapi-reference.md §4.6, §10.6: only outbound calls meet voicemail; Vapi's detector
         # is the recommended one, and without a voicemailMessage it would just hang up.
         "voicemailDetection": {

@@ -269,3 +269,33 @@ def assistants_pull(
         label = f"{prop} / {remote.get('name') or remote['id']}"
         batch.run(prop, label, partial(_import_remote, prop, remote, dry_run=dry_run))
     return batch.results
+
+
+UNCHANGED_SINCE_PUSH = "Unchanged since the last push: not pushed again."
+
+
+def _push_if_changed(assistant: Assistant) -> Result:
+    label = _assistant_label(assistant)
+    if not assistant.vapi_assistant_id:
+        # Creating assistants is sync_assistants' (or the admin's) job, not a setup step.
+        return Result(label, Outcome.SKIPPED, NOT_PUSHED, assistant)
+    changes = _config_changes(assistant)
+    if not changes:
+        return Result(label, Outcome.UNCHANGED, UNCHANGED_SINCE_PUSH, assistant)
+    result = _push_one(assistant, dry_run=False)
+    if result.outcome == Outcome.UPDATED:
+        message = f"Pushed to Vapi ({', '.join(changes)} changed)."
+        return Result(label, Outcome.UPDATED, message, assistant)
+    return result
+
+
+def assistants_push_changed(
+    *, assistants: Iterable[Assistant], on_result: OnResult | None = None
+) -> list[Result]:
+    """Push (PATCH) only the assistants on Vapi whose built config differs from the last push
+    (e.g. a new webhook credential in `server`); the rest are reported unchanged, never-pushed
+    ones skipped. Unlike assistants_push, a rerun with nothing changed sends nothing."""
+    batch = Batch(on_result)
+    for assistant in assistants:
+        batch.run(assistant, _assistant_label(assistant), partial(_push_if_changed, assistant))
+    return batch.results

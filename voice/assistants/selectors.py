@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from properties.access import properties_visible_to
-from voice.models import Assistant
+from voice.models import Assistant, WebhookCredential
 from voice.vapi.errors import VoiceError
 
 
@@ -51,3 +54,40 @@ def assistant_property_id(*, vapi_assistant_id: str) -> int | None:
         .values_list("property_id", flat=True)
         .first()
     )
+
+
+# The webhook credential (manage.py vapi_setup) -----------------------------------------------
+
+# What `manage.py vapi_simulator` and `make run` use as the key (Makefile, README "Vapi and the
+# simulator"). A default simulator signs every delivery itself, so no credential is needed there.
+SIMULATOR_API_KEY = "simulator-key"
+
+# RFC 2606 / RFC 6761 reserve these names for testing: no real Vapi answers there (the test
+# settings use https://vapi.test).
+RESERVED_TEST_SUFFIXES = (".test", ".example", ".invalid", ".localhost")
+
+
+def vapi_is_real() -> bool:
+    """Whether the configured Vapi is one that signs webhooks only through a credential: a key
+    is set, it is not the simulator's, and VAPI_BASE_URL is not a reserved testing name. A local
+    URL counts as real on purpose (a proxy, or the simulator in its real-Vapi mode)."""
+    if not settings.VAPI_API_KEY or settings.VAPI_API_KEY == SIMULATOR_API_KEY:
+        return False
+    host = (urlsplit(settings.VAPI_BASE_URL).hostname or "").lower()
+    return not host.endswith(RESERVED_TEST_SUFFIXES)
+
+
+def webhook_credential_get(*, base_url: str | None = None) -> WebhookCredential | None:
+    """The credential vapi_setup stored for this Vapi (VAPI_BASE_URL unless given)."""
+    base_url = (base_url if base_url is not None else settings.VAPI_BASE_URL).rstrip("/")
+    return WebhookCredential.objects.filter(vapi_base_url=base_url).first()
+
+
+def webhook_credential_id_get() -> str:
+    """The credentialId pushed assistants reference: VAPI_WEBHOOK_CREDENTIAL_ID when set (it
+    overrides), else the one `manage.py vapi_setup` stored for this Vapi; "" for none."""
+    configured = getattr(settings, "VAPI_WEBHOOK_CREDENTIAL_ID", "")
+    if configured:
+        return configured
+    stored = webhook_credential_get()
+    return stored.vapi_credential_id if stored is not None else ""

@@ -34,6 +34,7 @@ from voice.assistants.selectors import assistant_get
 from voice.assistants.validation import assistant_settings_validate
 from voice.calls.outbound import call_place_outbound
 from voice.models import Assistant, CallLog
+from voice.structured_outputs import structured_outputs_sync
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
 from voice.vapi.core import truncate
@@ -61,7 +62,17 @@ def _delete_remote_quietly(client: VapiClient, remote_id: str) -> None:
         )
 
 
-def _mark_pushed(assistant: Assistant, *, config: VapiObject, remote_id: str) -> None:
+def _latest_version(remote: Any) -> str | None:
+    """OAS `Assistant.latestVersion`: the published version label, null when unversioned."""
+    value = remote.get("latestVersion") if isinstance(remote, dict) else None
+    return str(value)[:40] if value else None
+
+
+def _mark_pushed(
+    assistant: Assistant, *, config: VapiObject, remote_id: str, remote: Any = None
+) -> None:
+    # The version label Vapi answered (see assistant_push for why we never publish).
+    assistant.latest_version = _latest_version(remote)
     assistant.vapi_assistant_id = remote_id
     assistant.last_pushed_config = config
     assistant.last_pushed_at = timezone.now()
@@ -75,6 +86,7 @@ PUSH_FIELDS = [
     "last_pushed_at",
     "push_state",
     "last_push_error",
+    "latest_version",
     "updated_at",
 ]
 
@@ -121,10 +133,12 @@ def create_property_assistant(
         language=language or DEFAULT_LANGUAGE,
     )
     assistant.full_clean()
-    config = assistant_build_config(assistant=assistant)
     client = vapi_client.get_vapi_client()
-    remote_id = _remote_id(client.create_assistant(config))
-    _mark_pushed(assistant, config=config, remote_id=remote_id)
+    structured_outputs_sync(client=client)  # the config references them by id
+    config = assistant_build_config(assistant=assistant)
+    remote = client.create_assistant(config)
+    remote_id = _remote_id(remote)
+    _mark_pushed(assistant, config=config, remote_id=remote_id, remote=remote)
     try:
         with transaction.atomic():
             assistant.save()
@@ -213,9 +227,17 @@ def assistant_push(*, assistant: Assistant) -> Assistant:
     """
     created_id: str | None = None
     try:
-        config = assistant_build_config(assistant=assistant)
         client = vapi_client.get_vapi_client()
+        structured_outputs_sync(client=client)  # the config references them by id
+        config = assistant_build_config(assistant=assistant)
         if assistant.vapi_assistant_id:
+            # No publish call after this PATCH: Vapi's OpenAPI (the OAS of vapi-reference.md §0)
+            # has no draft or publish path, only the AssistantDraft / CreateAssistantDraftDTO /
+            # AssistantVersion schemas and `Assistant.latestVersion`, and PATCH /assistant/{id}
+            # returns an Assistant. Whether that PATCH only edits a draft on an org onboarded to
+            # versioning is UNVERIFIED (§12.14). So we PATCH as before and store the
+            # `latestVersion` Vapi answers (the admin's "Live version"); a live test on a
+            # versioned org settles the rest.
             try:
                 remote = client.update_assistant(assistant.vapi_assistant_id, config)
             except VapiNotFoundError:
@@ -232,7 +254,7 @@ def assistant_push(*, assistant: Assistant) -> Assistant:
     except VoiceError as exc:
         _record_push_failure(assistant, exc)
         raise
-    _mark_pushed(assistant, config=config, remote_id=remote_id)
+    _mark_pushed(assistant, config=config, remote_id=remote_id, remote=remote)
     try:
         with transaction.atomic():
             assistant.save(update_fields=PUSH_FIELDS)
@@ -249,12 +271,13 @@ def _patch_and_record(assistant: Assistant, build: Any) -> Assistant:
         return assistant_push(assistant=assistant)
     try:
         changes = build()
-        vapi_client.get_vapi_client().update_assistant(assistant.vapi_assistant_id, changes)
+        client = vapi_client.get_vapi_client()
+        remote = client.update_assistant(assistant.vapi_assistant_id, changes)
     except VoiceError as exc:
         _record_push_failure(assistant, exc)
         raise
     config = {**(assistant.last_pushed_config or {}), **changes}
-    _mark_pushed(assistant, config=config, remote_id=assistant.vapi_assistant_id)
+    _mark_pushed(assistant, config=config, remote_id=assistant.vapi_assistant_id, remote=remote)
     with transaction.atomic():
         assistant.save(update_fields=PUSH_FIELDS)
     return assistant
@@ -317,9 +340,11 @@ def assistant_update(*, assistant: Assistant, **changes: Any) -> Assistant:
         updated.name = truncate(updated.name)
     updated.full_clean()
     if updated.vapi_assistant_id:
+        client = vapi_client.get_vapi_client()
+        structured_outputs_sync(client=client)  # the config references them by id
         config = assistant_build_config(assistant=updated)
-        vapi_client.get_vapi_client().update_assistant(updated.vapi_assistant_id, config)
-        _mark_pushed(updated, config=config, remote_id=updated.vapi_assistant_id)
+        remote = client.update_assistant(updated.vapi_assistant_id, config)
+        _mark_pushed(updated, config=config, remote_id=updated.vapi_assistant_id, remote=remote)
     with transaction.atomic():
         updated.save()
     return updated
@@ -369,6 +394,10 @@ def assistant_pull(
     client = client or vapi_client.get_vapi_client()
     remote = client.get_assistant(assistant.vapi_assistant_id)
     changes, notes = assistant_fields_from_remote(assistant=assistant, remote=remote)
+    version = _latest_version(remote)
+    if not dry_run and version != assistant.latest_version:
+        assistant.latest_version = version  # published since (e.g. in the dashboard)
+        Assistant.objects.filter(pk=assistant.pk).update(latest_version=version)
     if changes and not dry_run:
         for field_name, value in changes.items():
             setattr(assistant, field_name, value)
@@ -393,6 +422,7 @@ def assistant_import_from_vapi(
         for field_name, value in changes.items():
             setattr(assistant, field_name, value)
         assistant.vapi_assistant_id = remote_id
+        assistant.latest_version = _latest_version(remote)
         assistant.last_pushed_config = remote_config(remote)
         assistant.push_state = Assistant.PushState.OK
         assistant.full_clean()

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from voice.calls.analysis import call_analysis_fields
 from voice.models import CallLog
 from voice.vapi.payload import (
     ValueInvalid,
@@ -81,7 +82,6 @@ def call_log_fields_from_vapi(
     """Pure mapping to CallLog columns. `report` is an end-of-call-report message: its
     top-level fields win over the call's. Absent values are left out (never blanked)."""
     src = report or {}
-    analysis = _obj(src.get("analysis")) or _obj(call.get("analysis"))
     places = artifact_places(call=call, report=report)
     fields: dict[str, Any] = {
         "status": CallLog.Status.ENDED if report is not None else _status(call.get("status")),
@@ -93,9 +93,8 @@ def call_log_fields_from_vapi(
         "messages": artifact_messages(places),
         "recording_url": artifact_recording_url(places),
         "stereo_recording_url": artifact_stereo_recording_url(places),
-        "summary": _text(analysis.get("summary") or call.get("summary")),
-        "structured_data": _obj(analysis.get("structuredData")) or None,
-        "success_evaluation": _text(analysis.get("successEvaluation"), 200),
+        # Structured outputs, else the deprecated analysis (vapi-reference.md §12.4; analysis.py).
+        **call_analysis_fields(call=call, report=report),
         "cost": _cost(src.get("cost", call.get("cost"))),
     }
     duration = src.get("durationSeconds", call.get("durationSeconds"))

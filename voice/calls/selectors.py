@@ -32,7 +32,9 @@ from django.utils import timezone
 from leads.models import Tour
 from properties.access import properties_visible_to
 from properties.models import Property
-from voice.models import CallLog, TranscriptLine
+from properties.phone import phone_normalize_or_none
+from properties.selectors import property_get_by_leasing_phone
+from voice.models import Assistant, CallLog, TranscriptLine
 
 # Outcomes ---------------------------------------------------------------------
 # vapi-reference.md §3.3. A call that ended is "answered" unless its ended reason falls in one of
@@ -657,3 +659,51 @@ def format_clock(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# Which property a call is for -------------------------------------------------------------------
+
+
+def property_id_from_metadata(metadata: dict[str, Any]) -> int | None:
+    """`propertyId` from our metadata, if it names a property that exists."""
+    try:
+        pk = int(metadata.get("propertyId"))
+    except (TypeError, ValueError):
+        return None
+    return pk if Property.objects.filter(pk=pk).exists() else None
+
+
+def call_property_resolve(
+    *,
+    metadata: dict[str, Any],
+    vapi_assistant_id: str = "",
+    vapi_call_id: str = "",
+    phone_number: str = "",
+) -> int | None:
+    """The property a call is for when a tool call names none, or None.
+
+    In order: our metadata (`propertyId`, HELPERS contract), the call's Vapi assistant
+    (`call.assistantId`), the assistant the call was routed to (its call log, written when
+    `assistant-request` routed it: an inbound call may carry neither of the first two,
+    vapi-reference.md §10.5), then the property whose leasing number was called (`phone_number`,
+    `message.phoneNumber.number`). One indexed query per step tried; most calls stop at the first.
+    """
+    found = property_id_from_metadata(metadata)
+    if found is None and vapi_assistant_id:
+        found = (
+            Assistant.objects.filter(vapi_assistant_id=vapi_assistant_id)
+            .values_list("property_id", flat=True)
+            .first()
+        )
+    if found is None and vapi_call_id:
+        routed = (
+            CallLog.objects.filter(vapi_call_id=vapi_call_id)
+            .values_list("property_id", "assistant__property_id")
+            .first()
+        )
+        if routed is not None:
+            found = routed[0] or routed[1]
+    if found is None:
+        prop = property_get_by_leasing_phone(phone=phone_normalize_or_none(phone_number) or "")
+        found = prop.pk if prop else None
+    return found

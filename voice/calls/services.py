@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import Lead, LeadActivity
@@ -17,7 +18,6 @@ from leads.services import (
     lead_status_advance,
     lead_update_from_call,
 )
-from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from properties.selectors import property_get_by_leasing_phone
 from voice import sql
@@ -32,6 +32,7 @@ from voice.calls.mapping import (
     call_log_fill_duration,
     structured_answers,
 )
+from voice.calls.selectors import property_id_from_metadata
 from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import call_metadata
 
@@ -302,13 +303,44 @@ def call_links_resolve(
     return {"assistant": assistant, "property_id": prop_id, "lead_id": lead_id}
 
 
-def property_id_from_metadata(metadata: dict[str, Any]) -> int | None:
-    """`propertyId` from our metadata, if it names a property that exists."""
-    try:
-        pk = int(metadata.get("propertyId"))
-    except (TypeError, ValueError):
-        return None
-    return pk if Property.objects.filter(pk=pk).exists() else None
+def call_log_record_routing(
+    *,
+    call: dict[str, Any],
+    assistant: Assistant,
+    lead_id: int | None,
+    metadata: dict[str, Any],
+) -> None:
+    """Remember which assistant (and property) `assistant-request` routed an inbound call to.
+
+    Later messages of the call may carry neither `call.assistantId` nor our metadata
+    (vapi-reference.md §10.4, §10.5), so the call log is where tool calls and the final report
+    find them. One statement on the routing path (its 7.5 s cap, §8.1): INSERT ... ON CONFLICT DO
+    NOTHING, so a replayed request changes nothing; only when a status-update created the row
+    first does a second statement fill its blank assistant and property. Runs in autocommit (the
+    inbox answers routing before storing it): either statement is atomic on its own.
+    """
+    call_id = str(call.get("id") or "")[:100]
+    if not call_id:
+        return
+    fields = call_log_fields_from_event(
+        call=call, report=None, status=None, ended_reason="", at=None
+    )
+    call_log = CallLog(
+        vapi_call_id=call_id,
+        # assistant-request is inbound routing: inbound unless the call says otherwise.
+        direction=call_direction(call, {}),
+        property_id=assistant.property_id,
+        assistant=assistant,
+        lead_id=lead_id,
+        metadata=metadata,
+        **fields,
+    )
+    if sql.call_log_insert_if_new(call_log=call_log) is None:
+        CallLog.objects.filter(vapi_call_id=call_id, assistant__isnull=True).update(
+            assistant=assistant,
+            property_id=Coalesce("property_id", Value(assistant.property_id)),
+            updated_at=timezone.now(),
+        )
 
 
 def call_log_link_lead(*, call_log: CallLog, lead: Lead) -> None:

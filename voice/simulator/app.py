@@ -1,9 +1,10 @@
 """A fake Vapi API as a plain WSGI app (vapi-reference.md §1-§3, §7).
 
 Shapes and status codes follow Vapi: 201 on POST, JSON arrays for lists, 404/400/401 with the
-NestJS error body `{statusCode, error, message}`, strict body validation (validation.py). After
-POST /call (or an inbound call started through the control endpoint) a background thread plays
-the call and sends the webhooks Vapi would send (player.py).
+NestJS error body `{statusCode, error, message}`, strict body validation (validation.py), and
+webhook credentials (`/credential`, vapi-reference.md §9.2; in real-Vapi mode only they sign).
+After POST /call (or an inbound call started through the control endpoint) a background thread
+plays the call and sends the webhooks Vapi would send (player.py).
 
 Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
@@ -13,7 +14,7 @@ Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_
                                "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
                               finished calls held without playing them (sync_calls, benchmarks)
     POST /_simulator/reset
-    GET  /_simulator/state    request counts and webhook deliveries
+    GET  /_simulator/state    request counts, webhook deliveries and the transfers dialled
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ LIST_FILTERS = (
     "updatedAtLe",
 )
 CALL_FILTERS = (*LIST_FILTERS, "id", "assistantId", "phoneNumberId")
+# OAS GET /structured-output query parameters.
+STRUCTURED_OUTPUT_FILTERS = (*LIST_FILTERS, "id", "name", "page", "sortOrder", "sortBy")
 
 
 @dataclass
@@ -82,6 +85,15 @@ class SimulatorConfig:
     webhook_timeout: float = 20.0
     public_url: str = "http://127.0.0.1:8001"  # for recording URLs
     play_calls: bool = True
+    # "Real Vapi" mode: sign a delivery only when the server it goes to (tool, assistant, phone
+    # number) has a credentialId naming an HMAC or bearer credential made through /credential,
+    # with that credential's plan, and send it unsigned otherwise, as Vapi does
+    # (vapi-reference.md §9.2). Off (the default, `make run`): every delivery is signed with
+    # webhook_secret per webhook_auth_mode.
+    real_vapi: bool = False
+    # OAS Assistant.latestVersion on every assistant answer (vapi-reference.md §12.14): None is
+    # an org not onboarded to versioning; a label like "v3" plays a versioned org.
+    assistant_latest_version: str | None = None
 
 
 class HttpError(Exception):
@@ -150,6 +162,16 @@ class VapiSimulator:
             ("GET", "call", 2): lambda: self.get_call(parts[1]),
             ("GET", "phone-number", 1): lambda: self.list_phone_numbers(query),
             ("GET", "phone-number", 2): lambda: self.get_phone_number(parts[1]),
+            ("PATCH", "phone-number", 2): lambda: self.update_phone_number(
+                parts[1], self._body(environ)
+            ),
+            ("POST", "credential", 1): lambda: self.create_credential(self._body(environ)),
+            ("GET", "credential", 1): lambda: self.list_credentials(query),
+            ("GET", "credential", 2): lambda: self.get_credential(parts[1]),
+            ("PATCH", "credential", 2): lambda: self.update_credential(
+                parts[1], self._body(environ)
+            ),
+            **self._structured_output_routes(parts, query, environ),
         }
         if parts and parts[0] == "_simulator" and len(parts) == 2:
             return self._control(method, parts[1], environ)
@@ -211,6 +233,7 @@ class VapiSimulator:
 
     def create_assistant(self, body: Any) -> tuple[int, Any]:
         self._validate(validation.validate_assistant(body))
+        self._check_structured_output_ids(body)
         stamp = now_iso()
         assistant = {
             **copy.deepcopy(body),
@@ -218,6 +241,7 @@ class VapiSimulator:
             "orgId": ORG_ID,
             "createdAt": stamp,
             "updatedAt": stamp,
+            "latestVersion": self.config.assistant_latest_version,
         }
         with self.state.lock:
             self.state.assistants[assistant["id"]] = assistant
@@ -238,6 +262,7 @@ class VapiSimulator:
 
     def update_assistant(self, assistant_id: str, body: Any) -> tuple[int, Any]:
         self._validate(validation.validate_assistant(body))
+        self._check_structured_output_ids(body)
         with self.state.lock:
             assistant = self.state.assistants.get(assistant_id)
             if assistant is None:
@@ -245,6 +270,7 @@ class VapiSimulator:
             # vapi-reference.md §2: top-level keys replace (a sent `model` replaces the model).
             assistant.update(copy.deepcopy(body))
             assistant["updatedAt"] = now_iso()
+            assistant["latestVersion"] = self.config.assistant_latest_version
             return 200, copy.deepcopy(assistant)
 
     def delete_assistant(self, assistant_id: str) -> tuple[int, Any]:
@@ -364,6 +390,156 @@ class VapiSimulator:
                 raise HttpError(404, "Couldn't Find Phone Number.")
             return 200, copy.deepcopy(record)
 
+    def update_phone_number(self, number_id: str, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_phone_number_update(body))
+        with self.state.lock:
+            record = self.state.phone_numbers.get(number_id)
+            if record is None:
+                raise HttpError(404, "Couldn't Find Phone Number.")
+            record.update(copy.deepcopy(body))
+            record["updatedAt"] = now_iso()
+            return 200, copy.deepcopy(record)
+
+    # Webhook credentials (vapi-reference.md §9.2; the path is not in the public OAS) -----------
+
+    @staticmethod
+    def _public_credential(record: VapiObject) -> VapiObject:
+        """What the API answers: the plan without its secret. Whether Vapi echoes secretKey is
+        undocumented, so the product must never rely on reading it back."""
+        shown = copy.deepcopy(record)
+        plan = shown.get("authenticationPlan") or {}
+        for secret in ("secretKey", "token", "clientSecret"):
+            if secret in plan:
+                plan[secret] = "[REDACTED]"
+        return shown
+
+    def create_credential(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_credential(body, create=True))
+        stamp = now_iso()
+        record = {
+            **copy.deepcopy(body),
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "authenticationSession": {},
+        }
+        with self.state.lock:
+            self.state.credentials[record["id"]] = record
+        return 201, self._public_credential(record)
+
+    def list_credentials(self, query: dict[str, str]) -> tuple[int, Any]:
+        limit = self._list_params(query, LIST_FILTERS)
+        with self.state.lock:
+            items = [self._public_credential(c) for c in self.state.credentials.values()]
+        return 200, self._filter_sorted(items, query)[:limit]
+
+    def get_credential(self, credential_id: str) -> tuple[int, Any]:
+        record = self.state.credential(credential_id)
+        if record is None:
+            raise HttpError(404, "Couldn't Find Credential.")
+        return 200, self._public_credential(record)
+
+    def update_credential(self, credential_id: str, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_credential(body, create=False))
+        with self.state.lock:
+            record = self.state.credentials.get(credential_id)
+            if record is None:
+                raise HttpError(404, "Couldn't Find Credential.")
+            record.update(copy.deepcopy(body))
+            record["updatedAt"] = now_iso()
+            return 200, self._public_credential(record)
+
+    # Structured outputs (vapi-reference.md §12.4) ------------------------------------------------
+
+    def _structured_output_routes(
+        self, parts: list[str], query: dict[str, str], environ: dict[str, Any]
+    ) -> dict[tuple[str, str, int], Callable[..., tuple[int, Any]]]:
+        name = "structured-output"
+
+        def body() -> Any:
+            return self._body(environ)
+
+        return {
+            ("POST", name, 1): lambda: self.create_structured_output(body()),
+            ("GET", name, 1): lambda: self.list_structured_outputs(query),
+            ("GET", name, 2): lambda: self.get_structured_output(parts[1]),
+            ("PATCH", name, 2): lambda: self.update_structured_output(parts[1], body(), query),
+            ("DELETE", name, 2): lambda: self.delete_structured_output(parts[1]),
+        }
+
+    def create_structured_output(self, body: Any) -> tuple[int, Any]:
+        self._validate(validation.validate_structured_output(body, create=True))
+        stamp = now_iso()
+        output = {
+            "type": "ai",
+            **copy.deepcopy(body),
+            "id": str(uuid.uuid4()),
+            "orgId": ORG_ID,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+        with self.state.lock:
+            self.state.structured_outputs[output["id"]] = output
+        return 201, output
+
+    def list_structured_outputs(self, query: dict[str, str]) -> tuple[int, Any]:
+        """OAS StructuredOutputPaginatedResponse: `{results, metadata}`, not a bare array."""
+        limit = self._list_params(query, STRUCTURED_OUTPUT_FILTERS)
+        with self.state.lock:
+            items = [
+                output
+                for output in self.state.structured_outputs.values()
+                if all(output.get(key) == query[key] for key in ("id", "name") if key in query)
+            ]
+            items = copy.deepcopy(self._filter_sorted(items, query))
+        if query.get("sortOrder") == "ASC":
+            items.reverse()
+        results = items[:limit]
+        metadata = {"itemsPerPage": limit, "totalItems": len(items), "currentPage": 1}
+        return 200, {"results": results, "metadata": metadata}
+
+    def get_structured_output(self, output_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            output = self.state.structured_outputs.get(output_id)
+            if output is None:
+                raise HttpError(404, "Couldn't Find Structured Output.")
+            return 200, copy.deepcopy(output)
+
+    def update_structured_output(
+        self, output_id: str, body: Any, query: dict[str, str]
+    ) -> tuple[int, Any]:
+        self._validate(validation.validate_structured_output(body, create=False))
+        with self.state.lock:
+            output = self.state.structured_outputs.get(output_id)
+            if output is None:
+                raise HttpError(404, "Couldn't Find Structured Output.")
+            # vapi-reference.md §12.4: changing the schema needs ?schemaOverride=true.
+            schema_changed = "schema" in body and body["schema"] != output.get("schema")
+            if schema_changed and query.get("schemaOverride") != "true":
+                raise HttpError(
+                    400, "Changing the schema of a structured output needs schemaOverride=true."
+                )
+            output.update(copy.deepcopy(body))
+            output["updatedAt"] = now_iso()
+            return 200, copy.deepcopy(output)
+
+    def delete_structured_output(self, output_id: str) -> tuple[int, Any]:
+        with self.state.lock:
+            output = self.state.structured_outputs.pop(output_id, None)
+        if output is None:
+            raise HttpError(404, "Couldn't Find Structured Output.")
+        return 200, output
+
+    def _check_structured_output_ids(self, body: Any) -> None:
+        """An assistant may only reference outputs that exist (artifactPlan.structuredOutputIds)."""
+        plan = body.get("artifactPlan") if isinstance(body, dict) else None
+        ids = plan.get("structuredOutputIds") if isinstance(plan, dict) else None
+        with self.state.lock:
+            missing = [i for i in ids or [] if i not in self.state.structured_outputs]
+        if missing:
+            raise HttpError(400, f"Couldn't Find Structured Output(s): {', '.join(missing)}.")
+
     # Shared list handling -------------------------------------------------------------------------
 
     @staticmethod
@@ -435,7 +611,11 @@ class VapiSimulator:
                 for req_method, req_path in self.state.requests:
                     key = f"{req_method} {req_path}"
                     requests[key] = requests.get(key, 0) + 1
-                return 200, {"requests": requests, "deliveries": list(self.state.deliveries)}
+                return 200, {
+                    "requests": requests,
+                    "deliveries": list(self.state.deliveries),
+                    "transfers": list(self.state.transfers),
+                }
         raise HttpError(404, f"Cannot {method} /_simulator/{action}")
 
     def seed_calls(self, body: Any) -> tuple[int, Any]:

@@ -12,6 +12,7 @@ only the types the assistant subscribed to in serverMessages (§4.4).
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -68,6 +69,57 @@ def sign_headers(
     timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return {"x-timestamp": timestamp, "x-signature": digest.hexdigest()}
+
+
+def credential_headers(
+    body: bytes, *, credential: VapiObject | None, url: str, now_ms: int | None = None
+) -> dict[str, str]:
+    """The auth headers Vapi adds for a server's credential (vapi-reference.md §9.2, OAS
+    HMACAuthenticationPlan / BearerAuthenticationPlan with their documented defaults); none for
+    no credential or a plan the simulator does not play (oauth2)."""
+    plan = (credential or {}).get("authenticationPlan") or {}
+    if plan.get("type") == "bearer":
+        token = str(plan.get("token", ""))
+        prefix = "Bearer " if plan.get("bearerPrefixEnabled", True) else ""
+        return {str(plan.get("headerName") or "Authorization"): prefix + token}
+    if plan.get("type") != "hmac":
+        return {}
+    timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
+    message_id = str(uuid.uuid4())
+    include_timestamp = plan.get("includeTimestamp", True)
+    default_format = "{timestamp}.{body}" if include_timestamp else "{body}"
+    payload_format = str(plan.get("payloadFormat") or default_format)
+    # Placeholders of payloadFormat; {body} is the exact bytes sent (§9.2 (b)).
+    head, _, tail = payload_format.partition("{body}")
+
+    def fill(text: str) -> bytes:
+        for name, value in (
+            ("{timestamp}", timestamp),
+            ("{method}", "POST"),
+            ("{url}", url),
+            ("{svix-id}", message_id),
+        ):
+            text = text.replace(name, value)
+        return text.encode()
+
+    payload = fill(head) + (body + fill(tail) if "{body}" in payload_format else b"")
+    key = str(plan["secretKey"])
+    key_bytes = base64.b64decode(key) if plan.get("secretIsBase64") else key.encode()
+    digest = hmac.new(key_bytes, payload, getattr(hashlib, plan.get("algorithm", "sha256")))
+    encoded = (
+        base64.b64encode(digest.digest()).decode()
+        if plan.get("signatureEncoding") == "base64"
+        else digest.hexdigest()
+    )
+    headers = {
+        str(plan.get("signatureHeader") or "x-signature"): str(plan.get("signaturePrefix") or "")
+        + encoded
+    }
+    if include_timestamp:
+        headers[str(plan.get("timestampHeader") or "x-timestamp")] = timestamp
+    if plan.get("messageIdHeader"):
+        headers[str(plan["messageIdHeader"])] = message_id
+    return headers
 
 
 class CallEnded(Exception):
@@ -141,7 +193,7 @@ class Conversation:
             self.end("assistant-request-returned-error")
             raise CallEnded
         if response.get("destination"):
-            self.destination = response["destination"]
+            self.dial(response["destination"])
             self.set_status("forwarding")
             self.end("assistant-request-returned-forwarding-phone-number")
             raise CallEnded
@@ -181,14 +233,18 @@ class Conversation:
         return message_type in wanted
 
     def _url(self, message_type: str, tool: VapiObject | None = None) -> str:
+        return self._server(message_type, tool).get("url") or self.sim.config.webhook_url
+
+    def _server(self, message_type: str, tool: VapiObject | None = None) -> VapiObject:
+        """The server a message goes to (§8.1); {} for the org's (SimulatorConfig.webhook_url)."""
         for server in (
             (tool or {}).get("server") if message_type == "tool-calls" else None,
             self.assistant.get("server"),
             self.phone_number.get("server"),
         ):
             if isinstance(server, dict) and server.get("url"):
-                return server["url"]
-        return self.sim.config.webhook_url
+                return server
+        return {}
 
     def _timestamp(self) -> int:
         # Strictly increasing: receivers dedupe and order on it (vapi-reference.md §10.1).
@@ -221,9 +277,14 @@ class Conversation:
         server_headers = (self.assistant.get("server") or {}).get("headers") or {}
         headers.update({str(k): str(v) for k, v in server_headers.items()})
         config = self.sim.config
-        headers.update(
-            sign_headers(body, secret=config.webhook_secret, mode=config.webhook_auth_mode)
-        )
+        if config.real_vapi:
+            credential_id = self._server(message_type, tool).get("credentialId")
+            credential = self.sim.state.credential(credential_id)
+            headers.update(credential_headers(body, credential=credential, url=url))
+        else:
+            headers.update(
+                sign_headers(body, secret=config.webhook_secret, mode=config.webhook_auth_mode)
+            )
         entry: VapiObject = {"callId": self.call["id"], "type": message_type, "url": url}
         started = time.monotonic()
         result: Any = None
@@ -431,33 +492,77 @@ class Conversation:
         return False, "no result for this tool call"
 
     def transfer(self) -> VapiObject | None:
-        """The model uses transferCall without picking a destination, so Vapi asks our server
-        (vapi-reference.md §6.2, §8.5). Falls back to the tool's first configured destination."""
+        """The model calls the transferCall tool, as Vapi documents it (vapi-reference.md §6.2):
+        a tool with destinations dials the first one (the model picks among them; the scripted
+        model takes the first) without asking anyone; a tool without destinations makes Vapi ask
+        the server (transfer-destination-request, §8.5) and follow the answer: its `destination`
+        is dialled, its `error` is said to the caller and the call goes on untransferred.
+
+        Returns the dialled destination (the scenario then ends the call
+        "assistant-forwarded-call", §3.3), or None when nothing was dialled."""
         transfer_tool = next((t for t in self._tools() if t.get("type") == "transferCall"), None)
         if transfer_tool is None:
             logger.warning(
                 "sim call %s: the assistant has no transferCall tool", self.call["id"][:8]
             )
             return None
-        response = self.send(
-            "transfer-destination-request",
-            {"artifact": {"messages": copy.deepcopy(self.messages)}},
-            expect_response=True,
+        name = (transfer_tool.get("function") or {}).get("name") or "transferCall"
+        self.messages.append(
+            {
+                "role": "tool_calls",
+                "message": "",
+                "toolCalls": [
+                    {
+                        "id": "call_" + uuid.uuid4().hex[:24],
+                        "type": "function",
+                        "function": {"name": name, "arguments": "{}"},
+                    }
+                ],
+                "time": (self.started_ms or 0) + int(self.seconds * 1000),
+                "secondsFromStart": round(self.seconds, 2),
+            }
         )
-        destination = None
-        if isinstance(response, dict) and isinstance(response.get("destination"), dict):
-            destination = response["destination"]
+        destinations = transfer_tool.get("destinations") or []
+        if destinations:
+            destination = copy.deepcopy(destinations[0])
+        else:
+            response = self.send(
+                "transfer-destination-request",
+                {"artifact": {"messages": copy.deepcopy(self.messages)}},
+                expect_response=True,
+            )
+            if not isinstance(response, dict):
+                failed = self._tool_message(transfer_tool, "request-failed")
+                if failed:
+                    self.say_bot(failed)
+                return None
+            if isinstance(response.get("error"), str):
+                # vapi-reference.md §12.9 (seen for assistant-request; assumed here too): an
+                # empty error is said as Vapi's "Unknown Error".
+                self.say_bot(response["error"] or "Unknown Error. Contact Support.")
+                return None
+            if not isinstance(response.get("destination"), dict):
+                return None
+            destination = copy.deepcopy(response["destination"])
             spoken = response.get("message") or {}
             if isinstance(spoken, dict) and spoken.get("content"):
                 self.say_bot(spoken["content"])
-        elif not (isinstance(response, dict) and response.get("error")):
-            destination = next(iter(transfer_tool.get("destinations") or []), None)
-        if destination is not None:
-            message = destination.get("message")
-            if isinstance(message, str) and message:
-                self.say_bot(message)
-            self.destination = copy.deepcopy(destination)
+        # §6.2: the destination's message is said before dialling; "" means silence.
+        message = destination.get("message", "Transferring the call now")
+        if isinstance(message, dict):
+            message = message.get("content") or ""
+        if isinstance(message, str) and message:
+            self.say_bot(message)
+        self.dial(destination)
         return destination
+
+    def dial(self, destination: VapiObject) -> None:
+        """The call leaves the assistant for `destination`: Call.destination (§3.2) and the
+        simulator's record of the numbers it reached (`SimulatorState.transfers`)."""
+        self.destination = copy.deepcopy(destination)
+        self.call["destination"] = copy.deepcopy(destination)
+        self._save()
+        self.sim.state.record_transfer(self.call["id"], destination)
 
     # The end --------------------------------------------------------------------------------------
 
@@ -468,6 +573,7 @@ class Conversation:
         summary: str = "",
         structured_data: VapiObject | None = None,
         success: bool | None = None,
+        opt_out: bool = False,
         send_report: bool = True,
     ) -> None:
         if self.ended:
@@ -504,11 +610,11 @@ class Conversation:
             )
         analysis: VapiObject = {}
         if answered:
-            analysis = {
-                "summary": summary,
-                "structuredData": structured_data or {},
-                "successEvaluation": "true" if success else "false",
-            }
+            facts = {**(structured_data or {}), "summary": summary, "success": bool(success)}
+            analysis = self._analysis(facts)
+            outputs = self._structured_outputs({**facts, "opt_out": opt_out})
+            if outputs:
+                artifact["structuredOutputs"] = outputs
         costs, breakdown = self._costs(duration, cost)
         self.call.update(
             {
@@ -541,6 +647,51 @@ class Conversation:
         if self.destination:
             report["destination"] = self.destination
         self.send("end-of-call-report", report)
+
+    def _analysis(self, facts: VapiObject) -> VapiObject:
+        """`analysis` as the assistant's (deprecated) analysisPlan makes it. OAS SummaryPlan and
+        SuccessEvaluationPlan default to enabled, StructuredDataPlan to disabled: an assistant
+        without an analysisPlan still gets a summary and a verdict, but no structuredData."""
+        plan = self.assistant.get("analysisPlan") or {}
+        analysis: VapiObject = {}
+        if (plan.get("summaryPlan") or {}).get("enabled", True):
+            analysis["summary"] = facts["summary"]
+        data_plan = plan.get("structuredDataPlan") or {}
+        if data_plan.get("enabled"):
+            properties = (data_plan.get("schema") or {}).get("properties") or {}
+            analysis["structuredData"] = {k: v for k, v in facts.items() if k in properties}
+        if (plan.get("successEvaluationPlan") or {}).get("enabled", True):
+            analysis["successEvaluation"] = "true" if facts["success"] else "false"
+        return analysis
+
+    def _structured_outputs(self, facts: VapiObject) -> VapiObject:
+        """`artifact.structuredOutputs` (vapi-reference.md §12.4): `{id: {name, result}}` for the
+        outputs in the assistant's artifactPlan (saved ones by id, transient ones inline).
+
+        Vapi asks an LLM; the simulator answers from the scenario's facts instead: an object
+        schema gets the facts named by its properties, any other schema the fact whose key the
+        output's name ends with (`leasing_call_summary` -> summary), else null."""
+        plan = self.assistant.get("artifactPlan") or {}
+        with self.sim.state.lock:
+            saved = [
+                (output_id, copy.deepcopy(self.sim.state.structured_outputs.get(output_id)))
+                for output_id in plan.get("structuredOutputIds") or []
+            ]
+        transient = [(str(uuid.uuid4()), output) for output in plan.get("structuredOutputs") or []]
+        results: VapiObject = {}
+        for output_id, output in [*saved, *transient]:
+            if not isinstance(output, dict):
+                continue
+            schema = output.get("schema") or {}
+            if schema.get("type") == "object":
+                properties = schema.get("properties") or {}
+                result: Any = {k: v for k, v in facts.items() if k in properties}
+            else:
+                name = str(output.get("name", "")).replace("-", "_")
+                keys = sorted((k for k in facts if name.endswith(k)), key=len, reverse=True)
+                result = facts[keys[0]] if keys else None
+            results[output_id] = {"name": output.get("name"), "result": result}
+        return results
 
     def _costs(self, duration: float, cost: float) -> tuple[list[VapiObject], VapiObject]:
         """Call.costs items and costBreakdown, shaped like SDK 3.0.0's CallCostsItem_*."""

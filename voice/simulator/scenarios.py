@@ -117,9 +117,10 @@ def book_tour(c: Conversation) -> None:
     first, last = c.caller_name
     today = datetime.now(_zone(c)).date()
     move_in = (today + timedelta(days=30)).isoformat()
+    email = f"{first}.{last}@example.com".lower()
     c.say_user(
         f"Sure, I'm {first} {last}. I'd like to move in around {move_in}, my budget is about "
-        "4,500 a month, and I have a small dog."
+        f"4,500 a month, and I have a small dog. My email is {email}."
     )
     qualified = {
         "first_name": first,
@@ -169,7 +170,8 @@ def book_tour(c: Conversation) -> None:
     c.end(
         "customer-ended-call",
         summary=summary,
-        structured_data={**qualified, "tour_interest": True},
+        # The email is only in the report (structured outputs), not in the qualify_lead call.
+        structured_data={**qualified, "email": email, "tour_interest": True},
         success=booked_at is not None,
     )
 
@@ -189,13 +191,50 @@ def _no_person_available(c: Conversation, why: str = "") -> None:
     )
 
 
-def human(c: Conversation) -> None:
+def _not_transferred(c: Conversation) -> None:
+    """Nothing was dialled. If our server's refusal was just said (transfer-destination-request's
+    `error`, which offers the alternatives), the caller answers it; otherwise the model
+    apologises and offers them."""
+    if c.messages and c.messages[-1]["role"] == "bot":
+        c.say_user("Okay, please have someone call me back. Thanks, bye.")
+        c.end(
+            "customer-ended-call",
+            summary="The caller asked for a person; the transfer was refused, so the team will "
+            "call back.",
+            structured_data={"tour_interest": False},
+            success=False,
+        )
+        return
+    _no_person_available(c)
+
+
+def _transferred(c: Conversation) -> None:
+    """The transfer was dialled: the call leaves the assistant (vapi-reference.md §3.3)."""
+    c.set_status("forwarding")
+    c.end(
+        "assistant-forwarded-call",
+        summary="The caller asked for a person and was transferred to the leasing team.",
+        structured_data={"tour_interest": False},
+        success=True,
+    )
+
+
+def _ask_for_a_person(c: Conversation) -> None:
     c.ring()
     c.answer()
     c.say_user("Hi, can I talk to a real person, please? I have a question about my application.")
-    ok, result = c.tool(
+
+
+def _transfer_to_human(c: Conversation) -> tuple[bool, str]:
+    return c.tool(
         "transfer_to_human", {"reason": "Caller asked to speak with a person about an application"}
     )
+
+
+def human(c: Conversation) -> None:
+    """A model that follows instructions: transfer_to_human, then transferCall only if told to."""
+    _ask_for_a_person(c)
+    ok, result = _transfer_to_human(c)
     reply = read_tool_result(result) if ok else None
     if reply is not None and reply.forbids("transfer"):
         # Told not to transfer (office closed): say why, offer the alternatives, no transfer.
@@ -203,17 +242,33 @@ def human(c: Conversation) -> None:
         return
     if ok:
         c.say_bot("Of course. Let me connect you with our leasing team.")
-    destination = c.transfer()
-    if destination is not None:
-        c.set_status("forwarding")
-        c.end(
-            "assistant-forwarded-call",
-            summary="The caller asked for a person and was transferred to the leasing team.",
-            structured_data={"tour_interest": False},
-            success=True,
-        )
+    if c.transfer() is not None:
+        _transferred(c)
         return
-    _no_person_available(c)
+    _not_transferred(c)
+
+
+def human_insists(c: Conversation) -> None:
+    """A model that calls transfer_to_human, then transferCall whatever the answer said (told
+    "Do not transfer" or not): only the transfer-destination-request answer can stop it."""
+    _ask_for_a_person(c)
+    _transfer_to_human(c)
+    c.say_bot("Of course. Let me connect you with our leasing team.")
+    if c.transfer() is not None:
+        _transferred(c)
+        return
+    _not_transferred(c)
+
+
+def transfer_direct(c: Conversation) -> None:
+    """A model that ignores its instructions and calls transferCall straight away, without
+    transfer_to_human."""
+    _ask_for_a_person(c)
+    c.say_bot("Sure, let me transfer you.")
+    if c.transfer() is not None:
+        _transferred(c)
+        return
+    _not_transferred(c)
 
 
 def voicemail(c: Conversation) -> None:
@@ -234,6 +289,8 @@ def no_answer(c: Conversation) -> None:
 SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "book_tour": book_tour,
     "human": human,
+    "human_insists": human_insists,
+    "transfer_direct": transfer_direct,
     "voicemail": voicemail,
     "no_answer": no_answer,
 }

@@ -66,10 +66,14 @@ class SimulatorState:
         self.assistants: dict[str, VapiObject] = {}
         self.calls: dict[str, VapiObject] = {}
         self.phone_numbers: dict[str, VapiObject] = {}
+        self.credentials: dict[str, VapiObject] = {}  # webhook credentials (§9.2), by id
+        self.structured_outputs: dict[str, VapiObject] = {}
         self.faults: list[Fault] = []
         # Bounded logs for tests and the demo ("was POST /call sent once?").
         self.requests: deque[tuple[str, str]] = deque(maxlen=5000)
         self.deliveries: deque[VapiObject] = deque(maxlen=5000)
+        # Where calls were transferred: {"callId", "destination"} per transfer dialled.
+        self.transfers: deque[VapiObject] = deque(maxlen=5000)
         self.reset()
 
     def reset(self) -> None:
@@ -77,9 +81,12 @@ class SimulatorState:
             self.assistants.clear()
             self.calls.clear()
             self.phone_numbers.clear()
+            self.credentials.clear()
+            self.structured_outputs.clear()
             self.faults.clear()
             self.requests.clear()
             self.deliveries.clear()
+            self.transfers.clear()
             for number in self._seed_numbers:
                 self.add_phone_number(number)
 
@@ -110,6 +117,12 @@ class SimulatorState:
                     return copy.deepcopy(record)
         return None
 
+    def credential(self, credential_id: str | None) -> VapiObject | None:
+        """The stored webhook credential (secret included) a server's credentialId names."""
+        with self.lock:
+            found = self.credentials.get(credential_id or "")
+            return copy.deepcopy(found) if found is not None else None
+
     # Faults --------------------------------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> None:
@@ -139,6 +152,19 @@ class SimulatorState:
     def record_delivery(self, entry: VapiObject) -> None:
         with self.lock:
             self.deliveries.append(entry)
+
+    def record_transfer(self, call_id: str, destination: VapiObject) -> None:
+        with self.lock:
+            self.transfers.append({"callId": call_id, "destination": copy.deepcopy(destination)})
+
+    def transferred_to(self, call_id: str) -> list[str]:
+        """The numbers (or SIP URIs) call `call_id` was transferred to, in order."""
+        with self.lock:
+            return [
+                str(entry["destination"].get("number") or entry["destination"].get("sipUri"))
+                for entry in self.transfers
+                if entry["callId"] == call_id
+            ]
 
     # Calls ---------------------------------------------------------------------------------------
 

@@ -574,6 +574,24 @@ ARTIFACT_PLAN = Obj(
     }
 )
 
+# Structured outputs (vapi-reference.md §12.4; OAS CreateStructuredOutputDTO,
+# UpdateStructuredOutputDTO: the same fields, none required) ----------------------------------
+
+_STRUCTURED_OUTPUT_FIELDS: dict[str, Field] = {
+    "type": Str(enum=("ai", "regex")),
+    "regex": Str(min_len=1, max_len=1000),
+    "model": Free(),  # Workflow*Model union; we never send one
+    "compliancePlan": Obj({"forceStoreOnHipaaEnabled": Bool()}),
+    "conditions": Arr(Free()),
+    "name": Str(min_len=1, max_len=40),
+    "schema": JSON_SCHEMA,
+    "description": Str(),
+    "assistantIds": Arr(Str()),
+    "workflowIds": Arr(Str()),
+}
+CREATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS, required=("name", "schema"))
+UPDATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS)
+
 # Assistant (vapi-reference.md §4.1) -----------------------------------------------------------
 
 ASSISTANT = Obj(
@@ -703,6 +721,10 @@ def validate_call(body: Any) -> Errors:
     return validate(CREATE_CALL, body)
 
 
+def validate_structured_output(body: Any, *, create: bool) -> Errors:
+    return validate(CREATE_STRUCTURED_OUTPUT if create else UPDATE_STRUCTURED_OUTPUT, body)
+
+
 def validate_assistant_request_response(body: Any) -> Errors:
     """What our server may answer to `assistant-request` (vapi-reference.md §8.5)."""
     spec = Obj(
@@ -719,3 +741,65 @@ def validate_assistant_request_response(body: Any) -> Errors:
         }
     )
     return validate(spec, body)
+
+
+# Webhook credentials (vapi-reference.md §9.2; OAS CreateWebhookCredentialDTO,
+# UpdateWebhookCredentialDTO, HMACAuthenticationPlan, BearerAuthenticationPlan,
+# OAuth2AuthenticationPlan). The /credential path itself is not in the public OAS.
+HMAC_PLAN = Obj(
+    {
+        "type": Str(enum=("hmac",)),
+        "secretKey": Str(),
+        "algorithm": Str(enum=("sha256", "sha512", "sha1")),
+        "signatureHeader": Str(),
+        "timestampHeader": Str(),
+        "signaturePrefix": Str(),
+        "includeTimestamp": Bool(),
+        "payloadFormat": Str(),
+        "messageIdHeader": Str(),
+        "signatureEncoding": Str(enum=("hex", "base64")),
+        "secretIsBase64": Bool(),
+    },
+    required=("type", "secretKey", "algorithm"),
+)
+AUTHENTICATION_PLAN = OneOf(
+    "type",
+    {
+        "hmac": HMAC_PLAN,
+        "bearer": Obj(
+            {
+                "type": Str(enum=("bearer",)),
+                "token": Str(),
+                "headerName": Str(),
+                "bearerPrefixEnabled": Bool(),
+            },
+            required=("type", "token"),
+        ),
+    },
+    known=("oauth2",),
+)
+CREATE_WEBHOOK_CREDENTIAL = Obj(
+    {
+        "provider": Str(enum=("webhook",)),
+        "authenticationPlan": AUTHENTICATION_PLAN,
+        "name": Str(min_len=1, max_len=40),
+    },
+    required=("provider", "authenticationPlan"),
+)
+UPDATE_WEBHOOK_CREDENTIAL = Obj(
+    {
+        "provider": Str(enum=("webhook",)),
+        "authenticationPlan": AUTHENTICATION_PLAN,
+        "name": Str(min_len=1, max_len=40),
+    }
+)
+# OAS Update*PhoneNumberDTO: the fields this project may change.
+UPDATE_PHONE_NUMBER = Obj({"name": Str(max_len=40), "assistantId": Str(), "server": SERVER})
+
+
+def validate_credential(body: Any, *, create: bool) -> Errors:
+    return validate(CREATE_WEBHOOK_CREDENTIAL if create else UPDATE_WEBHOOK_CREDENTIAL, body)
+
+
+def validate_phone_number_update(body: Any) -> Errors:
+    return validate(UPDATE_PHONE_NUMBER, body)

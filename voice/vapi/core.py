@@ -61,6 +61,18 @@ ASSISTANT_PATH = "/assistant/{id}"  # PATCH is a partial update; arrays are repl
 CALLS_PATH = "/call"  # §3.1 CreateCallDTO; GET returns a JSON array, no cursor
 CALL_PATH = "/call/{id}"  # §3.2 Call object
 PHONE_NUMBERS_PATH = "/phone-number"  # §7; GET returns a JSON array
+PHONE_NUMBER_PATH = "/phone-number/{id}"  # §7; PATCH takes the provider's Update*PhoneNumberDTO
+# Webhook credentials (vapi-reference.md §9.2, §12.10). Not in Vapi's public OpenAPI (69 paths,
+# vapi-reference.md §0 and §2 say so; the dashboard is the documented way), but the OAS has the
+# bodies: CreateWebhookCredentialDTO {provider "webhook", authenticationPlan, name <= 40},
+# UpdateWebhookCredentialDTO, WebhookCredential, HMACAuthenticationPlan. The REST shape below
+# (POST/GET /credential, GET/PATCH /credential/{id}) is the one those DTO names and the other
+# resources follow; verify it on the first live run (UNVERIFIED in vapi-reference.md §2).
+CREDENTIALS_PATH = "/credential"
+CREDENTIAL_PATH = "/credential/{id}"
+# §12.4 structured outputs. GET returns {results, metadata} (OAS StructuredOutputPaginatedResponse).
+STRUCTURED_OUTPUTS_PATH = "/structured-output"
+STRUCTURED_OUTPUT_PATH = "/structured-output/{id}"
 
 # vapi-reference.md §3.1, §4.1, §10.7: Vapi rejects these over 40 characters.
 MAX_NAME_LENGTH = 40
@@ -83,6 +95,15 @@ OPERATIONS = {
     "get_call": "fetch the call",
     "list_calls": "list calls",
     "list_phone_numbers": "list phone numbers",
+    "update_phone_number": "update the phone number",
+    "create_credential": "create the webhook credential",
+    "get_credential": "fetch the webhook credential",
+    "update_credential": "update the webhook credential",
+    "list_credentials": "list credentials",
+    "create_structured_output": "create the structured output",
+    "get_structured_output": "fetch the structured output",
+    "update_structured_output": "update the structured output",
+    "list_structured_outputs": "list structured outputs",
 }
 
 
@@ -368,10 +389,65 @@ class _VapiCore:
             upper=format_vapi_datetime(created_at_lt) if created_at_lt is not None else None,
         )
 
+    def update_phone_number(self, phone_number_id: str, changes: VapiObject) -> VapiRequest:
+        path = _path(PHONE_NUMBER_PATH, phone_number_id)
+        return VapiRequest("update_phone_number", "PATCH", path, json=_limit_name(changes))
+
+    def create_credential(self, body: VapiObject) -> VapiRequest:
+        return VapiRequest("create_credential", "POST", CREDENTIALS_PATH, json=_limit_name(body))
+
+    def get_credential(self, credential_id: str) -> VapiRequest:
+        return VapiRequest("get_credential", "GET", _path(CREDENTIAL_PATH, credential_id))
+
+    def update_credential(self, credential_id: str, changes: VapiObject) -> VapiRequest:
+        path = _path(CREDENTIAL_PATH, credential_id)
+        return VapiRequest("update_credential", "PATCH", path, json=_limit_name(changes))
+
+    def list_credentials(self, *, limit: int | None) -> VapiRequest:
+        params = {"limit": _check_limit(limit)} if limit is not None else None
+        return VapiRequest(
+            "list_credentials", "GET", CREDENTIALS_PATH, params=params, expect="list"
+        )
+
     def list_phone_numbers(self, *, limit: int | None) -> VapiRequest:
         params = {"limit": _check_limit(limit)} if limit is not None else None
         return VapiRequest(
             "list_phone_numbers", "GET", PHONE_NUMBERS_PATH, params=params, expect="list"
+        )
+
+    def create_structured_output(self, definition: VapiObject) -> VapiRequest:
+        return VapiRequest(
+            "create_structured_output", "POST", STRUCTURED_OUTPUTS_PATH, json=definition
+        )
+
+    def get_structured_output(self, output_id: str) -> VapiRequest:
+        path = _path(STRUCTURED_OUTPUT_PATH, output_id)
+        return VapiRequest("get_structured_output", "GET", path)
+
+    def update_structured_output(self, output_id: str, changes: VapiObject) -> VapiRequest:
+        # OAS PATCH /structured-output/{id}: `schemaOverride` is a required query parameter, and
+        # a changed `schema` is only applied with schemaOverride=true (vapi-reference.md §12.4).
+        override = "true" if "schema" in changes else "false"
+        return VapiRequest(
+            "update_structured_output",
+            "PATCH",
+            _path(STRUCTURED_OUTPUT_PATH, output_id),
+            params={"schemaOverride": override},
+            json=changes,
+        )
+
+    def list_structured_outputs(self, *, name: str | None, limit: int | None) -> VapiRequest:
+        params: dict[str, Any] = {}
+        if name:
+            params["name"] = name
+        if limit is not None:
+            params["limit"] = _check_limit(limit)
+        return VapiRequest(
+            "list_structured_outputs",
+            "GET",
+            STRUCTURED_OUTPUTS_PATH,
+            params=params or None,
+            expect="any",  # {results, metadata}; a bare array is accepted too
         )
 
     @staticmethod
@@ -694,6 +770,44 @@ class VapiApi(abc.ABC):
 
     def list_phone_numbers(self, *, limit: int | None = None) -> Any:
         return self._send(self._core.list_phone_numbers(limit=limit))
+
+    def update_phone_number(self, phone_number_id: str, changes: VapiObject) -> Any:
+        """PATCH /phone-number/{id} (e.g. its `server`, where inbound assistant-requests go)."""
+        return self._send(self._core.update_phone_number(phone_number_id, changes))
+
+    # Webhook credentials (vapi-reference.md §9.2; path not in the public OAS, see
+    # CREDENTIALS_PATH) ---------------------------------------------------------------------------
+
+    def create_credential(self, body: VapiObject) -> Any:
+        """POST /credential (CreateWebhookCredentialDTO). Not retried: a retry could make two."""
+        return self._send(self._core.create_credential(body))
+
+    def get_credential(self, credential_id: str) -> Any:
+        return self._send(self._core.get_credential(credential_id))
+
+    def update_credential(self, credential_id: str, changes: VapiObject) -> Any:
+        """PATCH /credential/{id} (UpdateWebhookCredentialDTO), e.g. a new secret."""
+        return self._send(self._core.update_credential(credential_id, changes))
+
+    def list_credentials(self, *, limit: int | None = None) -> Any:
+        return self._send(self._core.list_credentials(limit=limit))
+
+    # Structured outputs (vapi-reference.md §12.4) -------------------------------------------
+
+    def create_structured_output(self, definition: VapiObject) -> Any:
+        """POST /structured-output (CreateStructuredOutputDTO: name ≤ 40, schema). Not retried."""
+        return self._send(self._core.create_structured_output(definition))
+
+    def get_structured_output(self, output_id: str) -> Any:
+        return self._send(self._core.get_structured_output(output_id))
+
+    def update_structured_output(self, output_id: str, changes: VapiObject) -> Any:
+        """PATCH /structured-output/{id}; sends schemaOverride=true when `schema` is in it."""
+        return self._send(self._core.update_structured_output(output_id, changes))
+
+    def list_structured_outputs(self, *, name: str | None = None, limit: int | None = None) -> Any:
+        """GET /structured-output: `{results, metadata}` (one page), optionally by exact name."""
+        return self._send(self._core.list_structured_outputs(name=name, limit=limit))
 
 
 # Settings ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from leads.selectors import lead_get_by_phone
@@ -23,12 +24,15 @@ from voice.calls.services import (
     call_log_after_advance,
     call_log_apply_outcome,
     call_log_first_sight,
+    call_log_record_routing,
     call_log_record_started,
     call_log_upsert_from_vapi,
     transcript_line_record,
 )
+from voice.models import Assistant
 from voice.vapi.payload import (
     message_call,
+    message_call_id,
     message_customer_number,
     message_phone_number,
     message_timestamp,
@@ -201,7 +205,8 @@ def handle_function_call(envelope: Envelope) -> Answer | None:
 
 def handle_assistant_request(envelope: Envelope) -> Answer | None:
     """Inbound routing (§8.5, §10.5): the assistant of the property whose leasing number was
-    called, with variables for personalisation. Two indexed queries, well inside the 7.5 s cap."""
+    called, with variables for personalisation. Two indexed queries and one INSERT (the routed
+    assistant on the call log, for the call's later messages), well inside the 7.5 s cap."""
     message = envelope.message
     assistant = assistant_for_leasing_phone(
         phone=phone_normalize_or_none(message_phone_number(message))
@@ -228,15 +233,37 @@ def handle_assistant_request(envelope: Envelope) -> Answer | None:
     }
     if caller is not None:
         metadata["leadId"] = str(caller.pk)
+    lead_id = caller.pk if caller is not None else None
+    _record_routing(message, assistant=assistant, lead_id=lead_id, metadata=metadata)
     return {
         "assistantId": assistant.vapi_assistant_id,
         "assistantOverrides": {"variableValues": variables, "metadata": metadata},
     }
 
 
+def _record_routing(
+    message: dict[str, Any], *, assistant: Assistant, lead_id: int | None, metadata: dict[str, Any]
+) -> None:
+    """The routed assistant on the call log (`call_log_record_routing`). A failed write must not
+    cost the caller the call: the status-updates create the row later anyway."""
+    try:
+        call_log_record_routing(
+            call=message_call(message), assistant=assistant, lead_id=lead_id, metadata=metadata
+        )
+    except DatabaseError:
+        logger.exception(
+            "could not record the routed assistant",
+            extra={"vapi_call_id": message_call_id(message)},
+        )
+
+
 def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
     """The property's staff number during office hours (in its time zone); otherwise an error
-    that Vapi speaks, offering a tour or a callback (§8.5)."""
+    that Vapi speaks, offering a tour or a callback (§8.5).
+
+    This is the one gate every transfer passes: the pushed transferCall tool has no destinations
+    (assistants/config.py), so Vapi asks here whether the model came through transfer_to_human
+    or not (§6.2). Errors are never empty (§12.9: an empty one is said as "Unknown Error")."""
     context = ToolContext(message=envelope.message)
     try:
         prop = Property.objects.filter(pk=context.property_id({})).first()

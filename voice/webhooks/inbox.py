@@ -15,9 +15,10 @@ Transaction design (performance-notes.md; vapi-reference.md §10.1):
 - On PostgreSQL a status-update is one autocommit statement when it moves a known call forward
   or creates a new one (the type's `fast_path`; the SQL is in `voice.sql`); the first sight also
   reads the assistant (and the caller's lead) first.
-- Deliveries whose handler only reads (the type's `read_only`: check_availability, inbound
-  routing) are answered first and stored with their answer by one autocommit INSERT: no
-  transaction, no UPDATE.
+- Deliveries whose handler only reads (the type's `read_only`: check_availability), or writes
+  one idempotent statement that is atomic on its own (inbound routing: the routed call log,
+  INSERT ... ON CONFLICT DO NOTHING), are answered first and stored with their answer by one
+  autocommit INSERT: no transaction, no UPDATE.
 """
 
 import json

@@ -48,8 +48,10 @@ class MessageType:
     handle: Callable[[Envelope], Answer | None]
     # What Vapi gets when `handle` raised: the shape it expects, never a 500 (§8.1, §8.5).
     failure_answer: Callable[[Envelope], Answer] = _empty_answer
-    # True when `handle` only reads: the inbox answers first, then stores the delivery with its
-    # answer in one autocommit INSERT (no transaction, no UPDATE).
+    # True when `handle` only reads, or writes one idempotent statement that is atomic on its own
+    # (inbound routing's INSERT ... ON CONFLICT DO NOTHING of the call log): the inbox answers
+    # first, then stores the delivery with its answer in one autocommit INSERT (no transaction,
+    # no UPDATE).
     read_only: Callable[[Envelope], bool] = _never
     # Where the database fuses statements (`voice.sql.fused_statements`): do the whole delivery,
     # store included, in one statement; None to fall back to the generic path.

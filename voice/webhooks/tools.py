@@ -41,11 +41,8 @@ from properties.selectors import (
     unit_list_alternatives,
     unit_list_available,
 )
-from voice.assistants.selectors import assistant_property_id
-from voice.calls.services import (
-    call_log_lead_for_caller,
-    property_id_from_metadata,
-)
+from voice.calls.selectors import call_property_resolve
+from voice.calls.services import call_log_lead_for_caller
 from voice.vapi.payload import (
     ToolCall,
     ValueInvalid,
@@ -105,17 +102,21 @@ class ToolContext:
 
     def property_id(self, arguments: dict[str, Any]) -> int:
         """The property: the tool's static `property_id` parameter (vapi-reference.md §6.1:
-        merged into the arguments, the model can't spoof it), else our metadata, else the
-        call's assistant."""
+        merged into the arguments, the model can't spoof it), else what the call says about it
+        (`call_property_resolve`: our metadata, the assistant, the routed assistant, the number
+        that was called)."""
         raw = arguments.get("property_id")
         if raw not in (None, ""):
             try:
                 return int(raw)
             except (TypeError, ValueError):
                 raise ToolError("The property_id parameter is not a number.") from None
-        found = property_id_from_metadata(self.metadata)
-        if found is None and self.call.get("assistantId"):
-            found = assistant_property_id(vapi_assistant_id=str(self.call["assistantId"]))
+        found = call_property_resolve(
+            metadata=self.metadata,
+            vapi_assistant_id=str(self.call.get("assistantId") or ""),
+            vapi_call_id=self.call_id,
+            phone_number=message_phone_number(self.message),
+        )
         if found is None:
             raise ToolError("I can't tell which property this call is for.")
         return found
@@ -506,8 +507,10 @@ def tool_qualify_lead(context: ToolContext, arguments: dict[str, Any]) -> str:
 
 def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> str:
     """Record the request and tell the assistant whether to hand over now (office open) or to
-    offer a tour or callback. The transfer itself is Vapi's transferCall tool or our
-    transfer-destination-request answer."""
+    offer a tour or callback. The transfer itself is Vapi's transferCall tool, which has no fixed
+    destination (assistants/config.py), so Vapi asks us (transfer-destination-request,
+    vapi-reference.md §6.2, §8.5) and office hours are checked again there: a model that
+    transfers when told not to still reaches nobody."""
     values = _read(arguments, {"reason": lambda v: as_str(v, max_length=500)})
     _required(values, "reason")
     property_id = context.property_id(arguments)
@@ -523,7 +526,7 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
     if prop.transfer_phone and property_is_open(property=prop, at=context.now):
         return (
             "Transfer approved. Tell the caller you are connecting them to the leasing team now, "
-            "then transfer the call."
+            "then call the transferCall tool right away."
         )
     opens = property_next_opening(property=prop, after=context.now)
     when = f" It opens {datetime_phrase(opens, prop)}." if opens else ""

@@ -26,9 +26,15 @@ from voice.assistants.services import (
     test_assistant,
     update_assistant_knowledge,
 )
-from voice.models import Assistant
+from voice.models import Assistant, StructuredOutput
 from voice.simulator.state import Fault
 from voice.simulator.validation import validate_assistant
+from voice.structured_outputs import (
+    LEASING_CALL,
+    STRUCTURED_OUTPUT_NAMES,
+    STRUCTURED_OUTPUTS,
+    structured_outputs_sync,
+)
 from voice.vapi.errors import VapiBadRequestError, VapiServerError, VoiceError
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +121,11 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
         "type": "integer",
         "description": "Number of bedrooms; 0 means a studio.",
     }
-    assert tools["transferCall"]["destinations"][0]["number"] == "+14155550101"
+    # No fixed destination: every transfer asks our server, which checks office hours (§6.2).
+    assert tools["transferCall"] == {"type": "transferCall", "destinations": []}
+    assert "+14155550101" not in json.dumps(config)
+    prompt = config["model"]["messages"][0]["content"]
+    assert "- transferCall: connects the caller to a person" in prompt
 
     assert config["server"] == {
         "url": "https://leasing.example.com/api/v1/voice/webhook",
@@ -141,13 +151,20 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
     assert "AI" in config["firstMessage"]
 
 
-def test_config_analysis_plan_captures_the_contract_fields(harbor_view):
-    plan = _config(harbor_view)["analysisPlan"]
-    schema = plan["structuredDataPlan"]["schema"]
-    assert plan["structuredDataPlan"]["enabled"] is True
-    assert {k: v["type"] for k, v in schema["properties"].items()} == STRUCTURED_FIELDS
-    assert plan["summaryPlan"] == {"enabled": True}
-    assert plan["successEvaluationPlan"] == {"enabled": True, "rubric": "PassFail"}
+def test_config_references_the_structured_outputs_instead_of_an_analysis_plan(
+    vapi_settings, simulator, harbor_view
+):
+    # vapi-reference.md §12.4: analysisPlan is deprecated; outputs are referenced by id.
+    structured_outputs_sync()
+    config = _config(harbor_view)
+    assert "analysisPlan" not in config
+    stored = dict(StructuredOutput.objects.values_list("name", "vapi_id"))
+    assert config["artifactPlan"] == {
+        "recordingEnabled": True,
+        "structuredOutputIds": [stored[name] for name in STRUCTURED_OUTPUT_NAMES],
+    }
+    lead_schema = next(o for o in STRUCTURED_OUTPUTS if o["name"] == LEASING_CALL)["schema"]
+    assert {k: v["type"] for k, v in lead_schema["properties"].items()} == STRUCTURED_FIELDS
 
 
 def test_voice_is_elevenlabs_only_with_its_key(harbor_view, settings):
@@ -186,7 +203,7 @@ def test_names_are_cut_to_40_characters():
 def test_without_staff_number_the_transfer_is_decided_at_call_time():
     prop = PropertyFactory(transfer_phone="")
     config = _config(prop)
-    assert _tools(config)["transferCall"] == {"type": "transferCall", "destinations": []}
+    assert _tools(config)["transferCall"]["destinations"] == []
     assert validate_assistant(config) == []
 
 
@@ -309,8 +326,12 @@ def test_create_property_assistant_creates_at_vapi_then_saves(
     assert assistant.last_pushed_at is not None
     assert assistant.last_push_error == ""
     assert assistant.last_pushed_config == {
-        k: v for k, v in remote.items() if k not in {"id", "orgId", "createdAt", "updatedAt"}
+        k: v
+        for k, v in remote.items()
+        if k not in {"id", "orgId", "createdAt", "updatedAt", "latestVersion"}
     }
+    assert remote["latestVersion"] is None  # an org not onboarded to versioning
+    assert assistant.latest_version is None
     assert assistant.model == "gpt-4o"
     assert assistant.language == "en"
 
@@ -318,7 +339,7 @@ def test_create_property_assistant_creates_at_vapi_then_saves(
 def test_create_property_assistant_leaves_nothing_when_vapi_fails(
     vapi_settings, simulator, harbor_view
 ):
-    simulator.app.state.add_fault(Fault(status=500, method="POST"))
+    simulator.app.state.add_fault(Fault(status=500, method="POST", path_prefix="/assistant"))
     with pytest.raises(VapiServerError):
         create_property_assistant(property=harbor_view)
     assert not Assistant.objects.exists()

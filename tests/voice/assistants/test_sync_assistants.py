@@ -61,15 +61,31 @@ def test_push_creates_missing_assistants_and_updates_the_others(harbor, cedar_as
     assert harbor_assistant.vapi_assistant_id in simulator.app.state.assistants
     lines = output.splitlines()
     assert lines[0] == "Pushing the assistants of 2 properties to Vapi…"
-    assert lines[1] == f"[1] updated {cedar_assistant.name}: Configuration pushed to Vapi."
-    assert lines[2].startswith("[2] created Harbor View: Created assistant")
-    assert lines[3] == "Done: 1 created, 1 updated, 0 unchanged, 0 skipped, 0 failed."
+    assert lines[1] == "Structured outputs: all in sync."
+    assert lines[2] == f"[1] updated {cedar_assistant.name}: Configuration pushed to Vapi."
+    assert lines[3].startswith("[2] created Harbor View: Created assistant")
+    assert lines[4] == "Done: 1 created, 1 updated, 0 unchanged, 0 skipped, 0 failed."
 
     # Idempotent: a second run updates the same two assistants and creates nothing.
     second = _sync()
     assert "Done: 0 created, 2 updated" in second
     assert Assistant.objects.count() == 2
     assert len(simulator.app.state.assistants) == 2
+
+
+def test_push_puts_back_a_structured_output_deleted_at_vapi(harbor, cedar_assistant, simulator):
+    """vapi-reference.md §12.4: the run checks the outputs once, before any assistant."""
+    state = simulator.app.state
+    deleted = next(iter(state.structured_outputs))
+    del state.structured_outputs[deleted]
+
+    output = _sync()
+
+    assert "Structured outputs: 1 created." in output
+    remote = state.assistants[cedar_assistant.vapi_assistant_id]
+    ids = remote["artifactPlan"]["structuredOutputIds"]
+    assert deleted not in ids
+    assert set(ids) == set(state.structured_outputs)
 
 
 def test_push_only_the_given_property(harbor, cedar_assistant, simulator):
@@ -122,7 +138,8 @@ def test_push_with_vapi_unreachable_stops_trying(harbor, cedar, settings):
 
     output, error = _sync_failing()
 
-    assert "[1] failed Cedar Park: Could not reach Vapi; could not create the assistant." in output
+    # The structured outputs are synced first (the config references them), so that fails.
+    assert "[1] failed Cedar Park: Could not reach Vapi; could not list structured out" in output
     assert "[2] skipped Harbor View: Not tried: Could not reach Vapi" in output
     assert error.startswith("1 of 2 failed")
     assert not Assistant.objects.exists()

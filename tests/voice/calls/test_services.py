@@ -47,7 +47,7 @@ def test_mapping_of_a_get_call_object():
         "recording_url": "https://r/m.wav",
         "stereo_recording_url": "https://r/s.wav",
         "summary": "Left a voicemail.",
-        "success_evaluation": "False",
+        "success_evaluation": "false",  # a boolean verdict is kept as "true"/"false"
         "cost": Decimal("0.0800"),
     }
 

@@ -299,8 +299,18 @@ def test_book_tour_plays_signed_webhooks_in_vapis_shapes(
     roles = [m["role"] for m in report["artifact"]["messages"]]
     assert {"bot", "user", "tool_calls", "tool_call_result"} <= set(roles)
     assert all("secondsFromStart" in m for m in report["artifact"]["messages"])
-    assert report["analysis"]["structuredData"]["tour_interest"] is True
-    assert report["analysis"]["structuredData"]["bedrooms"] == 2
+    # vapi-reference.md §12.4: the assistant's structured outputs, keyed by id, and no
+    # structuredData (no analysisPlan: Vapi's default plans give only summary and verdict).
+    outputs = report["artifact"]["structuredOutputs"]
+    ids = demo_assistant.last_pushed_config["artifactPlan"]["structuredOutputIds"]
+    assert list(outputs) == ids
+    results = {entry["name"]: entry["result"] for entry in outputs.values()}
+    assert results["leasing_call"]["tour_interest"] is True
+    assert results["leasing_call"]["bedrooms"] == 2
+    assert results["leasing_call_success"] is True
+    assert results["leasing_call_opt_out"] is False
+    assert "tour was booked" in results["leasing_call_summary"]
+    assert "structuredData" not in report["analysis"]
     assert report["analysis"]["successEvaluation"] == "true"
     assert "tour was booked" in report["analysis"]["summary"]
 
@@ -368,6 +378,82 @@ def test_human_scenario_told_not_to_transfer_does_not(
         "I'm sorry. The leasing office can't take the call right now. It opens Monday at 9 AM. "
         "I can book you a tour, or have someone from the leasing team call you back."
     )
+
+
+def _assistant_with_transfer_tool(http, destinations: list[dict]) -> str:
+    config = assistant_build_config(assistant=Assistant(property=_quick_property(), name="A"))
+    for tool in config["model"]["tools"]:
+        if tool["type"] == "transferCall":
+            tool["destinations"] = destinations
+    response = http.post("/assistant", json=config)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+@pytest.mark.parametrize("scenario", ["transfer_direct", "human_insists", "human"])
+def test_a_transfer_tool_with_destinations_dials_the_first_without_asking(
+    simulator, http, webhook_receiver, vapi_settings, db, scenario
+):
+    """vapi-reference.md §6.2: a destination on the tool is dialled; the server is not asked."""
+    staff = {"type": "number", "number": "+15035550123", "message": "Connecting you now."}
+    call = _place(http, _assistant_with_transfer_tool(http, [staff]), scenario)
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert "transfer-destination-request" not in webhook_receiver.types(call["id"])
+    assert simulator.app.state.transferred_to(call["id"]) == ["+15035550123"]
+    fetched = http.get(f"/call/{call['id']}").json()
+    assert fetched["endedReason"] == "assistant-forwarded-call"
+    assert fetched["destination"]["number"] == "+15035550123"
+    bot = [m["message"] for m in fetched["artifact"]["messages"] if m["role"] == "bot"]
+    assert bot[-1] == "Connecting you now."
+    transfer_calls = [
+        c["function"]["name"]
+        for m in fetched["artifact"]["messages"]
+        if m["role"] == "tool_calls"
+        for c in m["toolCalls"]
+    ]
+    assert transfer_calls[-1] == "transferCall"
+
+
+def test_a_transfer_tool_without_destinations_asks_and_dials_the_answer(
+    demo_assistant, simulator, http, webhook_receiver
+):
+    call = _place(http, demo_assistant.vapi_assistant_id, "transfer_direct")
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert webhook_receiver.tool_calls(call["id"]) == []  # straight to transferCall
+    assert "transfer-destination-request" in webhook_receiver.types(call["id"])
+    assert simulator.app.state.transferred_to(call["id"]) == ["+14155550101"]
+    assert http.get(f"/call/{call['id']}").json()["endedReason"] == "assistant-forwarded-call"
+    state = http.get("/_simulator/state").json()
+    assert state["transfers"][0]["destination"]["number"] == "+14155550101"
+
+
+@pytest.mark.parametrize("scenario", ["transfer_direct", "human_insists"])
+def test_a_transfer_refused_by_the_server_is_said_and_dials_nobody(
+    demo_assistant, simulator, http, webhook_receiver, scenario
+):
+    webhook_receiver.transfer_error = "Our leasing office is closed right now."
+    call = _place(http, demo_assistant.vapi_assistant_id, scenario)
+    assert simulator.app.wait_for_calls(timeout=10)
+
+    assert simulator.app.state.transferred_to(call["id"]) == []
+    fetched = http.get(f"/call/{call['id']}").json()
+    assert fetched["endedReason"] == "customer-ended-call"
+    assert "destination" not in fetched
+    lines = [(m["role"], m["message"]) for m in fetched["artifact"]["messages"] if m.get("message")]
+    assert ("bot", "Our leasing office is closed right now.") in lines
+    assert lines[-1][0] == "user"  # the call goes on after the refusal
+
+
+def test_an_empty_transfer_error_is_said_as_vapis_unknown_error(
+    demo_assistant, simulator, http, webhook_receiver
+):
+    webhook_receiver.transfer_error = ""
+    call = _place(http, demo_assistant.vapi_assistant_id, "transfer_direct")
+    assert simulator.app.wait_for_calls(timeout=10)
+    transcript = http.get(f"/call/{call['id']}").json()["artifact"]["transcript"]
+    assert "AI: Unknown Error. Contact Support." in transcript
 
 
 def test_voicemail_scenario(demo_assistant, simulator, http, webhook_receiver):

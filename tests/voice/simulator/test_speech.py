@@ -43,7 +43,7 @@ OFFICE_CLOSED = (
 )
 TRANSFER_OK = (
     "Transfer approved. Tell the caller you are connecting them to the leasing team now, then "
-    "transfer the call."
+    "call the transferCall tool right away."
 )
 AVAILABLE = (
     "Available: unit 312, 2 bed 2 bath, $4,250 a month, available from Thursday, December 17; "

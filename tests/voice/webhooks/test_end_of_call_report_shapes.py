@@ -54,6 +54,13 @@ def _fields(report: dict) -> dict:
     return call_log_fields_from_vapi(call=report["call"], report=report)
 
 
+def test_an_older_reports_top_level_summary_is_read():
+    report = _report("end_of_call_report__top_level")
+    del report["analysis"]["summary"]
+
+    assert _fields(report)["summary"].startswith("Jordan Lee called about a 2-bedroom")
+
+
 def test_the_nested_recording_wins_over_the_flat_urls():
     report = _report()
     report["artifact"]["recordingUrl"] = "https://old.example/mono.wav"

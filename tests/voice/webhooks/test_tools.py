@@ -100,6 +100,7 @@ def test_property_comes_from_metadata_or_assistant_when_the_static_parameter_is_
 def test_no_property_anywhere_is_an_error(client, world):
     message = world.fixture("tool_calls__check_availability")
     message["message"].pop("assistant")
+    message["message"].pop("phoneNumber")
     message["message"]["call"].pop("assistantId")
     message["message"]["toolCallList"][0]["function"]["arguments"] = {"bedrooms": 1}
     result = post_vapi(client, message).json()["results"][0]

@@ -5,11 +5,13 @@
     python manage.py sync_assistants --pull                   # refresh local rows from Vapi
     python manage.py sync_assistants --pull --property 2 --dry-run
 
-Push builds each config from the property data and creates (no Vapi id) or PATCHes it, so
-running it twice gives the same result. Pull GETs each assistant and copies name, first message,
-model, prompt instructions, voice and language into the local row; a Vapi assistant made for one
-of our properties but missing locally is added; one that Vapi no longer has is reported, never
-deleted. The exit status is non-zero when any assistant failed.
+Push first checks the structured outputs the assistants reference (vapi-reference.md §12.4;
+created, found by name or corrected at Vapi as needed), then builds each config from the property
+data and creates (no Vapi id) or PATCHes it, so running it twice gives the same result. Pull
+GETs each assistant and copies name, first message, model, prompt instructions, voice and
+language into the local row; a Vapi assistant made for one of our properties but missing locally
+is added; one that Vapi no longer has is reported, never deleted. The exit status is non-zero
+when any assistant failed.
 """
 
 from typing import Any
@@ -20,6 +22,8 @@ from properties.models import Property
 from properties.selectors import property_find
 from voice.assistants.operations import assistants_pull, assistants_push_for_properties
 from voice.batch import Outcome, Result
+from voice.structured_outputs import structured_outputs_sync
+from voice.vapi.errors import VoiceError
 
 STYLES = {
     Outcome.FAILED: "ERROR",
@@ -73,12 +77,25 @@ class Command(BaseCommand):
             count = scope.count()
             noun = "property" if count == 1 else "properties"
             self.stdout.write(f"{prefix}Pushing the assistants of {count} {noun} to Vapi…")
+            if not dry_run:
+                self._sync_structured_outputs()
             results = assistants_push_for_properties(
                 properties=scope.order_by("name").prefetch_related("assistants"),
                 dry_run=dry_run,
                 on_result=self._progress,
             )
         self._summary(results, dry_run=dry_run)
+
+    def _sync_structured_outputs(self) -> None:
+        """Check the structured outputs at Vapi once per run (each push then trusts the stored
+        ids): one deleted or edited in the dashboard is put back. A failure is only reported
+        here; every push retries the sync and reports its own failure."""
+        try:
+            synced = structured_outputs_sync(verify=True)
+        except VoiceError as exc:
+            self.stdout.write(self.style.WARNING(f"Structured outputs not checked: {exc}"))
+            return
+        self.stdout.write(f"Structured outputs: {synced.summary()}.")
 
     def _progress(self, result: Result) -> None:
         self._done += 1

@@ -2,6 +2,7 @@
 
     python manage.py vapi_simulator                 # http://127.0.0.1:8001, what `make run` starts
     python manage.py vapi_simulator --port 9001 --delay 0
+    python manage.py vapi_simulator --real-vapi     # signs only for a credential, like Vapi
 
 Point the app at it with VAPI_BASE_URL=http://127.0.0.1:8001 and the same VAPI_API_KEY. Played
 calls send their webhooks to PUBLIC_BASE_URL + /api/v1/voice/webhook (or the assistant's
@@ -37,6 +38,12 @@ class Command(BaseCommand):
             default=None,
             help="Org-level server URL (default: PUBLIC_BASE_URL + /api/v1/voice/webhook).",
         )
+        parser.add_argument(
+            "--real-vapi",
+            action="store_true",
+            help="Behave like a real Vapi account: sign a webhook only for a credential made "
+            "through /credential that the assistant or number references (try vapi_setup).",
+        )
 
     def handle(
         self,
@@ -45,6 +52,7 @@ class Command(BaseCommand):
         port: int,
         delay: float,
         webhook_url: str | None,
+        real_vapi: bool = False,
         **options: Any,
     ) -> None:
         config = SimulatorConfig(
@@ -54,6 +62,7 @@ class Command(BaseCommand):
             webhook_auth_mode=settings.VAPI_WEBHOOK_AUTH_MODE,
             message_delay=max(0.0, delay),
             public_url=f"http://{host}:{port}",
+            real_vapi=real_vapi,
         )
         try:
             server = make_simulator_server(VapiSimulator(config), host, port)
@@ -63,9 +72,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Vapi simulator on http://{host}:{port}")
             + f" (expects the bearer key {key_note}; webhooks to {config.webhook_url}, "
-            f"signing: {config.webhook_auth_mode if config.webhook_secret else 'none'})"
+            f"signing: {self._signing(config)})"
         )
-        if not config.webhook_secret:
+        if not config.webhook_secret and not real_vapi:
             self.stderr.write("VAPI_WEBHOOK_SECRET is empty: webhook deliveries are unsigned.")
         try:
             server.serve_forever(poll_interval=0.2)
@@ -73,3 +82,9 @@ class Command(BaseCommand):
             pass
         finally:
             server.server_close()
+
+    @staticmethod
+    def _signing(config: SimulatorConfig) -> str:
+        if config.real_vapi:
+            return "real-Vapi mode, only with a credential the server references"
+        return config.webhook_auth_mode if config.webhook_secret else "none"
