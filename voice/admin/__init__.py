@@ -35,6 +35,7 @@ from voice.assistants.operations import (
     assistants_push_for_properties,
     assistants_refresh_knowledge,
 )
+from voice.assistants.validation import VALIDATORS, assistant_settings_validate
 from voice.batch import Outcome, Result
 from voice.calls.operations import (
     call_logs_refresh,
@@ -118,9 +119,40 @@ class TestCallForm(forms.Form):
             ) from None
 
 
+class AssistantAdminForm(forms.ModelForm):
+    """Refuses a model, voice provider or language Vapi would refuse, on the field, before the
+    save (saving here never pushes: "Push configuration to Vapi" does). Only values changed in
+    the form are checked: one pulled from Vapi stays."""
+
+    class Meta:
+        model = Assistant
+        fields = (
+            "property",
+            "name",
+            "vapi_phone_number_id",
+            "first_message",
+            "system_prompt",
+            "voice_provider",
+            "voice_id",
+            "model",
+            "language",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        changed = {name: cleaned.get(name) for name in VALIDATORS if name in self.changed_data}
+        try:
+            assistant_settings_validate(changed)
+        except ValidationError as exc:
+            for field_name, errors in exc.error_dict.items():
+                self.add_error(field_name, errors)
+        return cleaned
+
+
 @admin.register(Assistant)
 class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     change_access = CONFIGURE_ASSISTANT  # agents see assistants; managers change them
+    form = AssistantAdminForm
     list_display = (
         "name",
         "property",

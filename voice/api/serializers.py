@@ -3,9 +3,11 @@
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import OwnedPrimaryKeyRelatedField
+from config.api import ID_SCHEMA, OwnedPrimaryKeyRelatedField
+from config.schema import NOT_BLANK_PATTERN
 from leads.models import Lead
 from leads.selectors import lead_list
 from properties.serializers import LONG_TEXT, PhoneField
@@ -13,11 +15,11 @@ from voice.assistants.config import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOI
 from voice.assistants.selectors import assistant_list
 from voice.calls.outbound import CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
+from voice.vapi.core import MAX_NAME_LENGTH
 
 # Vapi's own enums (copied from its OpenAPI document): a value outside them is a 400 here, not
 # a voice_unavailable once Vapi has refused it.
-from voice.simulator.vapi_enums import DEEPGRAM_LANGUAGES, OPENAI_MODELS, VOICE_PROVIDERS
-from voice.vapi.core import MAX_NAME_LENGTH
+from voice.vapi.enums import DEEPGRAM_LANGUAGES, OPENAI_MODELS, VOICE_PROVIDERS
 
 VOICE_ID_REQUIRED = "Choose a voice id: this voice provider has no default voice."
 # Vapi stores metadata as given; keep what a client can attach to a call small.
@@ -218,14 +220,48 @@ class AssistantInputSerializer(AssistantCreateInputSerializer):
 
 # Input: calls ----------------------------------------------------------------------------------
 
+VAPI_ID_MAX_LENGTH = Assistant._meta.get_field("vapi_assistant_id").max_length
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {**ID_SCHEMA, "description": "Our id of the assistant (its `id`)."},
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": VAPI_ID_MAX_LENGTH,
+                "pattern": NOT_BLANK_PATTERN,
+                "description": "Vapi's id of the assistant (its `vapi_assistant_id`).",
+            },
+        ]
+    }
+)
+class AssistantIdField(OwnedPrimaryKeyRelatedField):
+    """One of the user's assistants, by our id (a JSON integer) or by its Vapi id (a string, as
+    in Vapi's own `assistantId`). Either way only the user's assistants are found: another
+    organization's Vapi id fails exactly like an unknown one (404 not_found)."""
+
+    def to_internal_value(self, data: Any) -> Assistant:
+        if not isinstance(data, str):
+            return super().to_internal_value(data)
+        # DRF's CharField: no NUL, no lone surrogate, not blank (the schema's pattern says so).
+        vapi_id = serializers.CharField(max_length=VAPI_ID_MAX_LENGTH).run_validation(data)
+        assistant = self.get_queryset().filter(vapi_assistant_id=vapi_id).first()
+        if assistant is None:
+            self.fail("does_not_exist", pk_value=vapi_id)
+        return assistant
+
 
 class CallPlaceInputSerializer(serializers.Serializer):
     phone_number = PhoneField(help_text="The number to call, E.164, e.g. +14155550123.")
-    assistant_id = OwnedPrimaryKeyRelatedField(
+    assistant_id = AssistantIdField(
         source="assistant",
         selector=assistant_list,
         queryset=Assistant.objects.all(),
-        help_text="One of your assistants; it must be on Vapi already.",
+        help_text="One of your assistants, by our id (`id`, an integer) or by its Vapi id "
+        '(`vapi_assistant_id`, a string such as "aad116b3-832a-4670-9fd8-ef9a7e279c58"); it '
+        "must be on Vapi already.",
     )
     lead_id = OwnedPrimaryKeyRelatedField(
         source="lead",

@@ -20,6 +20,7 @@ from voice.models import Assistant
 from voice.structured_outputs import structured_output_ids
 from voice.vapi.client import VapiObject
 from voice.vapi.core import MAX_NAME_LENGTH, truncate
+from voice.vapi.enums import DEEPGRAM_LANGUAGE_SPELLINGS
 from voice.vapi.errors import VoiceError
 
 # HELPERS.md contract: PUBLIC_BASE_URL + this path, no trailing slash.
@@ -242,8 +243,10 @@ def _voice(assistant: Assistant) -> VapiObject:
 
 def _transcriber(assistant: Assistant) -> VapiObject:
     language = (assistant.language or DEFAULT_LANGUAGE).strip()
-    # Deepgram spells regional variants "en-US"; staff may type "en-us".
-    if "-" in language:
+    # Deepgram spells regional variants "en-US" or "zh-Hans"; staff may type "en-us".
+    if language.lower() in DEEPGRAM_LANGUAGE_SPELLINGS:
+        language = DEEPGRAM_LANGUAGE_SPELLINGS[language.lower()]
+    elif "-" in language:
         base, region = language.split("-", 1)
         language = f"{base.lower()}-{region.upper() if len(region) == 2 else region}"
     else:

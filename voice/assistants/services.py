@@ -31,6 +31,7 @@ from voice.assistants.config import (
     webhook_server_config,
 )
 from voice.assistants.selectors import assistant_get
+from voice.assistants.validation import assistant_settings_validate
 from voice.calls.outbound import call_place_outbound
 from voice.models import Assistant, CallLog
 from voice.structured_outputs import structured_outputs_sync
@@ -118,6 +119,9 @@ def create_property_assistant(
     Raises ValidationError for bad local values (before any request) and VoiceError when Vapi
     fails; in both cases no Assistant row exists afterwards.
     """
+    assistant_settings_validate(
+        {"voice_provider": voice_provider, "model": model, "language": language}
+    )
     assistant = Assistant(
         property=property,
         name=truncate(name) if name else default_assistant_name(property),
@@ -328,6 +332,7 @@ def assistant_update(*, assistant: Assistant, **changes: Any) -> Assistant:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+    assistant_settings_validate(changes)
     updated = copy.copy(assistant)
     for field_name, value in changes.items():
         setattr(updated, field_name, "" if value is None and field_name != "model" else value)

@@ -94,7 +94,8 @@ def call_analysis_fields(
         data = {**data, OPT_OUT_KEY: results[OPT_OUT]}
     summary = results.get(CALL_SUMMARY)
     if not isinstance(summary, str) or not summary.strip():
-        summary = analysis.get("summary") or call.get("summary")
+        # Older reports carry `summary` at the top of the message (vapi-reference.md §12.9).
+        summary = analysis.get("summary") or (report or {}).get("summary") or call.get("summary")
     success = results.get(CALL_SUCCESS)
     if success is None:
         success = analysis.get("successEvaluation")

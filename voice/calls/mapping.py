@@ -11,6 +11,7 @@ Idempotency rules (vapi-reference.md §10.1), applied by `calls.services`:
   row in either order.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -81,39 +82,96 @@ def call_log_fields_from_vapi(
     """Pure mapping to CallLog columns. `report` is an end-of-call-report message: its
     top-level fields win over the call's. Absent values are left out (never blanked)."""
     src = report or {}
-    artifact = _obj(src.get("artifact")) or _obj(call.get("artifact"))
-    recording = _obj(artifact.get("recording"))
+    places = artifact_places(call=call, report=report)
     fields: dict[str, Any] = {
         "status": CallLog.Status.ENDED if report is not None else _status(call.get("status")),
         "ended_reason": _text(src.get("endedReason") or call.get("endedReason"), 200),
         "customer_number": _text(_obj(call.get("customer")).get("number"), 40),
         "started_at": iso_to_datetime(src.get("startedAt") or call.get("startedAt")),
         "ended_at": iso_to_datetime(src.get("endedAt") or call.get("endedAt")),
-        # Legacy payloads had transcript/recording/summary at the top level (§3.2 note).
-        "transcript": _text(artifact.get("transcript") or call.get("transcript")),
-        "messages": artifact.get("messages") or call.get("messages") or None,
-        "recording_url": _url(
-            artifact.get("recordingUrl")
-            or _obj(recording.get("mono")).get("combinedUrl")
-            or call.get("recordingUrl")
-        ),
-        "stereo_recording_url": _url(
-            artifact.get("stereoRecordingUrl")
-            or recording.get("stereoUrl")
-            or call.get("stereoRecordingUrl")
-        ),
+        "transcript": artifact_transcript(places),
+        "messages": artifact_messages(places),
+        "recording_url": artifact_recording_url(places),
+        "stereo_recording_url": artifact_stereo_recording_url(places),
         # Structured outputs, else the deprecated analysis (vapi-reference.md §12.4; analysis.py).
         **call_analysis_fields(call=call, report=report),
         "cost": _cost(src.get("cost", call.get("cost"))),
     }
-    if not isinstance(fields["messages"], list):
-        fields["messages"] = None
     duration = src.get("durationSeconds", call.get("durationSeconds"))
     if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
         fields["duration_seconds"] = round(duration)
     elif fields["started_at"] and fields["ended_at"]:
         fields["duration_seconds"] = seconds_between(fields["started_at"], fields["ended_at"])
     return {name: value for name, value in fields.items() if value not in (None, "")}
+
+
+# Where a report or a Call object keeps the call's artifacts (transcript, messages, recordings),
+# newest shape first; each artifact_* reader below takes the first place that has a usable value:
+# 1. the report's `artifact` (OAS ServerMessageEndOfCallReport.artifact, `Artifact`);
+# 2. the report's top level: real reports also carry `transcript`, `messages`, `recordingUrl`,
+#    `stereoRecordingUrl` there, which the OAS omits (vapi-reference.md §12.9 "Shape drift seen
+#    by users"; VapiAI/server-sdk-typescript#20);
+# 3. the call's `artifact` (OAS Call.artifact; what GET /call/{id} returns, §3.2);
+# 4. the call's own flat fields: older Call objects had `transcript`, `recordingUrl` and
+#    `stereoRecordingUrl` (deprecated, §12.16); OAS Call still has `messages`.
+# A webhook without a report (status-update) and GET /call/{id} only have places 3 and 4.
+def artifact_places(*, call: dict[str, Any], report: dict[str, Any] | None) -> list[dict[str, Any]]:
+    src = report or {}
+    return [_obj(src.get("artifact")), src, _obj(call.get("artifact")), call]
+
+
+def artifact_transcript(places: list[dict[str, Any]]) -> str:
+    # OAS Artifact.transcript (a convenience text derived from `messages`).
+    return next((text for place in places if (text := _text(place.get("transcript")))), "")
+
+
+def artifact_messages(places: list[dict[str, Any]]) -> list[Any] | None:
+    # OAS Artifact.messages / Call.messages: a list of UserMessage, BotMessage, ToolCallMessage...
+    return next(
+        (found for place in places if isinstance(found := place.get("messages"), list) and found),
+        None,
+    )
+
+
+def artifact_recording_url(places: list[dict[str, Any]]) -> str:
+    """The recording to play: the mono mix of both sides, else the stereo file (the whole call
+    too, a side per channel), else one side's mono track as the last resort."""
+    return _first_url(places, _mono_mix_urls, _stereo_urls, _one_side_urls)
+
+
+def artifact_stereo_recording_url(places: list[dict[str, Any]]) -> str:
+    return _first_url(places, _stereo_urls)
+
+
+# vapi-reference.md §12.16: the flat `recordingUrl` / `stereoRecordingUrl` are deprecated
+# (changelog 2025-04-29, 2025-08-01; OAS Artifact marks them `deprecated`) in favour of
+# `recording.mono.combinedUrl` / `recording.stereoUrl` (OAS Recording, Mono). Current Vapi still
+# sends both (§8.3), so in each place the nested one is read first and the flat one is the
+# fallback. The `presigned*Url` values are left alone: they expire (§10.9).
+def _mono_mix_urls(place: dict[str, Any]) -> list[Any]:
+    mono = _obj(_obj(place.get("recording")).get("mono"))
+    return [mono.get("combinedUrl"), place.get("recordingUrl")]
+
+
+def _stereo_urls(place: dict[str, Any]) -> list[Any]:
+    return [_obj(place.get("recording")).get("stereoUrl"), place.get("stereoRecordingUrl")]
+
+
+def _one_side_urls(place: dict[str, Any]) -> list[Any]:
+    mono = _obj(_obj(place.get("recording")).get("mono"))
+    return [mono.get("assistantUrl"), mono.get("customerUrl")]
+
+
+def _first_url(
+    places: list[dict[str, Any]], *readers: Callable[[dict[str, Any]], list[Any]]
+) -> str:
+    """The first usable URL: every place for the first reader, then for the next one."""
+    for read in readers:
+        for place in places:
+            for value in read(place):
+                if url := _url(value):
+                    return url
+    return ""
 
 
 def call_is_authoritative(

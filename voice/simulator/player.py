@@ -590,6 +590,10 @@ class Conversation:
         }
         if answered:
             base = f"{self.sim.config.public_url.rstrip('/')}/recordings/{self.call['id']}"
+            # The current shape is `recording` (OAS Artifact.recording: Recording.stereoUrl,
+            # Mono.combinedUrl/assistantUrl/customerUrl). The flat *RecordingUrl copies are
+            # deprecated (OAS `deprecated: true`; vapi-reference.md §12.16) but Vapi still sends
+            # them beside it (§8.3), so the simulator does too.
             artifact.update(
                 {
                     "recordingUrl": f"{base}-mono.wav",

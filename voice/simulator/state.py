@@ -348,8 +348,14 @@ def _finished_call(
                 f"{'AI' if role == 'bot' else 'User'}: {text}" for role, text in _LINES
             ),
             "messages": messages,
+            # As the player's reports: the nested `recording` (OAS Artifact.recording) and the
+            # deprecated flat copies Vapi still sends beside it (vapi-reference.md §8.3, §12.16).
             "recordingUrl": f"{base}-mono.wav",
             "stereoRecordingUrl": f"{base}-stereo.wav",
+            "recording": {
+                "stereoUrl": f"{base}-stereo.wav",
+                "mono": {"combinedUrl": f"{base}-mono.wav"},
+            },
         }
         call["analysis"] = {
             "summary": "The caller asked about two-bedroom units and booked a tour.",

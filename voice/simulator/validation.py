@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from voice.simulator import vapi_enums as enums
+from voice.vapi import enums
 
 Errors = list[str]
 

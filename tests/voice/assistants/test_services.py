@@ -346,11 +346,23 @@ def test_create_property_assistant_leaves_nothing_when_vapi_fails(
     assert simulator.app.state.count_requests("POST", "/assistant") == 1  # never retried
 
 
-def test_create_property_assistant_rejected_by_vapi(vapi_settings, simulator, harbor_view):
-    with pytest.raises(VapiBadRequestError) as exc_info:
+def test_create_property_assistant_refuses_what_vapi_would_before_asking(
+    vapi_settings, simulator, harbor_view
+):
+    with pytest.raises(ValidationError) as exc_info:
         create_property_assistant(property=harbor_view, model="gpt-nonexistent")
-    assert "model.model must be one of" in str(exc_info.value)
+    assert list(exc_info.value.message_dict) == ["model"]
     assert not Assistant.objects.exists()
+    assert simulator.app.state.count_requests("POST", "/assistant") == 0
+
+
+def test_assistant_push_rejected_by_vapi(vapi_settings, simulator, harbor_view):
+    # A value saved before it was checked here (or one Vapi has since dropped): Vapi refuses it.
+    assistant = AssistantFactory(property=harbor_view, model="gpt-nonexistent")
+    with pytest.raises(VapiBadRequestError) as exc_info:
+        assistant_push(assistant=assistant)
+    assert "model.model must be one of" in str(exc_info.value)
+    assert Assistant.objects.get().push_state == Assistant.PushState.FAILED
     assert simulator.app.state.assistants == {}
 
 

@@ -9,7 +9,7 @@ plus the current property data) instead of creating a second one, and says so.
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from properties.models import Property
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 language=options["language"],
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
+            raise CommandError(_messages(exc)) from exc
         except VoiceError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self._report(saved, prop))
@@ -73,3 +73,16 @@ class Command(BaseCommand):
             + f" for {prop.name}, which already has it, instead of creating a second one"
             + f" ({what}); {vapi}"
         )
+
+
+def _messages(exc: ValidationError) -> str:
+    """The errors, each field's under its option's name (--voice-provider: ...)."""
+    if not hasattr(exc, "error_dict"):
+        return "; ".join(exc.messages)
+    return "; ".join(
+        message
+        if field_name == NON_FIELD_ERRORS
+        else f"--{field_name.replace('_', '-')}: {message}"
+        for field_name, errors in exc.message_dict.items()
+        for message in errors
+    )

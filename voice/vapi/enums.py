@@ -1,9 +1,10 @@
 """Enum values of Vapi's public API schema, copied once (by hand) from the OpenAPI document that
 vapi-reference.md §0 cites (VapiAI/docs `fern/apis/api/openapi.json` @eabfa53).
 
-The simulator validates request bodies against them; the product never reads the OpenAPI file
-itself. Refresh by re-copying when Vapi adds values (a newer value here only makes the simulator
-more lenient).
+Product code refuses an assistant setting outside them before asking Vapi (voice/api/serializers.py,
+voice/assistants/validation.py); the simulator validates request bodies against them. Nothing reads
+the OpenAPI file itself. Refresh by re-copying when Vapi adds values: until then a newer value is
+refused here although Vapi would take it (a setting pulled from Vapi is never checked).
 """
 
 SERVER_MESSAGES = frozenset(
@@ -490,3 +491,8 @@ TOOL_TYPES = frozenset(
         "voicemail",
     }
 )
+
+
+# Deepgram's spelling of each language, by its lower-case form: staff may type "en-us" or
+# "zh-hans"; Vapi only takes "en-US" and "zh-Hans".
+DEEPGRAM_LANGUAGE_SPELLINGS = {language.lower(): language for language in DEEPGRAM_LANGUAGES}
