@@ -114,6 +114,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
 class LeadFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Lead
+        skip_postgeneration_save = True
 
     property = factory.SubFactory(PropertyFactory)
     first_name = factory.Faker("first_name")

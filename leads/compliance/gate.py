@@ -436,9 +436,9 @@ class _CallingClock:
         for zone, local in locals_:
             # A state's own window first: its message says the stricter rule.
             windows = [
-                (_rule_name(state), rule.window_on(local.weekday()))
+                (_rule_name(state), window)
                 for state, rule in self.states
-                if rule
+                if rule and (window := rule.window_on(local.weekday())) != rules.FEDERAL_WINDOW
             ]
             windows.append(("federal rules", rules.FEDERAL_WINDOW))
             for who, window in windows:
