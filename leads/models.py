@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from leads.compliance.rules import US_STATES
 from properties.models import Property, Unit, validate_timezone
 from properties.phone import PhoneNumberField
 
@@ -63,7 +64,10 @@ class Lead(models.Model):
     # Where the lead lives: the calling rules apply the state's law (calling-compliance.md §7
     # rules 3-4), whatever the property's state.
     state = models.CharField(
-        max_length=2, blank=True, help_text="Two-letter US state of the lead's address."
+        max_length=2,
+        blank=True,
+        choices=sorted(US_STATES.items()),
+        help_text="US state of the lead's address.",
     )
     postal_code = models.CharField(max_length=10, blank=True)
     time_zone = models.CharField(
