@@ -119,6 +119,20 @@ def _calling_assistants(property_ids: set[int]) -> dict[int, Assistant]:
     return chosen
 
 
+def _gate_skip(lead: Lead, now: datetime) -> tuple[str, str]:
+    """(message, reason code) when the compliance gate would refuse to call `lead` at `now`."""
+    permission = call_permission(
+        organization=lead.property.organization,
+        number=lead.phone,
+        purpose=CallDecision.Purpose.MARKETING,
+        path=CallDecision.Path.ADMIN_ACTION,
+        lead=lead,
+        at=now,
+        record=False,
+    )
+    return ("", "") if permission.allowed else (permission.message, permission.reason)
+
+
 def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> list[PlannedCall]:
     """Which assistant would call each lead, or why the lead is skipped. Reads only (no Vapi).
 
@@ -143,20 +157,7 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
     plan = []
     for lead in selected:
         assistant = assistants.get(lead.property_id)
-        code = ""
-        if not lead.phone:
-            reason = SKIP_NO_PHONE
-        else:
-            permission = call_permission(
-                organization=lead.property.organization,
-                number=lead.phone,
-                purpose=CallDecision.Purpose.MARKETING,
-                path=CallDecision.Path.ADMIN_ACTION,
-                lead=lead,
-                at=now,
-                record=False,
-            )
-            reason, code = permission.message if not permission.allowed else "", permission.reason
+        reason, code = _gate_skip(lead, now) if lead.phone else (SKIP_NO_PHONE, "")
         if reason:
             pass
         elif lead.pk in in_call:
@@ -165,7 +166,7 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
             reason = SKIP_NO_ASSISTANT.format(property=lead.property)
         elif lead.phone in numbers:
             reason = SKIP_SAME_NUMBER
-        if not reason:
+        else:
             numbers.add(lead.phone)
         plan.append(PlannedCall(lead=lead, assistant=assistant, skip_reason=reason, skip_code=code))
     return plan
