@@ -88,6 +88,9 @@ SKIP_NO_ASSISTANT = "No assistant pushed to Vapi for {property}."
 SKIP_SAME_NUMBER = "Same number as another selected lead."
 
 
+SKIP_PLANNED = "Not called: it was refused when the calls were planned; try again."
+
+
 @dataclass(frozen=True)
 class PlannedCall:
     lead: Lead
@@ -187,6 +190,26 @@ def _call_one(lead: Lead, assistant: Assistant, requested_by: Any) -> Result:
     return Result(str(lead), Outcome.CALLED, message, call_log)
 
 
+def _refuse_one(lead: Lead, requested_by: Any) -> Result:
+    """Record the gate's decision for a lead the plan skipped for it; nothing is dialled."""
+    permission = call_permission(
+        organization=lead.property.organization,
+        number=lead.phone,
+        purpose=CallDecision.Purpose.MARKETING,
+        path=CallDecision.Path.ADMIN_ACTION,
+        lead=lead,
+        requested_by=requested_by,
+    )
+    # Allowed by now (the clock reached the window between plan and record): still not called
+    # in this batch, as the confirmation page said.
+    return Result(
+        str(lead),
+        Outcome.SKIPPED,
+        permission.message if not permission.allowed else SKIP_PLANNED,
+        lead,
+    )
+
+
 def leads_call(
     *,
     plan: Sequence[PlannedCall],
@@ -200,7 +223,11 @@ def leads_call(
     batch = Batch(on_result)
     for item in plan:
         label = str(item.lead)
-        if item.skip_reason or item.assistant is None:
+        if item.skip_code:
+            # Confirmed: this is the attempt, so the gate's refusal goes on the record.
+            work = partial(_refuse_one, item.lead, requested_by)
+            batch.run(item.lead, label, work)
+        elif item.skip_reason or item.assistant is None:
             batch.add(Result(label, Outcome.SKIPPED, item.skip_reason or NOT_PUSHED, item.lead))
         else:
             work = partial(_call_one, item.lead, item.assistant, requested_by)

@@ -446,11 +446,15 @@ def test_confirming_places_the_calls_and_reports_every_lead(admin_client, leads,
     for key in GATE_SKIPS:
         assert ("warning", f"{leads[key]}: {_gate_message(leads[key])}") in shown
     assert shown[-1] == ("info", "Done: 2 called, 6 skipped.")
-    # One decision per call placed, by whoever clicked; the skipped leads were never asked for.
+    # One decision per lead the gate decided on, by whoever clicked; the leads skipped for
+    # other reasons (no phone, in a call, no assistant) were not put to the gate.
     decisions = CallDecision.objects.all()
-    assert {(d.lead_id, d.decision, d.path) for d in decisions} == {
-        (leads["maya"].pk, "allowed", "admin_action"),
-        (leads["omar"].pk, "allowed", "admin_action"),
+    assert {(d.lead_id, d.decision, d.reason, d.path) for d in decisions} == {
+        (leads["maya"].pk, "allowed", "", "admin_action"),
+        (leads["omar"].pk, "allowed", "", "admin_action"),
+        (leads["no_consent"].pk, "refused", "no_written_consent", "admin_action"),
+        (leads["dnc"].pk, "refused", "opted_out", "admin_action"),
+        (leads["opted_out"].pk, "refused", "opted_out", "admin_action"),
     }
     assert {d.requested_by.username for d in decisions} == {"admin"}
 
