@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import holidays
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -150,29 +151,14 @@ def call_permission(
     daily cap). Reads only otherwise: the admin's preview uses record=False.
     """
     at = at or timezone.now()
-    state = _Evaluation(organization=organization, raw_number=number, purpose=purpose, lead=lead)
-    refusal = state.evaluate(at)
-    permission = CallPermission(
-        allowed=refusal is None,
-        reason=refusal.reason if refusal else "",
-        message=refusal.message if refusal else "Allowed.",
-        next_allowed_at=state.next_allowed_at,
-        number=state.number or number,
-        purpose=purpose,
-        path=path,
-        consent=state.consent,
-        timezones=[
-            {"zone": zone, "sources": sources} for zone, sources in state.location.zones.items()
-        ],
-        states=state.location.states,
-        local_times={
-            zone: at.astimezone(zoneinfo.ZoneInfo(zone)).isoformat()
-            for zone in state.location.zones
-        },
-        rules=state.rules,
-        dnc_snapshot_at=state.dnc_snapshot_at,
-    )
-    if record:
+    if not record:
+        return _decide(organization, number, purpose, path, lead, at)[0]
+    with transaction.atomic():
+        # One decision at a time per organization, so that two requests at once cannot both
+        # take the last call of a number's daily cap (a row lock on PostgreSQL; SQLite
+        # serialises writers anyway).
+        Organization.objects.select_for_update().filter(pk=organization.pk).exists()
+        permission, state = _decide(organization, number, purpose, path, lead, at)
         permission.decision = CallDecision.objects.create(
             organization=organization,
             requested_by=requested_by,
@@ -199,6 +185,39 @@ def call_permission(
             created_at=at,
         )
     return permission
+
+
+def _decide(
+    organization: Organization,
+    number: str,
+    purpose: str,
+    path: str,
+    lead: Lead | None,
+    at: datetime,
+) -> tuple[CallPermission, _Evaluation]:
+    state = _Evaluation(organization=organization, raw_number=number, purpose=purpose, lead=lead)
+    refusal = state.evaluate(at)
+    permission = CallPermission(
+        allowed=refusal is None,
+        reason=refusal.reason if refusal else "",
+        message=refusal.message if refusal else "Allowed.",
+        next_allowed_at=state.next_allowed_at,
+        number=state.number or number,
+        purpose=purpose,
+        path=path,
+        consent=state.consent,
+        timezones=[
+            {"zone": zone, "sources": sources} for zone, sources in state.location.zones.items()
+        ],
+        states=state.location.states,
+        local_times={
+            zone: at.astimezone(zoneinfo.ZoneInfo(zone)).isoformat()
+            for zone in state.location.zones
+        },
+        rules=state.rules,
+        dnc_snapshot_at=state.dnc_snapshot_at,
+    )
+    return permission, state
 
 
 class _Evaluation:

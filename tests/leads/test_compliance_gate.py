@@ -4,12 +4,21 @@ Every test moves the suite's clock to a stated local time before it creates anyt
 dated from "now"), and every decision with record=True writes exactly one CallDecision.
 """
 
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
-from leads.compliance.gate import REASONS, CallRefusedError, Reason, call_permission
+from leads.compliance.gate import (
+    REASONS,
+    CallRefusedError,
+    Reason,
+    _Evaluation,
+    call_permission,
+)
 from leads.compliance.models import CALL_DECISION_IMMUTABLE, CallDecision, Consent, Suppression
 from leads.compliance.services import lead_do_not_call_sync, suppression_add
 from tests.clock import at
@@ -378,3 +387,38 @@ def test_reason_codes_are_the_documented_ones():
         "no_written_consent", "consent_other_number", "state_adad_restricted",
         "unknown_timezone", "state_sunday", "state_holiday", "quiet_hours", "daily_cap",
     }  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_cannot_both_take_the_last_call_of_the_day(clock, monkeypatch):
+    counted = _Evaluation._attempts
+
+    def slow_count(self, at):
+        attempts = counted(self, at)
+        time.sleep(0.2)  # every request has counted before any has written, without the lock
+        return attempts
+
+    monkeypatch.setattr(_Evaluation, "_attempts", slow_count)
+    _at(clock, THURSDAY, 10, 0, zone=NEW_YORK)
+    lead = LeadFactory(phone="+13055550100", state="FL")
+    for _ in range(2):
+        assert _ask(lead).allowed
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def request() -> None:
+        try:
+            barrier.wait()
+            results.append(_ask(lead).allowed)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [False, False, False, True]
+    assert CallDecision.objects.filter(decision="allowed").count() == 3
