@@ -161,7 +161,8 @@ def call_permission(
         permission, state = _decide(organization, number, purpose, path, lead, at)
         permission.decision = CallDecision.objects.create(
             organization=organization,
-            requested_by=requested_by,
+            # Who asked (None for commands and anonymous requests).
+            requested_by=requested_by if getattr(requested_by, "is_authenticated", False) else None,
             path=path,
             purpose=purpose,
             number=permission.number[:32],

@@ -134,7 +134,10 @@ US_STATES: dict[str, str] = {
 
 # Every IANA zone in use in each state, so a state-level location never misses a zone (§7 rule 3:
 # the call must be inside the window in *all* candidates). Split states list both sides, e.g. the
-# Florida panhandle (Central) and Indiana's north-west and south-west corners (Central).
+# Florida panhandle (Central) and Indiana's north-west and south-west corners (Central). Source:
+# general knowledge of the US time-zone boundaries (GK in calling-compliance.md's terms); zones
+# that share an offset and rules with a listed one (America/Juneau, America/Kentucky/...) add
+# nothing and are left out.
 STATE_TIME_ZONES: dict[str, tuple[str, ...]] = {
     "AK": ("America/Anchorage", "America/Adak"),
     "AZ": ("America/Phoenix", "America/Denver"),  # the Navajo Nation keeps daylight time

@@ -422,3 +422,15 @@ def test_concurrent_requests_cannot_both_take_the_last_call_of_the_day(clock, mo
 
     assert sorted(results) == [False, False, False, True]
     assert CallDecision.objects.filter(decision="allowed").count() == 3
+
+
+def test_a_decision_outlives_its_lead(clock):
+    _at(clock, THURSDAY, 11)
+    lead = LeadFactory(phone="+13125550100", state="IL")
+    decision = _ask(lead).decision
+    lead_id = lead.pk
+    lead.delete()
+    decision.refresh_from_db()
+    assert decision.lead is None
+    assert decision.lead_ref == lead_id
+    assert decision.consent_ref is not None  # the consent's lead is gone; its id is kept too
