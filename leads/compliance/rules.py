@@ -111,6 +111,12 @@ STATE_RULES: dict[str, StateRule] = {
     "WY": StateRule("Wyoming", _8_20, source="§2 [VC1], [CD] sec."),
 }
 
+# §4: all-party consent to record (CA, FL, IL, MD, MA, MT, NH, PA, WA by statute; CT, DE, NV, MI
+# per secondary sources). Not used by the gate; the recording rule (§7 rule 15) will read it.
+ALL_PARTY_RECORDING_STATES = frozenset(
+    code for code, rule in STATE_RULES.items() if rule.all_party_recording
+)
+
 # §2 note on Washington (RCW 80.36.400): no automatic dialing and announcing device for
 # unsolicited calls, so only leads who asked to be contacted, never bought or imported lists.
 ADAD_RESTRICTED_STATES = {"WA"}

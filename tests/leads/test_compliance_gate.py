@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from leads.compliance import rules
 from leads.compliance.gate import (
     REASONS,
     CallRefusedError,
@@ -434,3 +435,10 @@ def test_a_decision_outlives_its_lead(clock):
     assert decision.lead is None
     assert decision.lead_ref == lead_id
     assert decision.consent_ref is not None  # the consent's lead is gone; its id is kept too
+
+
+def test_the_rule_tables_cover_every_state():
+    assert set(rules.STATE_TIME_ZONES) == set(rules.US_STATES)
+    assert set(rules.STATE_RULES) <= set(rules.US_STATES)
+    all_party = "CA CT DE FL IL MA MD MI MT NH NV PA WA"  # calling-compliance.md §4
+    assert sorted(rules.ALL_PARTY_RECORDING_STATES) == all_party.split()
