@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from leads.compliance.gate import CallRefusedError
 from voice.vapi.errors import VapiNotFoundError, VoiceError, VoiceSetupConflictError
 
 logger = logging.getLogger(__name__)
@@ -28,13 +29,11 @@ NON_FIELD_ERRORS = "non_field_errors"
 # related object up raise it too.
 MISSING_OBJECT = "does_not_exist"
 # Valid requests that clash with the state of what they name: a value another row holds
-# (Django's codes; config/validation.py gives constraint violations the first), a lead who may
-# not be called, objects that do not belong together.
+# (Django's codes; config/validation.py gives constraint violations the first), objects that do
+# not belong together. Calls the compliance gate refuses are 409s with their own reason code.
 CONFLICT_CODES = {
     "unique",
     "unique_together",
-    "no_consent",
-    "do_not_call",
     "lead_other_property",
     "unit_other_property",
     "not_pushed",
@@ -51,7 +50,7 @@ class ErrorSerializer(serializers.Serializer):
             "authentication_failed, permission_denied (your role does not allow it), conflict, "
             "not_found (also: an id in the body with no object of yours behind it), "
             "method_not_allowed, parse_error, throttled, voice_unavailable, "
-            "server_error, ..."
+            "server_error, a call refusal reason (no_written_consent, quiet_hours, ...), ..."
         )
     )
     detail = serializers.CharField(help_text="Human-readable message.")
@@ -59,7 +58,8 @@ class ErrorSerializer(serializers.Serializer):
         help_text=(
             "More about the error. Validation errors: the field errors, keyed by field name "
             '(`non_field_errors` for the whole object). Throttling: `{"wait": seconds}`. '
-            "Voice errors: what Vapi answered (status, messages, method, path)."
+            "Voice errors: what Vapi answered (status, messages, method, path). Refused calls: "
+            '`{"next_allowed_at": ISO 8601 instant or null}`.'
         )
     )
 
@@ -73,6 +73,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     Returns None for unexpected exceptions: Django then logs them and handler500 answers.
     """
+    if isinstance(exc, CallRefusedError):
+        # The compliance gate said no: the request is valid, the call is not allowed (now).
+        # The reason code is the error code; a client can retry at next_allowed_at.
+        set_rollback()
+        next_allowed_at = exc.next_allowed_at.isoformat() if exc.next_allowed_at else None
+        details = {"next_allowed_at": next_allowed_at}
+        return Response(error_payload(exc.reason, exc.message, details), status=409)
     if isinstance(exc, VoiceSetupConflictError | VapiNotFoundError):
         # Not an outage: this object is not set up for it, or Vapi no longer has what our row
         # points at (a call or an assistant deleted there).

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 
+from leads.compliance import admin as compliance_admin  # noqa: F401 - registers its admins
+from leads.compliance.services import lead_do_not_call_sync
 from leads.models import Lead, LeadActivity, Tour
 from properties.access import WORK_LEADS
 from properties.admin_access import OrganizationScopedAdmin
@@ -127,6 +129,8 @@ class LeadAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     inlines = [LeadActivityInline, TourInline]
     fieldsets = (
         (None, {"fields": ("property", "first_name", "last_name", "phone", "email", "source")}),
+        # The calling rules apply the law of the state the lead lives in (and of the number's).
+        ("Where they live", {"fields": ("state", "postal_code", "time_zone")}),
         ("Pipeline", {"fields": ("status", "lost_reason", "score")}),
         (
             "What they are looking for",
@@ -147,6 +151,11 @@ class LeadAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         ),
         ("Other", {"fields": ("metadata", "created_at", "updated_at")}),
     )
+
+    def save_model(self, request: HttpRequest, obj: Lead, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Ticking "do not call" puts the number on the organization's do-not-call list.
+        lead_do_not_call_sync(lead=obj, user=request.user)
 
     def change_view(
         self,

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import Consent, Lead, StaffPhone
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
 
 DEMO_USERNAME = "admin"
@@ -33,6 +33,18 @@ DEMO_STAFF = [
     ("agent.harbor", "Ava", "Martin", "agent", "Harbor View Apartments"),
     ("agent.cedar", "Noah", "Brooks", "agent", "Cedar Park Residences"),
 ]
+
+# The consent the demo's web form collects (calling-compliance.md §7 rule 1): it names the
+# seller, says "AI or artificial voice" and "not a condition of renting".
+DEMO_CONSENT_DISCLOSURE = (
+    "By checking this box and submitting, I agree that {seller} may call me at the number I "
+    "entered about renting an apartment, using an automated system and an AI or artificial "
+    "voice. Consent is not a condition of renting. I can say 'stop calling' or press 9 at any "
+    "time to opt out."
+)
+DEMO_CONSENT_FORM = "https://example.com/contact"
+# The demo manager's phone: Assistants -> "Place a test call" rings staff phones only.
+DEMO_STAFF_PHONE = ("+14155550166", "Morgan Patel (manager)")
 
 WEEKDAY_HOURS = [(day, time(9, 0), time(18, 0)) for day in range(5)]
 
@@ -247,8 +259,15 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
             membership.properties.set([properties[assigned]])
         result.bump("memberships", created)
 
+    _, created = StaffPhone.objects.get_or_create(
+        organization=organization,
+        number=DEMO_STAFF_PHONE[0],
+        defaults={"label": DEMO_STAFF_PHONE[1]},
+    )
+    result.bump("staff_phones", created)
+
     for prop_name, phone, first, last, email, source, status, beds, budget, consent in LEADS:
-        _, created = Lead.objects.get_or_create(
+        lead, created = Lead.objects.get_or_create(
             property=properties[prop_name],
             phone=phone,
             defaults={
@@ -266,4 +285,20 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
             },
         )
         result.bump("leads", created)
+        if consent:
+            # The compliance gate reads the consent ledger, not the lead's checkbox.
+            _, created = Consent.objects.get_or_create(
+                organization=organization,
+                number=phone,
+                kind=Consent.Kind.PEWC_AI_VOICE,
+                defaults={
+                    "lead": lead,
+                    "disclosure": DEMO_CONSENT_DISCLOSURE.format(seller=organization.legal_name),
+                    "source": Consent.Source.WEB_FORM,
+                    "signature_method": "E-SIGN checkbox (unticked by default) and submit",
+                    "evidence_url": DEMO_CONSENT_FORM,
+                    "given_at": timezone.now() - timedelta(days=1),
+                },
+            )
+            result.bump("consents", created)
     return result

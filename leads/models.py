@@ -10,7 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from properties.models import Property, Unit
+from leads.compliance.rules import US_STATES
+from properties.models import Property, Unit, validate_timezone
 from properties.phone import PhoneNumberField
 
 
@@ -60,6 +61,21 @@ class Lead(models.Model):
     has_pets = models.BooleanField(null=True, blank=True)
     pets = models.CharField("pet details", max_length=255, blank=True)
     preferred_language = models.CharField(max_length=10, default="en")
+    # Where the lead lives: the calling rules apply the state's law (calling-compliance.md §7
+    # rules 3-4), whatever the property's state.
+    state = models.CharField(
+        max_length=2,
+        blank=True,
+        choices=sorted(US_STATES.items()),
+        help_text="US state of the lead's address.",
+    )
+    postal_code = models.CharField(max_length=10, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="The lead's own time zone when known (IANA); added to the calling-hours check.",
+    )
     consent_to_call = models.BooleanField(
         default=False, help_text="Prior express consent to AI-voice calls (TCPA)."
     )
@@ -172,3 +188,27 @@ class Tour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} tour {self.starts_at:%Y-%m-%d %H:%M} ({self.lead})"
+
+
+# The compliance models belong to this app (calling-compliance.md §7): importing them here
+# registers them under `leads`.
+from leads.compliance.models import (  # noqa: E402
+    CallDecision,
+    Consent,
+    DncNumber,
+    DncSnapshot,
+    StaffPhone,
+    Suppression,
+)
+
+__all__ = [
+    "CallDecision",
+    "Consent",
+    "DncNumber",
+    "DncSnapshot",
+    "Lead",
+    "LeadActivity",
+    "StaffPhone",
+    "Suppression",
+    "Tour",
+]

@@ -29,6 +29,9 @@ LEAD_FIELDS = [
     "has_pets",
     "pets",
     "preferred_language",
+    "state",
+    "postal_code",
+    "time_zone",
     "consent_to_call",
     "consent_recorded_at",
     "do_not_call",
@@ -110,11 +113,28 @@ class LeadInputSerializer(serializers.Serializer):
     has_pets = serializers.BooleanField(required=False, allow_null=True)
     pets = serializers.CharField(max_length=255, required=False, allow_blank=True)
     preferred_language = serializers.CharField(max_length=10, required=False)
+    state = serializers.ChoiceField(
+        choices=Lead._meta.get_field("state").choices,
+        required=False,
+        allow_blank=True,
+        help_text="US state of the lead's address (two letters): its calling rules apply.",
+    )
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The lead's own IANA time zone, when known; calls must fit its hours too.",
+    )
     consent_to_call = serializers.BooleanField(
-        required=False, help_text="Prior express consent to AI-voice calls; the time is recorded."
+        required=False,
+        help_text="The lead said yes to AI-voice calls; the time is recorded. Calls need a "
+        "written consent record for the number as well (the compliance gate checks it).",
     )
     do_not_call = serializers.BooleanField(
-        required=False, help_text="Never call this lead; the opt-out time is recorded."
+        required=False,
+        help_text="Never call this lead; the opt-out time is recorded and the number goes on "
+        "the organization's do-not-call list (kept when the box is unticked).",
     )
 
 

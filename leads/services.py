@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.validation import full_clean_with_field_errors
+from leads.compliance.services import lead_do_not_call_sync
 from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_get_by_phone, tour_slot_taken_count, tour_slots_free
 from properties.localtime import (
@@ -517,7 +518,9 @@ def lead_create(*, prop: Property, **data: Any) -> Lead:
     lead = Lead(property=prop, **data)
     _apply_flags(lead)
     _validate(lead)
-    lead.save()
+    with transaction.atomic():
+        lead.save()
+        lead_do_not_call_sync(lead=lead)
     return lead
 
 
@@ -530,6 +533,8 @@ def lead_update(*, lead: Lead, **data: Any) -> Lead:
     _apply_flags(lead)
     _validate(lead)
     lead.save()
+    # An opt-out outlives the box being unticked: the organization's list keeps it (64.1200(d)).
+    lead_do_not_call_sync(lead=lead)
     if lead.status != old_status:
         LeadActivity.objects.create(
             lead=lead,

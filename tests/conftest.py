@@ -1,8 +1,11 @@
+from datetime import datetime, timedelta
+
+import holidays
 import pytest
 import time_machine
 from django.db import connection
 
-from tests.clock import SUITE_NOW
+from tests.clock import PACIFIC, SUITE_NOW, at, next_weekday, today_in
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +16,22 @@ def clock():
     """
     with time_machine.travel(SUITE_NOW, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def calling_hours(clock) -> datetime:
+    """Move to a moment every US calling rule allows (leads/compliance/rules.py): the next
+    Wednesday that is no holiday, 11:00 in Los Angeles (14:00 in New York, 09:00 in Honolulu).
+
+    For tests that place outbound calls: the compliance gate refuses calls at night, and the
+    suite's clock may stand at any hour.
+    """
+    day = next_weekday(today_in(PACIFIC), 2)
+    while day in holidays.country_holidays("US", years=day.year):
+        day += timedelta(days=7)
+    moment = at(day, 11, zone=PACIFIC)
+    clock.move_to(moment)
+    return moment
 
 
 def pytest_collection_modifyitems(config, items):

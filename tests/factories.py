@@ -7,7 +7,15 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Lead, LeadActivity, Tour
+from leads.models import (
+    Consent,
+    DncSnapshot,
+    Lead,
+    LeadActivity,
+    StaffPhone,
+    Suppression,
+    Tour,
+)
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
 from voice.models import Assistant, CallLog
 
@@ -106,6 +114,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
 class LeadFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Lead
+        skip_postgeneration_save = True
 
     property = factory.SubFactory(PropertyFactory)
     first_name = factory.Faker("first_name")
@@ -114,6 +123,14 @@ class LeadFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.com")
     source = Lead.Source.WEBSITE
     consent_to_call = True
+
+    @factory.post_generation
+    def consent(obj, create, extracted, **kwargs):
+        """`consent_to_call=True` (the default) also records written consent for the lead's
+        number, as the product does: the compliance gate reads Consent rows, not the flag.
+        `consent=False` skips it."""
+        if create and extracted is not False and obj.consent_to_call and obj.phone:
+            consent_for(obj)
 
 
 class LeadActivityFactory(factory.django.DjangoModelFactory):
@@ -161,3 +178,58 @@ def org_admin(prop: Property):
     if membership is None:
         membership = MembershipFactory(organization=prop.organization)
     return membership.user
+
+
+DISCLOSURE = (
+    "By submitting, you agree that {seller} may call you at the number above about renting, "
+    "using an AI or artificial voice. Consent is not a condition of renting."
+)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = "+12065550100"
+    kind = Consent.Kind.PEWC_AI_VOICE
+    disclosure = factory.LazyAttribute(
+        lambda o: DISCLOSURE.format(seller=o.organization.legal_name)
+    )
+    source = Consent.Source.WEB_FORM
+    signature_method = "E-SIGN checkbox (unticked by default)"
+    evidence_url = "https://example.com/contact"
+    given_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+def consent_for(lead: Lead, **fields) -> Consent:
+    """Written consent to AI-voice calls for `lead`'s number from its organization."""
+    fields.setdefault("number", lead.phone)
+    return ConsentFactory(organization=lead.property.organization, lead=lead, **fields)
+
+
+class SuppressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Suppression
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = "+12065550100"
+    source = Suppression.Source.SPOKEN
+
+
+class StaffPhoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffPhone
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = "+12065550100"
+    label = "Leasing manager"
+
+
+class DncSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DncSnapshot
+
+    registry = DncSnapshot.NATIONAL
+    area_code = "206"
+    downloaded_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

@@ -27,6 +27,15 @@ def demo(db):
     AssistantFactory(property=activity.lead.property)
     CallLogFactory(lead=activity.lead, property=activity.lead.property)
     RefreshToken.for_user(UserFactory()).blacklist()  # token_blacklist admin pages
+    # Compliance records: a suppression, a registry snapshot, one gate decision.
+    from leads.compliance.gate import call_permission
+    from tests.factories import DncSnapshotFactory, SuppressionFactory
+
+    organization = activity.lead.property.organization
+    SuppressionFactory(organization=organization)
+    DncSnapshotFactory()
+    call_permission(organization=organization, number=activity.lead.phone, purpose="marketing",
+                    path="api")  # fmt: skip
 
     # The webhook inbox and live transcript lines (voice admin).
     from django.utils import timezone

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from leads.compliance.gate import call_permission
 from leads.models import Lead, LeadActivity, Tour
 from properties.access import ROLE_ACTIONS, VIEW
 from properties.admin_access import OrganizationScopedAdmin, SuperuserOnlyAdmin
@@ -27,10 +28,13 @@ from properties.models import Membership, OfficeHours, Organization, Property, U
 from tests.factories import (
     AssistantFactory,
     CallLogFactory,
+    DncSnapshotFactory,
     LeadActivityFactory,
     LeadFactory,
     MembershipFactory,
     PropertyFactory,
+    StaffPhoneFactory,
+    SuppressionFactory,
     TourFactory,
     UnitFactory,
     UserFactory,
@@ -92,6 +96,13 @@ def orgs(db):
     )
     RefreshToken.for_user(UserFactory()).blacklist()
     Group.objects.create(name="Leasing agents")
+    # Compliance records (superuser-only screens for now: leads/compliance/admin.py).
+    SuppressionFactory(organization=b[Organization])
+    StaffPhoneFactory(organization=b[Organization])
+    DncSnapshotFactory()
+    call_permission(
+        organization=b[Organization], number="+12065550100", purpose="marketing", path="api"
+    )
     return a, b, users
 
 

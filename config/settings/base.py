@@ -188,6 +188,10 @@ ELEVENLABS_API_KEY = env("ELEVENLABS_API_KEY", default="")
 # Phone numbers without a country code are read in this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 
+# Calling compliance (leads/compliance/rules.py). Pennsylvania's Sunday ban (SB 992,
+# 2026-10-18) is UNVERIFIED in calling-compliance.md §2: off until counsel confirms it.
+COMPLIANCE_PA_SUNDAY_BAN = env.bool("COMPLIANCE_PA_SUNDAY_BAN", default=False)
+
 # Webhook verification (vapi-reference.md §9): "hmac" = Vapi HMAC credential (x-signature /
 # x-timestamp over "{timestamp}.{body}", SHA-256 hex); "secret" = static X-Vapi-Secret header.
 VAPI_WEBHOOK_AUTH_MODE = env("VAPI_WEBHOOK_AUTH_MODE", default="hmac")

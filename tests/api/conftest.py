@@ -90,8 +90,12 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
-    """User A and user B, each with a full set of objects. B is a superuser: no exemption."""
+def world(db, calling_hours) -> World:
+    """User A and user B, each with a full set of objects. B is a superuser: no exemption.
+
+    At a moment calls are allowed (calling_hours): the world's calls must pass the compliance
+    gate, and the clock moves before any token is issued.
+    """
     return World(
         a=make_owned(UserFactory(username="alice")),
         b=make_owned(UserFactory(username="bob", is_staff=True, is_superuser=True)),

@@ -90,7 +90,7 @@ def _tour_body(w: World) -> dict:
 def _call_body(w: World, **ids: Any) -> dict:
     # B's own assistant unless the row sends another one; "no_answer" keeps the played call short.
     return {
-        "phone_number": "+12065550100",
+        "phone_number": w.b.lead.phone,  # consented (LeadFactory records it)
         "assistant_id": w.b.assistant.pk,
         "metadata": {"simScenario": "no_answer"},
         **ids,

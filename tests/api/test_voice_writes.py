@@ -4,23 +4,26 @@ the local rows as they were.
 """
 
 import socket
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
+from leads.models import CallDecision
 from tests.api.conftest import assert_error, bearer_client
-from tests.factories import AssistantFactory, LeadFactory, PropertyFactory, UserFactory
+from tests.factories import (
+    AssistantFactory,
+    ConsentFactory,
+    LeadFactory,
+    PropertyFactory,
+    UserFactory,
+)
 from tests.voice.vapi_helpers import TEST_API_KEY
 from voice.api.serializers import METADATA_KEY_INVALID, METADATA_TOO_MANY_KEYS, VOICE_ID_REQUIRED
 from voice.assistants.config import default_first_message
 from voice.assistants.services import assistant_push
-from voice.calls.outbound import (
-    CALL_DO_NOT_CALL,
-    CALL_LEAD_OTHER_PROPERTY,
-    CALL_NO_CONSENT,
-    CALL_NOT_PUSHED,
-)
+from voice.calls.outbound import CALL_LEAD_OTHER_PROPERTY, CALL_NOT_PUSHED
 from voice.models import Assistant, CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 
@@ -32,7 +35,8 @@ LEASING_NUMBER = DEMO_PHONE_NUMBERS[0]  # the simulator has this number
 
 
 @pytest.fixture
-def user():
+def user(calling_hours):
+    """The caller; its tests run at a moment calls are allowed (before any token is issued)."""
     return UserFactory()
 
 
@@ -396,7 +400,8 @@ def test_delete_assistant_with_vapi_unreachable_is_503_and_keeps_it(
 
 @pytest.fixture
 def lead(prop):
-    return LeadFactory(property=prop, first_name="Maya", consent_to_call=True)
+    """A lead who gave written consent to AI calls at the number _call_body calls."""
+    return LeadFactory(property=prop, first_name="Maya", phone="+14155550123")
 
 
 def _call_body(assistant, **extra) -> dict:
@@ -438,6 +443,7 @@ def test_place_call_records_the_call_log_at_once(client, assistant, lead, simula
 
 
 def test_place_call_without_a_lead_normalizes_the_number(client, assistant, simulator):
+    ConsentFactory(organization=assistant.property.organization, number="+12065550142")
     response = client.post(
         CALL, _call_body(assistant, phone_number="(206) 555-0142", lead_id=None), format="json"
     )
@@ -448,25 +454,70 @@ def test_place_call_without_a_lead_normalizes_the_number(client, assistant, simu
 
 
 @pytest.mark.parametrize(
-    ("lead_kwargs", "message"),
-    [
-        ({"consent_to_call": False}, CALL_NO_CONSENT),
-        ({"do_not_call": True}, CALL_DO_NOT_CALL),
-        ({"property": "other"}, CALL_LEAD_OTHER_PROPERTY),
-    ],
+    ("lead_kwargs", "reason"),
+    [({"consent_to_call": False}, "no_written_consent"), ({"do_not_call": True}, "opted_out")],
 )
 def test_place_call_refuses_leads_that_may_not_be_called(
-    client, assistant, user, simulator, lead_kwargs, message
+    client, assistant, user, simulator, lead_kwargs, reason
 ):
-    if lead_kwargs.get("property") == "other":
-        lead_kwargs = {"property": PropertyFactory(owner=user)}  # the same user's other property
-    lead = LeadFactory(**{"property": assistant.property, **lead_kwargs})
+    lead = LeadFactory(property=assistant.property, **lead_kwargs)
+
+    response = client.post(CALL, _call_body(assistant, lead_id=lead.pk), format="json")
+
+    body = assert_error(response, 409, reason)
+    assert body["details"] == {"next_allowed_at": None}
+    assert not CallLog.objects.exists()
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+    decision = CallDecision.objects.get()
+    assert (decision.path, decision.requested_by, decision.lead) == ("api", user, lead)
+    assert (decision.decision, decision.reason, decision.message) == (
+        "refused",
+        reason,
+        body["detail"],
+    )
+
+
+def test_place_call_to_a_number_without_consent_is_refused(client, assistant, simulator):
+    response = client.post(CALL, _call_body(assistant, phone_number="+14155550999"), format="json")
+
+    body = assert_error(response, 409, "no_written_consent")
+    assert "+14155550999 has no written consent" in body["detail"]
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_place_call_to_a_consented_lead_at_another_number_is_refused(
+    client, assistant, lead, simulator
+):
+    body = _call_body(assistant, lead_id=lead.pk, phone_number="+14155550124")
+    response = client.post(CALL, body, format="json")
+
+    assert_error(response, 409, "consent_other_number")
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_place_call_at_night_says_when_it_may_be_placed(
+    user, assistant, lead, simulator, clock, calling_hours
+):
+    clock.move_to(calling_hours + timedelta(hours=11))  # 22:00 in Los Angeles
+    client = bearer_client(user)  # a token issued at night
+
+    response = client.post(CALL, _call_body(assistant, lead_id=lead.pk), format="json")
+
+    body = assert_error(response, 409, "quiet_hours")
+    assert "(California rules" not in body["detail"]  # California keeps the federal window
+    assert "federal rules end calls at 21:00" in body["detail"]
+    next_allowed = datetime.fromisoformat(body["details"]["next_allowed_at"])
+    assert next_allowed == calling_hours + timedelta(hours=21)  # 08:00 the next day
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_place_call_for_a_lead_of_another_property_is_409(client, assistant, user, simulator):
+    lead = LeadFactory(property=PropertyFactory(owner=user))  # the same user's other property
 
     response = client.post(CALL, _call_body(assistant, lead_id=lead.pk), format="json")
 
     body = assert_error(response, 409, "conflict")
-    assert body["details"] == {"non_field_errors": [message]}
-    assert not CallLog.objects.exists()
+    assert body["details"] == {"non_field_errors": [CALL_LEAD_OTHER_PROPERTY]}
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
@@ -543,7 +594,7 @@ def test_place_call_with_vapi_unreachable_is_503_and_records_nothing(
     assert not CallLog.objects.exists()
 
 
-def test_place_call_with_no_vapi_number_to_call_from_is_409(client, assistant, simulator):
+def test_place_call_with_no_vapi_number_to_call_from_is_409(client, assistant, lead, simulator):
     assistant.property.leasing_phone = "+15035550000"  # not a number the simulator has
     assistant.property.save()
 

@@ -30,10 +30,16 @@ def _leaf_targets():
     return executor.loader.graph.leaf_nodes()
 
 
+# The leads migrations that need organizations (the compliance records belong to one).
+LEADS_BEFORE_ORGANIZATIONS = ("leads", "0001_initial")
+
+
 def _before(leaves):
-    """Every app at its latest migration but properties at the one-owner schema (the other
-    apps' migrations do not depend on the organization ones)."""
-    return [node for node in leaves if node[0] != "properties"] + [BEFORE_APP]
+    """Every app at its latest migration but properties at the one-owner schema, and leads
+    before its compliance records (the other apps' migrations do not depend on the
+    organization ones)."""
+    keep = [node for node in leaves if node[0] not in ("properties", "leads")]
+    return [*keep, BEFORE_APP, LEADS_BEFORE_ORGANIZATIONS]
 
 
 def test_each_owner_becomes_an_organization_admin_and_keeps_every_object():

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from leads.demo import demo_data_load
-from leads.models import Lead
+from leads.models import CallDecision, Lead
 from properties.models import Property
 from voice.assistants.config import assistant_build_config
 from voice.assistants.services import assistant_push, assistant_update, create_property_assistant
@@ -79,7 +79,7 @@ def test_structured_output_bodies_have_no_deprecated_field():
 
 
 def test_every_request_we_send_is_valid_and_free_of_deprecated_fields(
-    demo, vapi_settings, simulator, monkeypatch
+    calling_hours, demo, vapi_settings, simulator, monkeypatch
 ):
     """Create, push, update an assistant and place a call against the simulator, recording every
     body it receives."""
@@ -99,7 +99,9 @@ def test_every_request_we_send_is_valid_and_free_of_deprecated_fields(
     assistant = assistant_push(assistant=assistant)
     assistant = assistant_update(assistant=assistant, first_message="Hello from Harbor View!")
     lead = Lead.objects.get(first_name="Maya")
-    call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    call_place_outbound(
+        assistant=assistant, phone_number=lead.phone, lead=lead, path=CallDecision.Path.API
+    )
 
     kinds = set()
     for method, path, body in sent:

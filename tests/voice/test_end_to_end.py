@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from leads.demo import demo_data_load
-from leads.models import Lead, LeadActivity, Tour
+from leads.models import CallDecision, Lead, LeadActivity, Tour
 from properties.models import Property, Unit
 from tests.clock import PACIFIC, at, next_weekday, today_in
 from tests.factories import LeadFactory, TourFactory
@@ -83,11 +83,13 @@ def test_inbound_book_tour_call_leaves_call_log_phone_lead_tour_and_activities(v
     assert WebhookEvent.objects.filter(message_type="assistant-request").count() == 1
 
 
-def test_outbound_book_tour_call_updates_the_existing_lead(vapi, harbor_view):
+def test_outbound_book_tour_call_updates_the_existing_lead(calling_hours, vapi, harbor_view):
     assistant = create_property_assistant(property=harbor_view)
     lead = Lead.objects.get(phone="+14155550123")
 
-    placed = call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    placed = call_place_outbound(
+        assistant=assistant, phone_number=lead.phone, lead=lead, path=CallDecision.Path.API
+    )
     _play_to_the_end(vapi)
 
     call_log = CallLog.objects.get()
@@ -101,7 +103,7 @@ def test_outbound_book_tour_call_updates_the_existing_lead(vapi, harbor_view):
     assert Lead.objects.filter(phone=lead.phone).count() == 1
 
 
-def test_voicemail_call_is_logged_as_voicemail_without_a_tour(vapi, harbor_view):
+def test_voicemail_call_is_logged_as_voicemail_without_a_tour(calling_hours, vapi, harbor_view):
     assistant = create_property_assistant(property=harbor_view)
     lead = Lead.objects.get(phone="+14155550123")
 
@@ -110,6 +112,7 @@ def test_voicemail_call_is_logged_as_voicemail_without_a_tour(vapi, harbor_view)
         phone_number=lead.phone,
         lead=lead,
         metadata={"simScenario": "voicemail"},
+        path=CallDecision.Path.API,
     )
     _play_to_the_end(vapi)
 
@@ -225,7 +228,9 @@ def test_a_person_when_the_office_is_closed_is_no_transfer_and_says_when_it_open
     assert not WebhookEvent.objects.filter(message_type="transfer-destination-request").exists()
 
 
-def test_the_lead_is_updated_from_the_structured_outputs_of_the_report(vapi, harbor_view):
+def test_the_lead_is_updated_from_the_structured_outputs_of_the_report(
+    calling_hours, vapi, harbor_view
+):
     """vapi-reference.md §12.4: the assistant references our structured outputs, the simulator
     answers them in artifact.structuredOutputs (no analysis.structuredData), and the lead gets
     what only the report carries: the email is not in any tool call."""
@@ -234,7 +239,9 @@ def test_the_lead_is_updated_from_the_structured_outputs_of_the_report(vapi, har
         property=harbor_view, phone="+12065550142", first_name="Sam", last_name="Ortiz", email=""
     )
 
-    call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    call_place_outbound(
+        assistant=assistant, phone_number=lead.phone, lead=lead, path=CallDecision.Path.API
+    )
     _play_to_the_end(vapi)
 
     report = WebhookEvent.objects.get(message_type="end-of-call-report").payload["message"]

@@ -61,8 +61,9 @@ def test_walkthrough_at_three_in_the_morning_shows_a_whole_call(clock, admin_cli
     maya = Lead.objects.get(phone="+14155550123")
     confirm = _action(admin_client, "leads_lead", "call_with_ai_assistant", [maya], index="0")
     body = confirm.content.decode()
-    assert "Outside calling hours" in body
-    assert "Calls can be placed from 09:00 today" in body
+    assert "It is 03:00 on " in body
+    assert "(federal rules start calls at 08:00)" in body
+    assert "The next allowed moment is 08:00 on " in body
     assert CallLog.objects.filter(direction=CallLog.Direction.OUTBOUND).count() == 0
 
 

@@ -204,6 +204,7 @@ class AssistantAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
             results = assistants_place_test_call(
                 assistants=queryset.select_related("property"),
                 phone_number=form.cleaned_data["phone_number"],
+                requested_by=request.user,
             )
             message_results(self, request, results)
             return None
@@ -351,7 +352,7 @@ class LeadWithCallsAdmin(LeadAdmin):
         # Planned again on confirmation: consent, calls in progress and the clock may have moved.
         plan = leads_call_plan(leads=queryset)
         if request.POST.get("post") == "yes":
-            message_results(self, request, leads_call(plan=plan))
+            message_results(self, request, leads_call(plan=plan, requested_by=request.user))
             return None
         to_call = [item for item in plan if item.will_call]
         return _action_page(

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from config.api import ID_SCHEMA, OwnedPrimaryKeyRelatedField
 from config.schema import NOT_BLANK_PATTERN
-from leads.models import Lead
+from leads.models import CallDecision, Lead
 from leads.selectors import lead_list
 from properties.serializers import LONG_TEXT, PhoneField
 from voice.assistants.config import DEFAULT_LANGUAGE, DEFAULT_MODEL, DEFAULT_VOICE_IDS
@@ -269,8 +269,18 @@ class CallPlaceInputSerializer(serializers.Serializer):
         queryset=Lead.objects.all(),
         required=False,
         allow_null=True,
-        help_text="The lead being called (optional): one of the assistant's property's leads "
-        "that consented to AI calls and is not on do-not-call.",
+        help_text="The lead being called (optional): one of the assistant's property's leads. "
+        "Its address state adds that state's calling rules.",
+    )
+    purpose = serializers.ChoiceField(
+        choices=[
+            (CallDecision.Purpose.MARKETING.value, CallDecision.Purpose.MARKETING.label),
+            (CallDecision.Purpose.INFORMATIONAL.value, CallDecision.Purpose.INFORMATIONAL.label),
+        ],
+        default=CallDecision.Purpose.MARKETING,
+        help_text="What the call is for: `marketing` (any leasing call; needs written consent "
+        "to AI-voice calls) or `informational` (e.g. confirming a booked tour, no sales "
+        "content; prior express consent is enough).",
     )
     metadata = serializers.DictField(
         child=serializers.CharField(max_length=METADATA_VALUE_LENGTH, allow_blank=True),

@@ -25,7 +25,7 @@ from config.api import (
 )
 from config.pagination import CursorPagination
 from config.schema import error_response
-from leads.models import Lead
+from leads.models import CallDecision, Lead
 from leads.selectors import lead_list
 from properties.access import CONFIGURE_ASSISTANT, WORK_LEADS
 from properties.models import Property
@@ -163,22 +163,33 @@ class CallPlaceViewSet(ApiViewSet):
     write_access = WORK_LEADS
     throttle_scope = VOICE_CALL_THROTTLE_SCOPE
     voice_actions = ("create",)
-    conflict_actions = ("create",)  # lead without consent, on do-not-call, assistant not pushed
+    conflict_actions = ("create",)  # refused by the compliance gate, assistant not pushed
 
     @extend_schema(
         summary="Place an outbound call",
         description=(
             "The assistant calls the number now. The call is recorded at once with Vapi's call "
-            "id (status `queued`); webhooks fill in the rest. A lead without consent to AI "
-            "calls, on do-not-call, or at another property than the assistant is a 400 "
-            "(`details.non_field_errors`), and nothing is dialled. Rate-limited more strictly "
-            "than the rest of the API (`API_THROTTLE_VOICE_CALL_RATE`)." + VAPI_FAILED
+            "id (status `queued`); webhooks fill in the rest. Every call passes the compliance "
+            "gate first (consent for this exact number, do-not-call lists, calling hours in "
+            "every time zone and state the person may be in, holidays, 3 calls a day). A "
+            "refused call is a 409 whose `error` is the reason code (`no_written_consent`, "
+            "`consent_other_number`, `opted_out`, `dnc_registry`, `dnc_snapshot_stale`, "
+            "`quiet_hours`, `state_sunday`, `state_holiday`, `daily_cap`, "
+            "`state_adad_restricted`, `unknown_timezone`, `invalid_number`), whose `detail` says "
+            "why, and whose `details.next_allowed_at` is the next moment the call would be "
+            "allowed (or null); nothing is dialled. A lead of another property is a 409 as well. "
+            "Rate-limited more strictly than the rest of the API "
+            "(`API_THROTTLE_VOICE_CALL_RATE`)." + VAPI_FAILED
         ),
         request=CallPlaceInputSerializer,
         responses={201: CallLogDetailSerializer},
     )
     def create(self, request: Request) -> Response:
-        call_log = call_place_outbound(**self.validated_input(CallPlaceInputSerializer))
+        call_log = call_place_outbound(
+            **self.validated_input(CallPlaceInputSerializer),
+            path=CallDecision.Path.API,
+            requested_by=request.user,
+        )
         return Response(CallLogDetailSerializer(call_log).data, status=status.HTTP_201_CREATED)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -151,12 +152,14 @@ def assistants_refresh_knowledge(
     return batch.results
 
 
-def _test_call_one(assistant: Assistant, phone_number: str) -> Result:
+def _test_call_one(assistant: Assistant, phone_number: str, requested_by: Any) -> Result:
     label = _assistant_label(assistant)
     if not assistant.vapi_assistant_id:
         return Result(label, Outcome.SKIPPED, NOT_PUSHED, assistant)
     try:
-        call_log = test_assistant(assistant_id=assistant.pk, phone_number=phone_number)
+        call_log = test_assistant(
+            assistant_id=assistant.pk, phone_number=phone_number, requested_by=requested_by
+        )
     except ValidationError as exc:
         return Result(label, Outcome.SKIPPED, validation_error_text(exc), assistant)
     message = f"Test call placed (Vapi call {call_log.vapi_call_id}, {call_log.status})."
@@ -167,12 +170,13 @@ def assistants_place_test_call(
     *,
     assistants: Iterable[Assistant],
     phone_number: str,
+    requested_by: Any = None,
     on_result: OnResult | None = None,
 ) -> list[Result]:
     """Have each assistant call `phone_number` (a staff phone) now; a CallLog per placed call."""
     batch = Batch(on_result)
     for assistant in assistants:
-        work = partial(_test_call_one, assistant, phone_number)
+        work = partial(_test_call_one, assistant, phone_number, requested_by)
         batch.run(assistant, _assistant_label(assistant), work)
     return batch.results
 

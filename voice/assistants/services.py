@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leads.models import CallDecision
 from properties.models import Property
 from voice.assistants.config import (
     DEFAULT_LANGUAGE,
@@ -361,11 +362,17 @@ def assistant_delete(*, assistant: Assistant) -> None:
         assistant.delete()
 
 
-def test_assistant(*, assistant_id: int | str, phone_number: str) -> CallLog:
-    """Place a test call from the assistant to `phone_number` (e.g. a staff member's phone)."""
+def test_assistant(*, assistant_id: int | str, phone_number: str, requested_by: Any) -> CallLog:
+    """Place a test call from the assistant to `phone_number`, one of the organization's staff
+    phones (the compliance gate refuses any other number: `not_staff_phone`)."""
     assistant = assistant_get(assistant_id=assistant_id)
     return call_place_outbound(
-        assistant=assistant, phone_number=phone_number, metadata={"testCall": "true"}
+        assistant=assistant,
+        phone_number=phone_number,
+        metadata={"testCall": "true"},
+        path=CallDecision.Path.TEST_CALL,
+        purpose=CallDecision.Purpose.TEST,
+        requested_by=requested_by,
     )
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.compliance.gate import call_permission
+from leads.models import CallDecision, Lead
 from properties.models import Property
 from voice.batch import NOT_PUSHED, Batch, OnResult, Outcome, Result, validation_error_text
 from voice.calls.outbound import call_place_outbound
@@ -74,22 +76,7 @@ def properties_simulate_inbound_call(
     return batch.results
 
 
-# TCPA (leasing-domain.md §6): vendors call between 9 AM and 9 PM local time; the federal rule
-# is 8 AM-9 PM at the called party's location and some states are stricter. We use the
-# property's time zone (where a lead lives is not known).
-CALLING_HOURS = (time(9, 0), time(21, 0))
-
-
 SKIP_NO_PHONE = "No phone number."
-
-
-SKIP_DO_NOT_CALL = "On the do-not-call list."
-
-
-SKIP_OPTED_OUT = "Opted out of calls."
-
-
-SKIP_NO_CONSENT = "No consent to AI calls (TCPA): record consent first."
 
 
 SKIP_IN_CALL = "Already in a call."
@@ -98,13 +85,10 @@ SKIP_IN_CALL = "Already in a call."
 SKIP_NO_ASSISTANT = "No assistant pushed to Vapi for {property}."
 
 
-SKIP_CALLING_HOURS = (
-    "Outside calling hours (9:00-21:00 {timezone}; it is {local} there). "
-    "Calls can be placed from {allowed}."
-)
-
-
 SKIP_SAME_NUMBER = "Same number as another selected lead."
+
+
+SKIP_PLANNED = "Not called: it was refused when the calls were planned; try again."
 
 
 @dataclass(frozen=True)
@@ -112,6 +96,8 @@ class PlannedCall:
     lead: Lead
     assistant: Assistant | None
     skip_reason: str = ""
+    # The compliance gate's reason code when it is the gate that skips the lead.
+    skip_code: str = ""
 
     @property
     def will_call(self) -> bool:
@@ -136,43 +122,31 @@ def _calling_assistants(property_ids: set[int]) -> dict[int, Assistant]:
     return chosen
 
 
-def _outside_calling_hours(prop: Property, now: datetime) -> str:
-    local = timezone.localtime(now, prop.tz)
-    opens, closes = CALLING_HOURS
-    if opens <= local.time() < closes:
-        return ""
-    return SKIP_CALLING_HOURS.format(
-        timezone=prop.timezone,
-        local=f"{local:%H:%M}",
-        allowed=_calling_hours_phrase(calling_hours_next_start(prop=prop, after=now), local),
+def _gate_skip(lead: Lead, now: datetime) -> tuple[str, str]:
+    """(message, reason code) when the compliance gate would refuse to call `lead` at `now`."""
+    permission = call_permission(
+        organization=lead.property.organization,
+        number=lead.phone,
+        purpose=CallDecision.Purpose.MARKETING,
+        path=CallDecision.Path.ADMIN_ACTION,
+        lead=lead,
+        at=now,
+        record=False,
     )
-
-
-def calling_hours_next_start(*, prop: Property, after: datetime) -> datetime:
-    """The next start of calling hours at the property after `after` (an aware instant).
-
-    Built from the local calendar day, so a daylight-saving change in between is honoured
-    (9:00 exists on every US transition day: the changes happen at 2:00).
-    """
-    local = timezone.localtime(after, prop.tz)
-    day = local.date() if local.time() < CALLING_HOURS[0] else local.date() + timedelta(days=1)
-    return datetime.combine(day, CALLING_HOURS[0], tzinfo=prop.tz)
-
-
-def _calling_hours_phrase(start: datetime, local_now: datetime) -> str:
-    day = "today" if start.date() == local_now.date() else "tomorrow"
-    return f"{start:%H:%M} {day} ({start:%A, %B} {start.day}, {start:%Z})"
+    return ("", "") if permission.allowed else (permission.message, permission.reason)
 
 
 def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> list[PlannedCall]:
     """Which assistant would call each lead, or why the lead is skipped. Reads only (no Vapi).
 
+    The compliance gate decides consent, do-not-call, calling hours and the daily cap, with
+    record=False: the preview writes no audit row, and call_place_outbound asks the gate again
+    (recording it) right before dialling, so what is shown and what happens agree.
     "Already in a call": a CallLog for the lead that has not ended, logged within the live
     window of the dashboard (a call whose end never arrived does not block the lead forever).
-    `now` is injectable for tests; calling hours are checked in the property's time zone.
     """
     now = now or timezone.now()
-    selected = list(leads.select_related("property").order_by("pk"))
+    selected = list(leads.select_related("property__organization").order_by("pk"))
     in_call = set(
         CallLog.objects.filter(
             lead_id__in=[lead.pk for lead in selected],
@@ -186,14 +160,9 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
     plan = []
     for lead in selected:
         assistant = assistants.get(lead.property_id)
-        if not lead.phone:
-            reason = SKIP_NO_PHONE
-        elif lead.do_not_call:
-            reason = SKIP_DO_NOT_CALL
-        elif lead.opted_out_at:
-            reason = SKIP_OPTED_OUT
-        elif not lead.consent_to_call:
-            reason = SKIP_NO_CONSENT
+        reason, code = _gate_skip(lead, now) if lead.phone else (SKIP_NO_PHONE, "")
+        if reason:
+            pass
         elif lead.pk in in_call:
             reason = SKIP_IN_CALL
         elif assistant is None:
@@ -201,34 +170,68 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
         elif lead.phone in numbers:
             reason = SKIP_SAME_NUMBER
         else:
-            reason = _outside_calling_hours(lead.property, now)
-        if not reason:
             numbers.add(lead.phone)
-        plan.append(PlannedCall(lead=lead, assistant=assistant, skip_reason=reason))
+        plan.append(PlannedCall(lead=lead, assistant=assistant, skip_reason=reason, skip_code=code))
     return plan
 
 
-def _call_one(lead: Lead, assistant: Assistant) -> Result:
+def _call_one(lead: Lead, assistant: Assistant, requested_by: Any) -> Result:
     try:
-        call_log = call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+        call_log = call_place_outbound(
+            assistant=assistant,
+            phone_number=lead.phone,
+            lead=lead,
+            path=CallDecision.Path.ADMIN_ACTION,
+            requested_by=requested_by,
+        )
     except ValidationError as exc:
         return Result(str(lead), Outcome.SKIPPED, validation_error_text(exc), lead)
     message = f"Called by {assistant.name} (Vapi call {call_log.vapi_call_id}, {call_log.status})."
     return Result(str(lead), Outcome.CALLED, message, call_log)
 
 
-def leads_call(*, plan: Sequence[PlannedCall], on_result: OnResult | None = None) -> list[Result]:
+def _refuse_one(lead: Lead, requested_by: Any) -> Result:
+    """Record the gate's decision for a lead the plan skipped for it; nothing is dialled."""
+    permission = call_permission(
+        organization=lead.property.organization,
+        number=lead.phone,
+        purpose=CallDecision.Purpose.MARKETING,
+        path=CallDecision.Path.ADMIN_ACTION,
+        lead=lead,
+        requested_by=requested_by,
+    )
+    # Allowed by now (the clock reached the window between plan and record): still not called
+    # in this batch, as the confirmation page said.
+    return Result(
+        str(lead),
+        Outcome.SKIPPED,
+        permission.message if not permission.allowed else SKIP_PLANNED,
+        lead,
+    )
+
+
+def leads_call(
+    *,
+    plan: Sequence[PlannedCall],
+    requested_by: Any = None,
+    on_result: OnResult | None = None,
+) -> list[Result]:
     """Place the planned calls; the skipped leads are reported with their reason.
 
-    call_place_outbound checks consent and do-not-call again right before dialing.
+    call_place_outbound asks the compliance gate again right before dialing (and records it).
     """
     batch = Batch(on_result)
     for item in plan:
         label = str(item.lead)
-        if item.skip_reason or item.assistant is None:
+        if item.skip_code:
+            # Confirmed: this is the attempt, so the gate's refusal goes on the record.
+            work = partial(_refuse_one, item.lead, requested_by)
+            batch.run(item.lead, label, work)
+        elif item.skip_reason or item.assistant is None:
             batch.add(Result(label, Outcome.SKIPPED, item.skip_reason or NOT_PUSHED, item.lead))
         else:
-            batch.run(item.lead, label, partial(_call_one, item.lead, item.assistant))
+            work = partial(_call_one, item.lead, item.assistant, requested_by)
+            batch.run(item.lead, label, work)
     return batch.results
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from leads.models import Lead
-from properties.phone import phone_normalize
+from leads.compliance.gate import CallRefusedError, call_permission
+from leads.models import CallDecision, Lead
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
@@ -30,8 +30,6 @@ CALL_NO_PHONE_NUMBER = (
     "property's leasing number to Vapi."
 )
 CALL_LEAD_OTHER_PROPERTY = "This lead belongs to another property than the assistant."
-CALL_DO_NOT_CALL = "This person asked not to be called."
-CALL_NO_CONSENT = "This lead has not consented to AI calls (TCPA): record consent first."
 
 # vapi-reference.md §3.2: the Call.status values we keep, in the order a call moves through them.
 STATUS_ORDER = [choice.value for choice in CallLog.Status]
@@ -55,19 +53,9 @@ def _phone_number_id(client: VapiClient, assistant: Assistant) -> str:
     )
 
 
-def _check_allowed(*, assistant: Assistant, lead: Lead | None, number: str) -> None:
-    """Refuse calls the law or the lead forbid (leasing-domain.md §6), before dialing."""
-    if lead is not None:
-        if lead.property_id != assistant.property_id:
-            raise ValidationError(CALL_LEAD_OTHER_PROPERTY, code="lead_other_property")
-        if lead.do_not_call or lead.opted_out_at:
-            raise ValidationError(CALL_DO_NOT_CALL, code="do_not_call")
-        if not lead.consent_to_call:
-            raise ValidationError(CALL_NO_CONSENT, code="no_consent")
-    elif Lead.objects.filter(
-        property_id=assistant.property_id, phone=number, do_not_call=True
-    ).exists():
-        raise ValidationError(CALL_DO_NOT_CALL, code="do_not_call")
+def _check_lead(*, assistant: Assistant, lead: Lead | None) -> None:
+    if lead is not None and lead.property_id != assistant.property_id:
+        raise ValidationError(CALL_LEAD_OTHER_PROPERTY, code="lead_other_property")
 
 
 def _outbound_overrides(assistant: Assistant, lead: Lead | None) -> VapiObject:
@@ -88,24 +76,35 @@ def call_place_outbound(
     *,
     assistant: Assistant,
     phone_number: str,
+    path: str,
     lead: Lead | None = None,
     metadata: dict[str, Any] | None = None,
+    purpose: str = CallDecision.Purpose.MARKETING,
+    requested_by: Any = None,
 ) -> CallLog:
     """Have `assistant` call `phone_number` now and return the CallLog recorded for it.
 
-    Raises ValidationError (bad number, no consent, do-not-call, lead of another property) before
-    any request, and VoiceError when Vapi fails, in which case nothing is written. POST /call is
-    sent exactly once (voice/vapi/client.py explains why it is never retried).
+    The only caller of the Vapi client's make_outbound_call. Every call first passes the
+    compliance gate (leads/compliance/gate.py), which records its decision; a refusal raises
+    CallRefusedError (a ValidationError carrying the reason code and the next allowed moment)
+    before any request. Also ValidationError for a lead of another property, and VoiceError
+    when Vapi fails, in which case no CallLog is written. POST /call is sent exactly once
+    (voice/vapi/client.py explains why it is never retried).
     """
-    try:
-        number = phone_normalize(phone_number)
-    except ValidationError:
-        raise ValidationError(
-            "Enter a valid phone number to call, for example +14155550100.", code="invalid_phone"
-        ) from None
     if not assistant.vapi_assistant_id:
         raise VoiceError(CALL_NOT_PUSHED, details={"assistant_id": assistant.pk})
-    _check_allowed(assistant=assistant, lead=lead, number=number)
+    _check_lead(assistant=assistant, lead=lead)
+    permission = call_permission(
+        organization=assistant.property.organization,
+        number=phone_number,
+        purpose=purpose,
+        path=path,
+        lead=lead,
+        requested_by=requested_by,
+    )
+    if not permission.allowed:
+        raise CallRefusedError(permission)
+    number = permission.number
 
     prop = assistant.property
     # HELPERS.md contract: string values; ours win over caller-supplied keys of the same name.

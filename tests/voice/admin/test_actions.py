@@ -1,7 +1,7 @@
 """Voice admin actions, posted through the admin (intermediate pages included) against the
 simulator: the outcome, one message per object, and nothing half-written when Vapi fails."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from leads.models import Lead
+from leads.compliance.gate import call_permission
+from leads.models import CallDecision, Lead
 from properties.models import Membership
 from tests.clock import at, today_in
 from tests.factories import (
@@ -19,21 +20,14 @@ from tests.factories import (
     LeadFactory,
     MembershipFactory,
     PropertyFactory,
+    StaffPhoneFactory,
     UnitFactory,
+    consent_for,
 )
 from voice.admin import MAX_LEADS_PER_BATCH, TOO_MANY_LEADS
 from voice.assistants.services import create_property_assistant
 from voice.batch import NOT_PUSHED
-from voice.calls.operations import (
-    SKIP_DO_NOT_CALL,
-    SKIP_IN_CALL,
-    SKIP_NO_CONSENT,
-    SKIP_NO_PHONE,
-    SKIP_OPTED_OUT,
-    _outside_calling_hours,
-    calling_hours_next_start,
-    leads_call_plan,
-)
+from voice.calls.operations import SKIP_IN_CALL, SKIP_NO_PHONE, leads_call_plan
 from voice.models import Assistant, CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault
 
@@ -281,6 +275,23 @@ def test_test_call_asks_for_a_number_then_calls_it(admin_client, pushed, simulat
     assert "Enter a valid phone number" in invalid.content.decode()
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
+    # Test calls ring staff phones only (the compliance gate: not_staff_phone).
+    stranger = _post(
+        admin_client,
+        "assistant",
+        "place_test_call",
+        [pushed],
+        apply="1",
+        phone_number="(415) 555-0177",
+    )
+    [(level, text)] = _messages(stranger)
+    assert level == "warning"
+    assert "add +14155550177 as a staff phone" in text
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+    refused = CallDecision.objects.get()
+    assert (refused.path, refused.reason) == ("test_call", "not_staff_phone")
+
+    StaffPhoneFactory(organization=pushed.property.organization, number="+14155550177")
     response = _post(
         admin_client,
         "assistant",
@@ -304,6 +315,7 @@ def test_test_call_asks_for_a_number_then_calls_it(admin_client, pushed, simulat
 
 
 def test_test_call_failure_and_unpushed_assistant(admin_client, harbor, pushed, simulator):
+    StaffPhoneFactory(organization=harbor.organization, number="+14155550177")
     unpushed = AssistantFactory(property=harbor, name="Draft")
     simulator.app.state.add_fault(Fault(status=500, method="POST", path_prefix="/call"))
 
@@ -363,10 +375,24 @@ def leads(harbor, cedar, pushed, noon):
     }
 
 
+# Skips the compliance gate decides (leads/compliance/gate.py): its reason codes.
+GATE_SKIPS = {"no_consent": "no_written_consent", "dnc": "opted_out", "opted_out": "opted_out"}
+NO_WRITTEN_CONSENT = "has no written consent to AI-voice calls from"
+
+
+def _gate_message(lead: Lead) -> str:
+    """What the gate says about calling `lead` now (without recording a decision)."""
+    return call_permission(
+        organization=lead.property.organization,
+        number=lead.phone,
+        purpose="marketing",
+        path="admin_action",
+        lead=lead,
+        record=False,
+    ).message
+
+
 EXPECTED_SKIPS = {
-    "no_consent": SKIP_NO_CONSENT,
-    "dnc": SKIP_DO_NOT_CALL,
-    "opted_out": SKIP_OPTED_OUT,
     "no_phone": SKIP_NO_PHONE,
     "busy": SKIP_IN_CALL,
     "no_assistant": "No assistant pushed to Vapi for Cedar Park.",
@@ -387,10 +413,14 @@ def test_call_confirmation_page_shows_the_plan_and_calls_nobody(
         assert plan[leads[key].pk].assistant == pushed
     for key, reason in EXPECTED_SKIPS.items():
         assert plan[leads[key].pk].skip_reason == reason, key
+    for key, code in GATE_SKIPS.items():
+        assert plan[leads[key].pk].skip_code == code, key
+        assert plan[leads[key].pk].skip_reason == _gate_message(leads[key]), key
     html = page.content.decode()
     assert "The assistant will call <strong>2 leads</strong> now; 6 will be skipped." in html
     assert html.count("Will call</span>") == 2
-    assert SKIP_NO_CONSENT in html
+    assert NO_WRITTEN_CONSENT in html
+    assert not CallDecision.objects.exists()  # the preview records no decision
     assert 'value="Place 2 calls"' in html
     assert 'name="post" value="yes"' in html
     assert simulator.app.state.count_requests("POST", "/call") == 0
@@ -413,7 +443,20 @@ def test_confirming_places_the_calls_and_reports_every_lead(admin_client, leads,
     ) in shown
     for key, reason in EXPECTED_SKIPS.items():
         assert ("warning", f"{leads[key]}: {reason}") in shown
+    for key in GATE_SKIPS:
+        assert ("warning", f"{leads[key]}: {_gate_message(leads[key])}") in shown
     assert shown[-1] == ("info", "Done: 2 called, 6 skipped.")
+    # One decision per lead the gate decided on, by whoever clicked; the leads skipped for
+    # other reasons (no phone, in a call, no assistant) were not put to the gate.
+    decisions = CallDecision.objects.all()
+    assert {(d.lead_id, d.decision, d.reason, d.path) for d in decisions} == {
+        (leads["maya"].pk, "allowed", "", "admin_action"),
+        (leads["omar"].pk, "allowed", "", "admin_action"),
+        (leads["no_consent"].pk, "refused", "no_written_consent", "admin_action"),
+        (leads["dnc"].pk, "refused", "opted_out", "admin_action"),
+        (leads["opted_out"].pk, "refused", "opted_out", "admin_action"),
+    }
+    assert {d.requested_by.username for d in decisions} == {"admin"}
 
 
 def test_consent_withdrawn_after_the_confirmation_page_is_respected(admin_client, leads, simulator):
@@ -423,23 +466,31 @@ def test_consent_withdrawn_after_the_confirmation_page_is_respected(admin_client
 
     response = _post(admin_client, "lead", "call_with_ai_assistant", [maya], post="yes")
 
-    assert _messages(response) == [("warning", f"Maya Chen: {SKIP_DO_NOT_CALL}")]
+    [(level, text)] = _messages(response)
+    assert level == "warning"
+    assert text.startswith("Maya Chen: ")
+    assert "asked not to be called" in text
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
-@pytest.mark.parametrize(("hour", "minute"), [(8, 59), (21, 0), (23, 30)])
+@pytest.mark.parametrize(("hour", "minute"), [(7, 59), (20, 0), (23, 30)])
 def test_leads_are_not_called_outside_calling_hours(
     admin_client, harbor, pushed, simulator, clock, hour, minute
 ):
+    """The lead's number is in Washington (206): Washington ends calls at 20:00."""
     _clock_at(clock, hour, minute)
     lead = LeadFactory(property=harbor, first_name="Late", last_name="Caller")
-    reason = (
-        f"Outside calling hours (9:00-21:00 America/Los_Angeles; it is {hour:02d}:{minute:02d} "
-        "there). Calls can be placed from 09:00 "
+    reason = f"It is {hour:02d}:{minute:02d} on "
+    rule = (
+        "(Washington rules start calls at 08:00)"
+        if hour < 8
+        else "(Washington rules end calls at 20:00)"
     )
 
     page = _post(admin_client, "lead", "call_with_ai_assistant", [lead], index="0")
     assert reason in page.content.decode()
+    assert rule in page.content.decode()
+    assert "The next allowed moment is 08:00 on " in page.content.decode()
     assert 'value="Place' not in page.content.decode()
 
     response = _post(admin_client, "lead", "call_with_ai_assistant", [lead], post="yes")
@@ -453,36 +504,51 @@ def test_leads_are_not_called_outside_calling_hours(
     ("local_now", "expected"),
     [
         # 02:50 on a Thursday: later the same day.
-        (datetime(2026, 12, 3, 2, 50), "09:00 today (Thursday, December 3, PST)"),
+        (datetime(2026, 12, 3, 2, 50), datetime(2026, 12, 3, 8, 0)),
         # 21:00 on New Year's Eve: the next morning, in the next year.
-        (datetime(2027, 12, 31, 21, 0), "09:00 tomorrow (Saturday, January 1, PST)"),
-        # 23:30 the night before spring forward: 9:00 the next day is already daylight time.
-        (datetime(2027, 3, 13, 23, 30), "09:00 tomorrow (Sunday, March 14, PDT)"),
+        (datetime(2027, 12, 31, 21, 0), datetime(2028, 1, 1, 8, 0)),
+        # 23:30 the night before spring forward: 8:00 the next day is already daylight time.
+        (datetime(2027, 3, 13, 23, 30), datetime(2027, 3, 14, 8, 0)),
         # 01:30 in the doubled hour of the fall-back night (second pass, fold=1).
-        (datetime(2027, 11, 7, 1, 30, fold=1), "09:00 today (Sunday, November 7, PST)"),
+        (datetime(2027, 11, 7, 1, 30, fold=1), datetime(2027, 11, 7, 8, 0)),
     ],
 )
 def test_outside_calling_hours_says_when_calls_are_allowed(harbor, local_now, expected):
+    lead = LeadFactory(property=harbor, consent=False)
+    consent_for(lead, given_at=datetime(2026, 1, 1, tzinfo=UTC))
     now = local_now.replace(tzinfo=LA)
-    reason = _outside_calling_hours(harbor, now)
-    assert reason.endswith(f"Calls can be placed from {expected}.")
-    start = calling_hours_next_start(prop=harbor, after=now)
-    assert start > now
-    assert start.astimezone(LA).hour == 9
-    assert start - now < timedelta(hours=31)
+    permission = call_permission(
+        organization=harbor.organization,
+        number=lead.phone,
+        purpose="marketing",
+        path="admin_action",
+        lead=lead,
+        at=now,
+        record=False,
+    )
+    assert permission.reason == "quiet_hours"
+    assert permission.next_allowed_at == expected.replace(tzinfo=LA)
+    assert permission.message.endswith(
+        f"The next allowed moment is 08:00 on {expected:%A, %B} {expected.day} "
+        "in America/Los_Angeles."
+    )
 
 
-def test_calling_hours_are_the_propertys_local_time(harbor, cedar, simulator):
+def test_calling_hours_are_the_leads_local_time_not_the_propertys(harbor, cedar, simulator):
     create_property_assistant(property=cedar)
     create_property_assistant(property=harbor)
     in_la = LeadFactory(property=harbor)
-    in_chicago = LeadFactory(property=cedar)
-    # 20:30 in Los Angeles is 22:30 in Chicago.
-    now = datetime(2026, 12, 1, 20, 30, tzinfo=LA)
+    # A Chicago property's lead with a Seattle number: the number's zone counts, not Chicago.
+    seattle_number_at_cedar = LeadFactory(property=cedar)
+    # A Los Angeles property's lead who lives in Illinois.
+    in_illinois = LeadFactory(property=harbor, state="IL")
+    # 19:30 in Los Angeles is 21:30 in Chicago.
+    now = at(today_in(LA) + timedelta(days=1), 19, 30, zone=LA)
     plan = leads_call_plan(leads=Lead.objects.all(), now=now)
     reasons = {item.lead: item.skip_reason for item in plan}
     assert reasons[in_la] == ""
-    assert reasons[in_chicago].startswith("Outside calling hours (9:00-21:00 America/Chicago")
+    assert reasons[seattle_number_at_cedar] == ""
+    assert reasons[in_illinois].startswith(f"It is 21:30 on {now:%A} in America/Chicago")
 
 
 def test_lead_calls_when_vapi_fails(admin_client, leads, simulator):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from leads.demo import demo_data_load
 from properties.models import OfficeHours, Property, Unit
 from tests.clock import today_in
-from tests.factories import AssistantFactory, PropertyFactory, UnitFactory
+from tests.factories import AssistantFactory, PropertyFactory, StaffPhoneFactory, UnitFactory
 from voice.assistants.config import (
     assistant_build_config,
     assistant_system_prompt,
@@ -529,15 +529,18 @@ def test_configure_assistant_functions_failure_is_recorded(vapi_settings, simula
 
 def test_test_assistant_places_a_test_call(vapi_settings, simulator, harbor_view):
     assistant = create_property_assistant(property=harbor_view)
+    StaffPhoneFactory(organization=harbor_view.organization, number="+14155550177")
 
-    call_log = test_assistant(assistant_id=assistant.pk, phone_number="+14155550177")
+    call_log = test_assistant(
+        assistant_id=assistant.pk, phone_number="+14155550177", requested_by=None
+    )
 
     assert call_log.assistant == assistant
     assert call_log.metadata["testCall"] == "true"
     assert call_log.direction == "outbound"
     by_vapi_id = test_assistant(
-        assistant_id=assistant.vapi_assistant_id, phone_number="(415) 555-0177"
+        assistant_id=assistant.vapi_assistant_id, phone_number="(415) 555-0177", requested_by=None
     )
     assert by_vapi_id.customer_number == "+14155550177"
     with pytest.raises(VoiceError, match="no assistant"):
-        test_assistant(assistant_id=999999, phone_number="+14155550177")
+        test_assistant(assistant_id=999999, phone_number="+14155550177", requested_by=None)

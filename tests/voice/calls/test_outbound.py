@@ -4,11 +4,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tests.factories import AssistantFactory, CallLogFactory, LeadFactory, PropertyFactory
+from leads.compliance.gate import CallRefusedError
+from leads.models import CallDecision
+from tests.factories import (
+    AssistantFactory,
+    CallLogFactory,
+    ConsentFactory,
+    LeadFactory,
+    PropertyFactory,
+    UserFactory,
+)
 from voice.assistants.services import create_property_assistant
 from voice.calls.outbound import (
-    CALL_DO_NOT_CALL,
-    CALL_NO_CONSENT,
     call_log_record_outbound,
     call_place_outbound,
     call_wait_for_end,
@@ -20,11 +27,14 @@ from voice.vapi.errors import VapiServerError, VoiceError
 pytestmark = pytest.mark.django_db
 
 LEASING_NUMBER = DEMO_PHONE_NUMBERS[0]  # seeded in the simulator
+API = CallDecision.Path.API
+CONSENTED = "+12065550100"  # a number (without a lead) with written consent to AI calls
 
 
 @pytest.fixture
-def assistant(vapi_settings, simulator):
+def assistant(vapi_settings, simulator, calling_hours):
     prop = PropertyFactory(leasing_phone=LEASING_NUMBER, transfer_phone="+14155550101")
+    ConsentFactory(organization=prop.organization, number=CONSENTED)
     return create_property_assistant(property=prop)
 
 
@@ -36,6 +46,7 @@ def _posted_call(simulator) -> dict:
 def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
     lead = LeadFactory(
         property=assistant.property,
+        phone="+12065550142",
         first_name="Maximiliana Josephine",
         last_name="Bartholomew-Featherstonehaugh",
     )
@@ -45,6 +56,7 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
         phone_number="(206) 555-0142",
         lead=lead,
         metadata={"simScenario": "no_answer", "leadId": "spoofed"},
+        path=API,
     )
 
     remote = _posted_call(simulator)
@@ -78,7 +90,7 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
 def test_assistant_phone_number_id_wins(assistant, simulator):
     assistant.vapi_phone_number_id = phone_number_id(DEMO_PHONE_NUMBERS[1])
     assistant.save()
-    call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
     assert _posted_call(simulator)["phoneNumberId"] == phone_number_id(DEMO_PHONE_NUMBERS[1])
     assert simulator.app.state.count_requests("GET", "/phone-number") == 0
 
@@ -88,7 +100,7 @@ def test_no_vapi_number_for_the_property_is_a_voice_error(assistant, simulator):
     prop.leasing_phone = "+15035550199"
     prop.save()
     with pytest.raises(VoiceError, match="No Vapi phone number"):
-        call_place_outbound(assistant=assistant, phone_number="+12065550100")
+        call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
     assert simulator.app.state.count_requests("POST", "/call") == 0
     assert not CallLog.objects.exists()
 
@@ -98,44 +110,74 @@ def test_vapi_500_leaves_no_call_log_and_is_sent_once(assistant, simulator):
         Fault(status=500, method="POST", path_prefix="/call", remaining=3)
     )
     with pytest.raises(VapiServerError):
-        call_place_outbound(assistant=assistant, phone_number="+12065550100")
+        call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
     assert simulator.app.state.count_requests("POST", "/call") == 1
     assert not CallLog.objects.exists()
 
 
 def test_an_assistant_not_on_vapi_cannot_call(vapi_settings, simulator):
     with pytest.raises(VoiceError, match="not on Vapi"):
-        call_place_outbound(assistant=AssistantFactory(), phone_number="+12065550100")
+        call_place_outbound(assistant=AssistantFactory(), phone_number=CONSENTED, path=API)
 
 
 @pytest.mark.parametrize(
-    ("lead_fields", "message"),
+    ("lead_fields", "reason"),
     [
-        ({"consent_to_call": False}, CALL_NO_CONSENT),
-        ({"do_not_call": True}, CALL_DO_NOT_CALL),
-        ({"opted_out_at": timezone.now()}, CALL_DO_NOT_CALL),
+        ({"consent_to_call": False}, "no_written_consent"),
+        ({"do_not_call": True}, "opted_out"),
+        ({"opted_out_at": timezone.now()}, "opted_out"),
     ],
 )
-def test_leads_without_consent_are_not_called(assistant, simulator, lead_fields, message):
+def test_leads_without_consent_are_not_called(assistant, simulator, lead_fields, reason):
     lead = LeadFactory(property=assistant.property, **lead_fields)
-    with pytest.raises(ValidationError) as exc_info:
-        call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
-    assert exc_info.value.messages == [message]
+    with pytest.raises(CallRefusedError) as exc_info:
+        call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead, path=API)
+    assert exc_info.value.reason == reason
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+    (decision,) = CallDecision.objects.all()
+    assert (decision.decision, decision.reason, decision.lead) == ("refused", reason, lead)
+
+
+def test_a_consented_lead_at_another_number_is_refused(assistant, simulator):
+    lead = LeadFactory(property=assistant.property, phone="+12065550142")
+    with pytest.raises(CallRefusedError) as exc_info:
+        call_place_outbound(assistant=assistant, phone_number="+12065550143", lead=lead, path=API)
+    assert exc_info.value.reason == "consent_other_number"
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
 def test_do_not_call_numbers_are_refused_even_without_the_lead(assistant, simulator):
     LeadFactory(property=assistant.property, phone="+12065550111", do_not_call=True)
-    with pytest.raises(ValidationError):
-        call_place_outbound(assistant=assistant, phone_number="+1 206 555 0111")
+    with pytest.raises(CallRefusedError, match="asked not to be called"):
+        call_place_outbound(assistant=assistant, phone_number="+1 206 555 0111", path=API)
     assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_calls_outside_calling_hours_are_refused(assistant, simulator, clock, calling_hours):
+    clock.move_to(calling_hours.replace(hour=22))  # 22:00 Pacific (UTC offset kept)
+    with pytest.raises(CallRefusedError) as exc_info:
+        call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
+    assert exc_info.value.reason == "quiet_hours"
+    assert exc_info.value.next_allowed_at is not None
+    assert simulator.app.state.count_requests("POST", "/call") == 0
+
+
+def test_an_allowed_call_is_recorded_once_with_who_asked(assistant, simulator):
+    user = UserFactory()
+    call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API, requested_by=user)
+    (decision,) = CallDecision.objects.all()
+    assert (decision.decision, decision.path, decision.number) == ("allowed", API, CONSENTED)
+    assert decision.requested_by == user
+    assert decision.consent_ref is not None
 
 
 def test_lead_of_another_property_and_bad_numbers(assistant, simulator):
     with pytest.raises(ValidationError, match="another property"):
-        call_place_outbound(assistant=assistant, phone_number="+12065550100", lead=LeadFactory())
-    with pytest.raises(ValidationError, match="valid phone number"):
-        call_place_outbound(assistant=assistant, phone_number="not a number")
+        call_place_outbound(
+            assistant=assistant, phone_number=CONSENTED, lead=LeadFactory(), path=API
+        )
+    with pytest.raises(CallRefusedError, match="valid phone number"):
+        call_place_outbound(assistant=assistant, phone_number="not a number", path=API)
     assert simulator.app.state.count_requests("POST", "/call") == 0
 
 
@@ -171,7 +213,7 @@ def test_a_webhook_that_raced_ahead_is_completed_not_duplicated(assistant):
 
 def test_call_wait_for_end_returns_the_finished_call(assistant, simulator):
     call_log = call_place_outbound(
-        assistant=assistant, phone_number="+12065550100", metadata={"simScenario": "no_answer"}
+        assistant=assistant, phone_number=CONSENTED, metadata={"simScenario": "no_answer"}, path=API
     )
     ended = call_wait_for_end(vapi_call_id=call_log.vapi_call_id, poll_seconds=0.02)
     assert ended["endedReason"] == "customer-did-not-answer"
@@ -179,7 +221,7 @@ def test_call_wait_for_end_returns_the_finished_call(assistant, simulator):
 
 def test_call_wait_for_end_gives_up(assistant, simulator):
     simulator.app.config.play_calls = False
-    call_log = call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    call_log = call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
     with pytest.raises(VoiceError, match="had not ended"):
         call_wait_for_end(
             vapi_call_id=call_log.vapi_call_id, timeout_seconds=0.05, poll_seconds=0.01

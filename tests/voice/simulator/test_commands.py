@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def demo(vapi_settings):
+def demo(vapi_settings, calling_hours):
     demo_data_load()
 
 
@@ -138,15 +138,16 @@ def test_place_call_failures_exit_non_zero(demo, simulator):
     _run("create_assistant", "--property", "Harbor View Apartments")
     assistant = Assistant.objects.get()
     sam = Lead.objects.get(first_name="Sam")  # demo lead without consent
-    with pytest.raises(CommandError, match="not consented"):
+    with pytest.raises(CommandError, match=r"Refused \(no_written_consent\)"):
         _run(
             "place_call", "--assistant", str(assistant.pk), "--to", sam.phone, "--lead", str(sam.pk)
         )
     with pytest.raises(CommandError, match="no assistant"):
         _run("place_call", "--assistant", "424242", "--to", "+12065550100")
     simulator.app.state.add_fault(Fault(status=500, method="POST", path_prefix="/call"))
+    maya = Lead.objects.get(first_name="Maya")  # consented: the gate lets the call through
     with pytest.raises(CommandError, match="internal error"):
-        _run("place_call", "--assistant", assistant.vapi_assistant_id, "--to", "+12065550100")
+        _run("place_call", "--assistant", assistant.vapi_assistant_id, "--to", maya.phone)
     assert simulator.app.state.count_requests("POST", "/call") == 1
     assert not CallLog.objects.exists()
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leads.models import Lead
+from leads.compliance.gate import CallRefusedError
+from leads.models import CallDecision, Lead
 from voice.assistants.selectors import assistant_get
 from voice.calls.outbound import call_place_outbound, call_wait_for_end
 from voice.simulator.scenarios import SCENARIOS
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--assistant", required=True, help="Assistant id (local or Vapi).")
         parser.add_argument("--to", required=True, help="Number to call, E.164 (+14155550123).")
         parser.add_argument("--lead", type=int, help="Lead id the call is about.")
+        parser.add_argument(
+            "--purpose",
+            choices=[CallDecision.Purpose.MARKETING, CallDecision.Purpose.INFORMATIONAL],
+            default=CallDecision.Purpose.MARKETING,
+            help="informational: no sales content (e.g. a tour confirmation).",
+        )
         parser.add_argument("--scenario", choices=sorted(SCENARIOS), help="Simulator only.")
         parser.add_argument("--wait", action="store_true", help="Wait for the call to end.")
         parser.add_argument("--timeout", type=float, default=120.0, help="--wait limit (s).")
@@ -40,7 +47,12 @@ class Command(BaseCommand):
         try:
             assistant = assistant_get(assistant_id=options["assistant"])
             call_log = call_place_outbound(
-                assistant=assistant, phone_number=options["to"], lead=lead, metadata=metadata
+                assistant=assistant,
+                phone_number=options["to"],
+                lead=lead,
+                metadata=metadata,
+                path=CallDecision.Path.COMMAND,
+                purpose=options["purpose"],
             )
             self.stdout.write(
                 self.style.SUCCESS(f"Call {call_log.vapi_call_id} {call_log.status}")
@@ -52,6 +64,8 @@ class Command(BaseCommand):
                 )
                 summary = (call.get("analysis") or {}).get("summary") or ""
                 self.stdout.write(f"Ended: {call.get('endedReason')}. {summary}".strip())
+        except CallRefusedError as exc:
+            raise CommandError(f"Refused ({exc.reason}): {exc.message}") from exc
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         except VoiceError as exc:

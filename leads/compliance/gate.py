@@ -1,0 +1,497 @@
+"""The one compliance gate every call the product places goes through (calling-compliance.md §7).
+
+`call_permission` answers allowed or refused with a stable reason code, a sentence a person can
+act on, the next moment the call would be allowed, and the facts behind the answer; with
+`record=True` it writes exactly one immutable CallDecision row (§7 rule 19). Callers that dial
+raise `CallRefusedError` on a refusal: a refused call is never a silent skip.
+
+Reason codes (stable; the API returns them as `error`):
+    invalid_number, not_staff_phone, opted_out, dnc_snapshot_stale, dnc_registry,
+    no_written_consent, consent_other_number, state_adad_restricted, unknown_timezone,
+    state_sunday, state_holiday, quiet_hours, daily_cap
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import holidays
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from leads.compliance import rules
+from leads.compliance.models import (
+    CallDecision,
+    Consent,
+    DncNumber,
+    DncSnapshot,
+    StaffPhone,
+    Suppression,
+)
+from leads.compliance.zones import Location, area_code, call_location
+from leads.models import Lead
+from properties.models import Organization
+from properties.phone import phone_normalize
+
+Path = CallDecision.Path
+Purpose = CallDecision.Purpose
+
+
+class Reason:
+    INVALID_NUMBER = "invalid_number"
+    NOT_STAFF_PHONE = "not_staff_phone"
+    OPTED_OUT = "opted_out"
+    DNC_SNAPSHOT_STALE = "dnc_snapshot_stale"
+    DNC_REGISTRY = "dnc_registry"
+    NO_WRITTEN_CONSENT = "no_written_consent"
+    CONSENT_OTHER_NUMBER = "consent_other_number"
+    STATE_ADAD_RESTRICTED = "state_adad_restricted"
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    STATE_SUNDAY = "state_sunday"
+    STATE_HOLIDAY = "state_holiday"
+    QUIET_HOURS = "quiet_hours"
+    DAILY_CAP = "daily_cap"
+
+
+REASONS = tuple(value for name, value in vars(Reason).items() if name.isupper())
+
+MSG_INVALID_NUMBER = "{number!r} is not a valid phone number to call."
+MSG_NOT_STAFF_PHONE = "Test calls only ring staff phones: add {number} as a staff phone first."
+MSG_OPTED_OUT = "{number} asked not to be called by {org} (on its do-not-call list)."
+MSG_DNC_STALE = (
+    "The {registry} do-not-call list for area code {npa} was downloaded on {day}, more than "
+    "{days} days ago: import a fresh copy before calling."
+)
+MSG_DNC_REGISTRY = (
+    "{number} is on the {registry} do-not-call registry and has no written consent naming {org}."
+)
+MSG_NO_WRITTEN_CONSENT = (
+    "{number} has no written consent to AI-voice calls from {org}: record consent first."
+)
+MSG_NO_CONSENT_INFORMATIONAL = "{number} has no consent to calls from {org}: record consent first."
+MSG_CONSENT_OTHER_NUMBER = (
+    "This lead consented to calls at another number, not {number}; consent never transfers."
+)
+MSG_ADAD = (
+    "Washington bans automated calls to people who did not ask to be contacted, and this "
+    "consent came from a {source}."
+)
+MSG_UNKNOWN_TIMEZONE = (
+    "Cannot tell where {number} is (no address state and a non-geographic number), so the "
+    "calling hours cannot be checked: add the lead's state."
+)
+MSG_NEXT = " The next allowed moment is {when}."
+MSG_NO_NEXT = " No allowed moment in the next {days} days."
+
+SEARCH_STEP = timedelta(minutes=15)
+SEARCH_DAYS = 8
+CAP_WINDOW = timedelta(hours=24)
+WA_ADAD_SOURCES = {Consent.Source.IMPORT, Consent.Source.PURCHASED_LIST}
+
+
+@dataclass
+class CallPermission:
+    allowed: bool
+    reason: str
+    message: str
+    next_allowed_at: datetime | None
+    number: str
+    purpose: str
+    path: str
+    consent: Consent | None = None
+    timezones: list[dict] = field(default_factory=list)
+    states: dict[str, list[str]] = field(default_factory=dict)
+    local_times: dict[str, str] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+    dnc_snapshot_at: datetime | None = None
+    decision: CallDecision | None = None
+
+
+class CallRefusedError(ValidationError):
+    """The gate refused a call; `code` is the reason, `message` says why and until when.
+
+    A ValidationError so that every existing caller that reports refused input (admin actions,
+    commands, the API's error handler) reports this too.
+    """
+
+    def __init__(self, permission: CallPermission) -> None:
+        super().__init__(permission.message, code=permission.reason)
+        self.permission = permission
+        self.reason = permission.reason
+        self.next_allowed_at = permission.next_allowed_at
+
+
+@dataclass
+class _Refusal:
+    reason: str
+    message: str
+
+
+def call_permission(
+    *,
+    organization: Organization,
+    number: str,
+    purpose: str,
+    path: str,
+    lead: Lead | None = None,
+    at: datetime | None = None,
+    requested_by=None,
+    record: bool = True,
+) -> CallPermission:
+    """May `organization` place a `purpose` call to `number` at `at` (default now)?
+
+    With `record`, writes one CallDecision (an allowed decision counts as an attempt towards the
+    daily cap). Reads only otherwise: the admin's preview uses record=False.
+    """
+    at = at or timezone.now()
+    if not record:
+        return _decide(organization, number, purpose, path, lead, at)[0]
+    with transaction.atomic():
+        # One decision at a time per organization, so that two requests at once cannot both
+        # take the last call of a number's daily cap (a row lock on PostgreSQL; SQLite
+        # serialises writers anyway).
+        Organization.objects.select_for_update().filter(pk=organization.pk).exists()
+        permission, state = _decide(organization, number, purpose, path, lead, at)
+        permission.decision = CallDecision.objects.create(
+            organization=organization,
+            # Who asked (None for commands and anonymous requests).
+            requested_by=requested_by if getattr(requested_by, "is_authenticated", False) else None,
+            path=path,
+            purpose=purpose,
+            number=permission.number[:32],
+            lead=lead,
+            lead_ref=lead.pk if lead is not None else None,
+            consent=state.consent,
+            consent_ref=state.consent.pk if state.consent else None,
+            timezones=permission.timezones,
+            states=permission.states,
+            local_times=permission.local_times,
+            rules=permission.rules,
+            dnc_snapshot_at=permission.dnc_snapshot_at,
+            decision=(
+                CallDecision.Decision.ALLOWED
+                if permission.allowed
+                else CallDecision.Decision.REFUSED
+            ),
+            reason=permission.reason,
+            message=permission.message,
+            next_allowed_at=permission.next_allowed_at,
+            created_at=at,
+        )
+    return permission
+
+
+def _decide(
+    organization: Organization,
+    number: str,
+    purpose: str,
+    path: str,
+    lead: Lead | None,
+    at: datetime,
+) -> tuple[CallPermission, _Evaluation]:
+    state = _Evaluation(organization=organization, raw_number=number, purpose=purpose, lead=lead)
+    refusal = state.evaluate(at)
+    permission = CallPermission(
+        allowed=refusal is None,
+        reason=refusal.reason if refusal else "",
+        message=refusal.message if refusal else "Allowed.",
+        next_allowed_at=state.next_allowed_at,
+        number=state.number or number,
+        purpose=purpose,
+        path=path,
+        consent=state.consent,
+        timezones=[
+            {"zone": zone, "sources": sources} for zone, sources in state.location.zones.items()
+        ],
+        states=state.location.states,
+        local_times={
+            zone: at.astimezone(zoneinfo.ZoneInfo(zone)).isoformat()
+            for zone in state.location.zones
+        },
+        rules=state.rules,
+        dnc_snapshot_at=state.dnc_snapshot_at,
+    )
+    return permission, state
+
+
+class _Evaluation:
+    """One run of the rules, in the order §7 lists them; keeps the facts for the audit row."""
+
+    def __init__(
+        self, *, organization: Organization, raw_number: str, purpose: str, lead: Lead | None
+    ) -> None:
+        self.organization = organization
+        self.raw_number = raw_number
+        self.purpose = purpose
+        self.lead = lead
+        self.number = ""
+        self.consent: Consent | None = None
+        self.location = Location()
+        self.rules: list[str] = []
+        self.dnc_snapshot_at: datetime | None = None
+        self.next_allowed_at: datetime | None = None
+
+    def _fmt(self, template: str, **extra) -> str:
+        return template.format(
+            number=self.number or self.raw_number, org=self.organization.legal_name, **extra
+        )
+
+    def evaluate(self, at: datetime) -> _Refusal | None:
+        self.rules.append(Reason.INVALID_NUMBER)
+        try:
+            self.number = phone_normalize(self.raw_number)
+        except ValidationError:
+            return _Refusal(Reason.INVALID_NUMBER, self._fmt(MSG_INVALID_NUMBER))
+        parsed = phonenumbers.parse(self.number)
+
+        if self.purpose == Purpose.TEST:
+            # Test calls ring the organization's own staff, who are not called parties under
+            # the TCPA; the one rule is that they ring nobody else.
+            self.rules.append(Reason.NOT_STAFF_PHONE)
+            if not StaffPhone.objects.filter(
+                organization=self.organization, number=self.number
+            ).exists():
+                return _Refusal(Reason.NOT_STAFF_PHONE, self._fmt(MSG_NOT_STAFF_PHONE))
+            return None
+
+        self.rules.append(Reason.OPTED_OUT)
+        if self._opted_out():
+            return _Refusal(Reason.OPTED_OUT, self._fmt(MSG_OPTED_OUT))
+
+        self.consent = self._consent(at)
+        for refusal in (self._dnc(parsed, at), self._consent_refusal(at)):
+            if refusal is not None:
+                return refusal
+
+        self.location = call_location(
+            parsed=parsed,
+            state=self.lead.state if self.lead else "",
+            time_zone=self.lead.time_zone if self.lead else "",
+        )
+        self.rules.append(Reason.STATE_ADAD_RESTRICTED)
+        adad = set(self.location.states) & rules.ADAD_RESTRICTED_STATES
+        if adad and self.consent is not None and self.consent.source in WA_ADAD_SOURCES:
+            source = self.consent.get_source_display().lower()
+            return _Refusal(Reason.STATE_ADAD_RESTRICTED, MSG_ADAD.format(source=source))
+
+        self.rules.append(Reason.UNKNOWN_TIMEZONE)
+        if not self.location.zones:
+            return _Refusal(Reason.UNKNOWN_TIMEZONE, self._fmt(MSG_UNKNOWN_TIMEZONE))
+
+        self.rules += [Reason.STATE_SUNDAY, Reason.STATE_HOLIDAY, Reason.QUIET_HOURS]
+        self.rules.append(Reason.DAILY_CAP)
+        clock = _CallingClock(
+            zones=list(self.location.zones),
+            states=list(self.location.states),
+            attempts=self._attempts(at),
+        )
+        refusal = clock.refusal(at)
+        if refusal is None:
+            return None
+        self.next_allowed_at = clock.next_allowed(after=at)
+        if self.next_allowed_at is None:
+            suffix = MSG_NO_NEXT.format(days=SEARCH_DAYS)
+        else:
+            shown = self.next_allowed_at.astimezone(zoneinfo.ZoneInfo(clock.zones[0]))
+            suffix = MSG_NEXT.format(when=_moment(shown, clock.zones[0]))
+        return _Refusal(refusal.reason, refusal.message + suffix)
+
+    def _opted_out(self) -> bool:
+        if self.lead is not None and (self.lead.do_not_call or self.lead.opted_out_at):
+            return True
+        if Suppression.objects.filter(organization=self.organization, number=self.number).exists():
+            return True
+        # Leads ticked "do not call" before Suppression rows existed, at any of the org's
+        # properties: one stop covers the whole organization (§7 rule 10).
+        return (
+            Lead.objects.filter(property__organization=self.organization, phone=self.number)
+            .filter(Q(do_not_call=True) | Q(opted_out_at__isnull=False))
+            .exists()
+        )
+
+    def _usable_kinds(self) -> list[str]:
+        if self.purpose == Purpose.INFORMATIONAL:
+            return [Consent.Kind.PEWC_AI_VOICE, Consent.Kind.PEC_INFORMATIONAL]
+        return [Consent.Kind.PEWC_AI_VOICE]
+
+    def _live_consents(self, at: datetime):
+        return Consent.objects.filter(
+            organization=self.organization, revoked_at__isnull=True, given_at__lte=at
+        )
+
+    def _consent(self, at: datetime) -> Consent | None:
+        return (
+            self._live_consents(at)
+            .filter(number=self.number, kind__in=self._usable_kinds())
+            .order_by("-given_at", "-pk")
+            .first()
+        )
+
+    def _dnc(self, parsed: phonenumbers.PhoneNumber, at: datetime) -> _Refusal | None:
+        """§7 rule 7: registry copies at most 31 days old; a listed number needs PEWC."""
+        self.rules += [Reason.DNC_SNAPSHOT_STALE, Reason.DNC_REGISTRY]
+        npa = area_code(parsed)
+        if not npa:
+            return None
+        latest: dict[str, DncSnapshot] = {}
+        for snapshot in DncSnapshot.objects.filter(area_code=npa, downloaded_at__lte=at):
+            current = latest.get(snapshot.registry)
+            if current is None or snapshot.downloaded_at > current.downloaded_at:
+                latest[snapshot.registry] = snapshot
+        if not latest:
+            return None
+        self.dnc_snapshot_at = min(s.downloaded_at for s in latest.values())
+        limit = at - timedelta(days=rules.DNC_MAX_AGE_DAYS)
+        for snapshot in sorted(latest.values(), key=lambda s: s.downloaded_at):
+            if snapshot.downloaded_at < limit:
+                return _Refusal(
+                    Reason.DNC_SNAPSHOT_STALE,
+                    MSG_DNC_STALE.format(
+                        registry=snapshot.registry,
+                        npa=npa,
+                        day=f"{snapshot.downloaded_at:%Y-%m-%d}",
+                        days=rules.DNC_MAX_AGE_DAYS,
+                    ),
+                )
+        listed = (
+            DncNumber.objects.filter(snapshot__in=latest.values(), number=self.number)
+            .select_related("snapshot")
+            .first()
+        )
+        pewc = self.consent is not None and self.consent.kind == Consent.Kind.PEWC_AI_VOICE
+        if listed is not None and not pewc:
+            return _Refusal(
+                Reason.DNC_REGISTRY, self._fmt(MSG_DNC_REGISTRY, registry=listed.snapshot.registry)
+            )
+        return None
+
+    def _consent_refusal(self, at: datetime) -> _Refusal | None:
+        """§7 rule 1: consent for this exact number and organization, of the right kind."""
+        self.rules += [Reason.NO_WRITTEN_CONSENT, Reason.CONSENT_OTHER_NUMBER]
+        if self.consent is not None:
+            return None
+        if self.lead is not None:
+            elsewhere = (
+                self._live_consents(at)
+                .filter(Q(lead=self.lead) | Q(number=self.lead.phone or "-"))
+                .exclude(number=self.number)
+            )
+            if elsewhere.exists():
+                return _Refusal(Reason.CONSENT_OTHER_NUMBER, self._fmt(MSG_CONSENT_OTHER_NUMBER))
+        template = (
+            MSG_NO_CONSENT_INFORMATIONAL
+            if self.purpose == Purpose.INFORMATIONAL
+            else MSG_NO_WRITTEN_CONSENT
+        )
+        return _Refusal(Reason.NO_WRITTEN_CONSENT, self._fmt(template))
+
+    def _attempts(self, at: datetime) -> list[datetime]:
+        """Allowed decisions for this number in the 24 h before `at`: each was an attempt."""
+        return list(
+            CallDecision.objects.filter(
+                organization=self.organization,
+                number=self.number,
+                decision=CallDecision.Decision.ALLOWED,
+                created_at__gt=at - CAP_WINDOW,
+                created_at__lte=at,
+            )
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
+
+
+@functools.cache
+def _holidays(state: str, year: int) -> holidays.HolidayBase:
+    # Federal plus the state's own holidays, including the observed days (the stricter reading).
+    return holidays.country_holidays("US", subdiv=state, years=year)
+
+
+def _moment(local: datetime, zone: str) -> str:
+    return f"{local:%H:%M} on {local:%A, %B} {local.day} in {zone}"
+
+
+def _rule_name(state: str) -> str:
+    rule = rules.state_rule(state)
+    return f"{rule.name if rule else rules.US_STATES.get(state, state)} rules"
+
+
+class _CallingClock:
+    """The time-dependent rules (§7 rules 2-6) for one set of candidate zones and states."""
+
+    def __init__(self, *, zones: Sequence[str], states: Sequence[str], attempts: list[datetime]):
+        self.zones = list(zones)
+        self.tzs = [zoneinfo.ZoneInfo(zone) for zone in zones]
+        self.states = [(state, rules.state_rule(state)) for state in states]
+        self.attempts = attempts
+        caps = [rule.daily_cap for _, rule in self.states if rule and rule.daily_cap]
+        self.cap = min([rules.DAILY_CAP, *caps])
+
+    def refusal(self, at: datetime) -> _Refusal | None:
+        locals_ = [(zone, at.astimezone(tz)) for zone, tz in zip(self.zones, self.tzs, strict=True)]
+        for zone, local in locals_:
+            for state, rule in self.states:
+                if rule and rule.no_sunday and local.weekday() == rules.SUNDAY:
+                    return _Refusal(
+                        Reason.STATE_SUNDAY,
+                        f"It is {local:%H:%M} on Sunday in {zone} "
+                        f"({_rule_name(state)} ban calls on Sundays).",
+                    )
+        for zone, local in locals_:
+            for state, rule in self.states:
+                if rule and rule.no_holidays:
+                    name = _holidays(state, local.year).get(local.date())
+                    if name:
+                        return _Refusal(
+                            Reason.STATE_HOLIDAY,
+                            f"It is {name} ({local:%A, %B} {local.day}) in {zone} "
+                            f"({_rule_name(state)} ban calls on holidays).",
+                        )
+        for zone, local in locals_:
+            # A state's own window first: its message says the stricter rule.
+            windows = [
+                (_rule_name(state), window)
+                for state, rule in self.states
+                if rule and (window := rule.window_on(local.weekday())) != rules.FEDERAL_WINDOW
+            ]
+            windows.append(("federal rules", rules.FEDERAL_WINDOW))
+            for who, window in windows:
+                now = f"It is {local:%H:%M} on {local:%A} in {zone}"
+                if window is None:
+                    return _Refusal(
+                        Reason.QUIET_HOURS, f"{now} ({who} allow no calls on {local:%A}s)."
+                    )
+                start, end = window
+                if local.time() < start:
+                    return _Refusal(
+                        Reason.QUIET_HOURS, f"{now} ({who} start calls at {start:%H:%M})."
+                    )
+                if local.time() >= end:
+                    return _Refusal(Reason.QUIET_HOURS, f"{now} ({who} end calls at {end:%H:%M}).")
+        recent = [t for t in self.attempts if at - CAP_WINDOW < t <= at]
+        if len(recent) >= self.cap:
+            return _Refusal(
+                Reason.DAILY_CAP,
+                f"{len(recent)} calls to this number in the last 24 hours already (the limit "
+                f"is {self.cap}).",
+            )
+        return None
+
+    def next_allowed(self, *, after: datetime) -> datetime | None:
+        """The first moment after `after` every rule allows: 15-minute steps over 8 days, plus
+        the instants at which an attempt leaves the 24-hour window."""
+        start = after.replace(second=0, microsecond=0)
+        start += timedelta(minutes=-(start.minute % 15)) + SEARCH_STEP
+        end = after + timedelta(days=SEARCH_DAYS)
+        candidates = {start + SEARCH_STEP * i for i in range(int((end - start) / SEARCH_STEP))}
+        candidates |= {t + CAP_WINDOW for t in self.attempts if t + CAP_WINDOW > after}
+        for moment in sorted(candidates):
+            if self.refusal(moment) is None:
+                return moment
+        return None
