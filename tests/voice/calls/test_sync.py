@@ -1,6 +1,5 @@
 """sync_calls: pull calls from Vapi (the in-process simulator) into the call log."""
 
-import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -58,9 +57,8 @@ def _seed(sim: VapiSimulator, count: int, **kwargs) -> list[str]:
 def test_five_thousand_calls_are_created_then_unchanged(sim, client, assistant):
     _seed(sim, 5_000)
 
-    started = time.monotonic()
+    # How fast is for bench/ (README, "sync_calls"), not for a timed test on a shared machine.
     first = calls_sync_from_vapi(client=client, page_size=1000)
-    took = time.monotonic() - started
 
     assert (first.created, first.updated, first.unchanged, first.failed) == (5_000, 0, 0, 0)
     assert CallLog.objects.filter(property=assistant.property).count() == 5_000
@@ -72,7 +70,6 @@ def test_five_thousand_calls_are_created_then_unchanged(sim, client, assistant):
 
     assert (second.created, second.updated, second.unchanged, second.failed) == (0, 0, 5_000, 0)
     assert second.since is not None  # the default: the newest call log, minus the overlap
-    assert took < 120  # seconds; it takes ~15 s on SQLite (README, "sync_calls")
 
 
 def test_a_stale_row_is_updated_and_its_outcome_applied(sim, client, assistant):
