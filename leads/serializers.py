@@ -72,6 +72,13 @@ class LeadSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
     # Plain strings: "" (unknown) is not a valid `format: email` value.
     email = serializers.CharField(read_only=True, help_text="Empty when unknown.")
+    # Blank (unknown) is a value here too: a model ChoiceField would document the states only.
+    state = serializers.ChoiceField(
+        choices=Lead._meta.get_field("state").choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="US state of the lead's address; empty when unknown.",
+    )
 
     class Meta:
         model = Lead

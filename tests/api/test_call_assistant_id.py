@@ -65,10 +65,12 @@ def other_organizations_assistant():
     return _pushed_assistant(UserFactory(), "0c9b8f5e-other-org-assistant")
 
 
-def test_the_assistants_vapi_id_places_the_same_call_as_our_id(user, assistant, fake_vapi):
-    lead = LeadFactory(property=assistant.property, consent_to_call=True)
+def test_the_assistants_vapi_id_places_the_same_call_as_our_id(
+    user, assistant, fake_vapi, calling_hours
+):
+    lead = LeadFactory(property=assistant.property, consent_to_call=True)  # written consent too
     client = bearer_client(user)
-    body = {"phone_number": "+14155550123", "lead_id": lead.pk, "metadata": {"campaign": "x"}}
+    body = {"phone_number": lead.phone, "lead_id": lead.pk, "metadata": {"campaign": "x"}}
 
     by_pk = client.post(CALL, {**body, "assistant_id": assistant.pk}, format="json")
     by_vapi_id = client.post(

@@ -29,8 +29,9 @@ from vapi.types import (
 )
 
 from leads.demo import demo_data_load
-from leads.models import Lead
+from leads.models import CallDecision, Lead
 from properties.models import Property
+from tests.factories import ConsentFactory
 from voice.assistants.config import assistant_build_config
 from voice.assistants.services import create_property_assistant
 from voice.calls.outbound import call_place_outbound
@@ -107,13 +108,17 @@ def test_the_walk_does_catch_unknown_keys():
     assert unknown_keys(parsed) == ["$.serverUrl", "$.model.functions"]
 
 
-def test_outbound_call_body_has_only_keys_vapi_defines(demo, vapi_settings, simulator):
+def test_outbound_call_body_has_only_keys_vapi_defines(
+    demo, vapi_settings, simulator, calling_hours
+):
     prop = Property.objects.get(name="Harbor View Apartments")
     assistant = create_property_assistant(property=prop)
     lead = Lead.objects.get(first_name="Maya")
     simulator.app.config.play_calls = False
 
-    call_log = call_place_outbound(assistant=assistant, phone_number=lead.phone, lead=lead)
+    call_log = call_place_outbound(
+        assistant=assistant, phone_number=lead.phone, lead=lead, path=CallDecision.Path.COMMAND
+    )
 
     stored = simulator.app.state.calls[call_log.vapi_call_id]
     create_parameters = {
@@ -130,14 +135,18 @@ def test_outbound_call_body_has_only_keys_vapi_defines(demo, vapi_settings, simu
 
 @pytest.mark.parametrize("scenario", ["book_tour", "human", "voicemail", "no_answer"])
 def test_simulated_webhooks_match_vapis_message_schemas(
-    demo, vapi_settings, simulator, webhook_receiver, scenario
+    demo, vapi_settings, simulator, webhook_receiver, scenario, calling_hours
 ):
     prop = Property.objects.get(name="Harbor View Apartments")
     assistant = create_property_assistant(property=prop)
     webhook_receiver.assistant_id = assistant.vapi_assistant_id
     lead = Lead.objects.get(first_name="Maya")
     call_place_outbound(
-        assistant=assistant, phone_number=lead.phone, lead=lead, metadata={"simScenario": scenario}
+        assistant=assistant,
+        phone_number=lead.phone,
+        lead=lead,
+        metadata={"simScenario": scenario},
+        path=CallDecision.Path.COMMAND,
     )
     simulator.app.wait_for_calls(timeout=10)
 
@@ -159,11 +168,14 @@ def test_simulated_webhooks_match_vapis_message_schemas(
 
 
 def test_played_call_as_returned_by_get_call_matches_the_call_schema(
-    demo, vapi_settings, simulator, webhook_receiver
+    demo, vapi_settings, simulator, webhook_receiver, calling_hours
 ):
     prop = Property.objects.get(name="Harbor View Apartments")
     assistant = create_property_assistant(property=prop)
-    call_log = call_place_outbound(assistant=assistant, phone_number="+12065550100")
+    ConsentFactory(organization=prop.organization, number="+12065550100")
+    call_log = call_place_outbound(
+        assistant=assistant, phone_number="+12065550100", path=CallDecision.Path.COMMAND
+    )
     simulator.app.wait_for_calls(timeout=10)
 
     from voice.vapi.client import get_vapi_client
