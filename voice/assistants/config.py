@@ -204,7 +204,7 @@ def _function_tools(property_id: str) -> list[VapiObject]:
             {},
             [],
             start="",
-            failed="Understood, we won't call you again. Goodbye.",
+            failed="Understood, we won't call you again, goodbye.",
         ),
     ]
 

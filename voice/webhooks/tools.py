@@ -541,13 +541,13 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
 # stop_calling ------------------------------------------------------------------------------------
 
 OPT_OUT_CONFIRMED = (
-    "Done: this number is on our do-not-call list for every property we manage. Confirm once in "
-    'one sentence, for example "Understood, we won\'t call you again. Goodbye.", then end the '
-    "call with endCall. No transfer, no other questions, no pitch."
+    "Done: the number is on the do-not-call list for all of our properties. Confirm once, in one "
+    "sentence, that we won't call again, then end the call with endCall. Do not transfer, ask "
+    "anything else or offer anything."
 )
 OPT_OUT_NOT_RECORDED = (
-    "The request could not be saved automatically; the leasing team will remove the number by "
-    "hand. Confirm once in one sentence that we won't call again, then end the call with endCall."
+    "The leasing team will take the number off the call list by hand. Confirm once, in one "
+    "sentence, that we won't call again, then end the call with endCall."
 )
 
 
