@@ -389,6 +389,10 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
         "server": webhook_server_config(),
         "serverMessages": list(SERVER_MESSAGES),
         "maxDurationSeconds": MAX_DURATION_SECONDS,
+        # calling-compliance.md §7 rules 9, 11: "press 9 any time to be removed". Off by default
+        # (OAS KeypadInputPlan.enabled); the digits reach the model and the transcript as the
+        # caller's input, where voice/calls/optout.py reads a lone 9.
+        "keypadInputPlan": {"enabled": True, "timeoutSeconds": 2, "delimiters": "#"},
         "endCallMessage": f"Thanks for calling {prop.name}. Have a great day!",
         # vapi-reference.md §12.4: structured outputs replace the deprecated analysisPlan (OAS
         # CreateAssistantDTO.analysisPlan `deprecated: true`); synced before every push.

@@ -132,6 +132,7 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
     prompt = config["model"]["messages"][0]["content"]
     assert "- transferCall: connects the caller to a person" in prompt
     assert "call stop_calling right away" in prompt
+    assert config["keypadInputPlan"]["enabled"] is True  # "press 9 to be removed" (§7 rule 11)
     assert "end the call with endCall" in prompt
 
     assert config["server"] == {
