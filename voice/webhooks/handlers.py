@@ -307,14 +307,20 @@ def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
 def tool_calls_failed(envelope: Envelope) -> Answer:
     return {
         "results": [
-            {"toolCallId": call.id, "name": call.name, "error": one_line(TOOL_FAILED)}
+            {"toolCallId": call.id, "name": call.name, "error": one_line(_tool_failed(call.name))}
             for call in envelope.tool_calls
         ]
     }
 
 
+def _tool_failed(name: str) -> str:
+    tool = TOOLS.get(name)
+    return tool.failed if tool is not None else TOOL_FAILED
+
+
 def function_call_failed(envelope: Envelope) -> Answer:
-    return {"result": f"Error: {TOOL_FAILED}"}
+    calls = envelope.tool_calls
+    return {"result": f"Error: {_tool_failed(calls[0].name if calls else '')}"}
 
 
 def assistant_request_failed(envelope: Envelope) -> Answer:

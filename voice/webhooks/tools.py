@@ -546,8 +546,8 @@ OPT_OUT_CONFIRMED = (
     "anything else or offer anything."
 )
 OPT_OUT_NOT_RECORDED = (
-    "The leasing team will take the number off the call list by hand. Confirm once, in one "
-    "sentence, that we won't call again, then end the call with endCall."
+    "The number will be taken off the call list after the call. Confirm once, in one sentence, "
+    "that we won't call again, then end the call with endCall."
 )
 
 
@@ -569,6 +569,8 @@ class Tool:
     run: ToolFunction
     # Writes nothing: a delivery of only such calls is answered before being stored (inbox.py).
     read_only: bool = False
+    # What the model is told when the delivery failed on our side (handlers.tool_calls_failed).
+    failed: str = TOOL_FAILED
 
 
 TOOLS: dict[str, Tool] = {
@@ -576,5 +578,7 @@ TOOLS: dict[str, Tool] = {
     "schedule_tour": Tool(tool_schedule_tour),
     "qualify_lead": Tool(tool_qualify_lead),
     "transfer_to_human": Tool(tool_transfer_to_human),
-    "stop_calling": Tool(tool_stop_calling),
+    # A failure must not turn a stop into a callback offer (§7 rule 12); the end-of-call report
+    # records the stop from the caller's words or the opt-out output.
+    "stop_calling": Tool(tool_stop_calling, failed=OPT_OUT_NOT_RECORDED),
 }

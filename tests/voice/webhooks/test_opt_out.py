@@ -2,6 +2,7 @@
 the organization's Suppression row while the delivery is handled, for the customer's number."""
 
 import pytest
+from django.db import DatabaseError
 
 from leads.compliance.gate import call_permission
 from leads.compliance.models import CallDecision, Suppression
@@ -11,7 +12,7 @@ from tests.voice.webhook_helpers import (
     post_vapi,
     world_fixture,  # noqa: F401 - pytest fixture `world`
 )
-from voice.webhooks.tools import OPT_OUT_CONFIRMED
+from voice.webhooks.tools import OPT_OUT_CONFIRMED, OPT_OUT_NOT_RECORDED
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,19 @@ def test_a_suppressed_caller_is_still_answered(client, world):
     answer = _deliver(client, world, "assistant_request")
 
     assert answer["assistantId"] == world.assistant.vapi_assistant_id
+
+
+def test_a_failed_stop_still_ends_the_call_and_the_report_records_it(client, world, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr("voice.webhooks.tools.call_opt_out_record", broken)
+
+    (answer,) = _deliver(client, world, "tool_calls__stop_calling")["results"]
+
+    assert answer["error"] == OPT_OUT_NOT_RECORDED
+    assert "call back" not in answer["error"]
+    assert not Suppression.objects.exists()
+    monkeypatch.undo()
+    _deliver(client, world, "end_of_call_report__opt_out")
+    _the_row(world, Suppression.Source.STRUCTURED_OUTPUT)
