@@ -1,6 +1,8 @@
 """Opt-outs heard on a call (calling-compliance.md §7 rules 8-10, 12, 16): every channel writes
 the organization's Suppression row while the delivery is handled, for the customer's number."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError
 
@@ -212,3 +214,21 @@ def test_a_failed_stop_still_ends_the_call_and_the_report_records_it(client, wor
     monkeypatch.undo()
     _deliver(client, world, "end_of_call_report__opt_out")
     _the_row(world, Suppression.Source.STRUCTURED_OUTPUT)
+
+
+def test_a_stop_at_ten_refuses_the_call_queued_for_two(client, world, clock, calling_hours):
+    # §7 rule 8's test: "stop calling me" at 10:00; the call planned for 14:00 is refused.
+    lead = LeadFactory(property=world.property, phone=CALLER)
+    clock.move_to(calling_hours - timedelta(hours=1))
+    _transcript(client, world, "Stop calling me.")
+    clock.move_to(calling_hours + timedelta(hours=3))
+
+    permission = call_permission(
+        organization=world.property.organization,
+        number=CALLER,
+        purpose="marketing",
+        path=CallDecision.Path.API,
+        lead=lead,
+    )
+
+    assert (permission.allowed, permission.reason) == (False, "opted_out")
