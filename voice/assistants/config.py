@@ -70,7 +70,8 @@ TOUR_TYPES = ["in_person", "self_guided", "virtual"]
 
 
 def _function_tools(property_id: str) -> list[VapiObject]:
-    """The four leasing function tools (HELPERS.md contracts; vapi-reference.md §6.1)."""
+    """The four leasing function tools (HELPERS.md contracts; vapi-reference.md §6.1) and the
+    opt-out tool (calling-compliance.md §7 rule 12)."""
 
     def tool(
         name: str,
@@ -89,7 +90,8 @@ def _function_tools(property_id: str) -> list[VapiObject]:
             "async": False,  # the assistant waits for our answer (§6.1)
             "function": {"name": name, "description": description, "parameters": parameters},
             "messages": [
-                {"type": "request-start", "content": start},
+                # No filler before a tool whose result is the last thing said (stop_calling).
+                *([{"type": "request-start", "content": start}] if start else []),
                 # §10.3: say something when our answer takes a while.
                 {
                     "type": "request-response-delayed",
@@ -192,6 +194,17 @@ def _function_tools(property_id: str) -> list[VapiObject]:
             ["reason"],
             start="Let me see who is available.",
             failed="Sorry, I can't reach the team right now. They will call you back.",
+        ),
+        # calling-compliance.md §7 rules 9, 12: the stop is written before the goodbye.
+        tool(
+            "stop_calling",
+            "Put the caller's number on the do-not-call list. Call it as soon as the caller asks "
+            "not to be called (stop calling, take me off your list, remove my number, opt out, "
+            "or pressing 9), then follow the result: confirm once and end the call.",
+            {},
+            [],
+            start="",
+            failed="Understood, we won't call you again, goodbye.",
         ),
     ]
 
@@ -376,6 +389,10 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
         "server": webhook_server_config(),
         "serverMessages": list(SERVER_MESSAGES),
         "maxDurationSeconds": MAX_DURATION_SECONDS,
+        # calling-compliance.md §7 rules 9, 11: "press 9 any time to be removed". Off by default
+        # (OAS KeypadInputPlan.enabled); the digits reach the model and the transcript as the
+        # caller's input, where voice/calls/optout.py reads a lone 9.
+        "keypadInputPlan": {"enabled": True, "timeoutSeconds": 2, "delimiters": "#"},
         "endCallMessage": f"Thanks for calling {prop.name}. Have a great day!",
         # vapi-reference.md §12.4: structured outputs replace the deprecated analysisPlan (OAS
         # CreateAssistantDTO.analysisPlan `deprecated: true`); synced before every push.

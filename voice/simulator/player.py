@@ -491,6 +491,30 @@ class Conversation:
                 return True, result if isinstance(result, str) else json.dumps(result)
         return False, "no result for this tool call"
 
+    def end_call(self, **report: Any) -> bool:
+        """The model calls the endCall tool (vapi-reference.md §6): the assistant hangs up,
+        `assistant-ended-call`. False, and the call goes on, when the assistant has no endCall."""
+        if not any(t.get("type") == "endCall" for t in self._tools()):
+            logger.warning("sim call %s: the assistant has no endCall tool", self.call["id"][:8])
+            return False
+        self.messages.append(
+            {
+                "role": "tool_calls",
+                "message": "",
+                "toolCalls": [
+                    {
+                        "id": "call_" + uuid.uuid4().hex[:24],
+                        "type": "function",
+                        "function": {"name": "endCall", "arguments": "{}"},
+                    }
+                ],
+                "time": (self.started_ms or 0) + int(self.seconds * 1000),
+                "secondsFromStart": round(self.seconds, 2),
+            }
+        )
+        self.end("assistant-ended-call", **report)
+        return True
+
     def transfer(self) -> VapiObject | None:
         """The model calls the transferCall tool, as Vapi documents it (vapi-reference.md §6.2):
         a tool with destinations dials the first one (the model picks among them; the scripted

@@ -286,6 +286,50 @@ def no_answer(c: Conversation) -> None:
     c.end("customer-did-not-answer")
 
 
+def _opt_out_line(reply: ToolReply | None) -> str:
+    """One confirmation sentence, from the result's facts (calling-compliance.md §7 rule 12)."""
+    done = reply.fact("Done") if reply is not None else None
+    if done:
+        done = done.rstrip(".").replace("the number", "your number", 1)
+        return f"Understood: {done}, and we won't call you again, goodbye."
+    return "Understood, we won't call you again, goodbye."
+
+
+def _stop(c: Conversation, *, source: str) -> None:
+    """A model that follows the stop_calling result: confirm once, then endCall."""
+    ok, result = c.tool("stop_calling", {})
+    reply = read_tool_result(result) if ok else None
+    if ok:  # a failed tool already said its request-failed line, the one confirmation
+        c.say_bot(_opt_out_line(reply))
+    report = {
+        "summary": f"The caller asked not to be called again ({source}); the call was ended.",
+        "structured_data": {"tour_interest": False},
+        "success": False,
+        "opt_out": True,
+    }
+    told_to_end = reply is None or reply.mentions("end the call")
+    if told_to_end and c.end_call(**report):
+        return
+    c.end("customer-ended-call", **report)
+
+
+def opt_out(c: Conversation) -> None:
+    """The caller asks not to be called again (calling-compliance.md §7 rules 9, 12)."""
+    c.ring()
+    c.answer()
+    c.say_user("Please stop calling me. Take me off your list.")
+    _stop(c, source="said")
+
+
+def opt_out_keypad(c: Conversation) -> None:
+    """The caller presses 9 (§7 rule 11's offer). With keypadInputPlan the digits reach the
+    model and the transcript as the caller's input, the reading voice/calls/optout.py accepts."""
+    c.ring()
+    c.answer()
+    c.say_user("9")
+    _stop(c, source="pressed 9")
+
+
 SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "book_tour": book_tour,
     "human": human,
@@ -293,4 +337,6 @@ SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "transfer_direct": transfer_direct,
     "voicemail": voicemail,
     "no_answer": no_answer,
+    "opt_out": opt_out,
+    "opt_out_keypad": opt_out_keypad,
 }

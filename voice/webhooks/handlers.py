@@ -19,6 +19,7 @@ from properties.phone import phone_normalize_or_none
 from properties.selectors import property_is_open, property_next_opening
 from voice import sql
 from voice.assistants.selectors import assistant_for_leasing_phone
+from voice.calls.optout import call_opt_out_record, line_opt_out_source, report_opt_out_source
 from voice.calls.services import (
     call_log_advance_from_vapi,
     call_log_after_advance,
@@ -61,6 +62,7 @@ TRANSFER_UNAVAILABLE = (
     "I can't transfer you right now, but I can book you a tour or have someone from the team "
     "call you back."
 )
+OPT_OUT_NOTE_REPORT = "Opt-out found in the end-of-call report."
 
 
 def _assistant_config(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -158,6 +160,10 @@ def handle_end_of_call_report(envelope: Envelope) -> Answer | None:
         at=message_timestamp(message),
     )
     call_log_apply_outcome(call_log=upsert.call_log)
+    # A stop the live deliveries missed (§7 rule 9: any channel); idempotent when one was heard.
+    source = report_opt_out_source(message=message, call_log=upsert.call_log)
+    if source:
+        call_opt_out_record(message=message, source=source, note=OPT_OUT_NOTE_REPORT)
     return {}
 
 
@@ -173,12 +179,17 @@ def handle_transcript(envelope: Envelope) -> Answer | None:
     text = str(message.get("transcript") or "").strip()
     if not call_id or not text:
         return None
+    role = str(message.get("role") or "")
     transcript_line_record(
         vapi_call_id=call_id,
-        role=str(message.get("role") or ""),
+        role=role,
         text=text,
         spoken_at=message_timestamp(message) or timezone.now(),
     )
+    # An opt-out is suppressed now, while the caller is still on the line (§7 rules 8, 9).
+    source = line_opt_out_source(role=role, text=text)
+    if source:
+        call_opt_out_record(message=message, source=source, note=f"Caller said: {text[:500]}")
     return {}
 
 
@@ -296,14 +307,20 @@ def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
 def tool_calls_failed(envelope: Envelope) -> Answer:
     return {
         "results": [
-            {"toolCallId": call.id, "name": call.name, "error": one_line(TOOL_FAILED)}
+            {"toolCallId": call.id, "name": call.name, "error": one_line(_tool_failed(call.name))}
             for call in envelope.tool_calls
         ]
     }
 
 
+def _tool_failed(name: str) -> str:
+    tool = TOOLS.get(name)
+    return tool.failed if tool is not None else TOOL_FAILED
+
+
 def function_call_failed(envelope: Envelope) -> Answer:
-    return {"result": f"Error: {TOOL_FAILED}"}
+    calls = envelope.tool_calls
+    return {"result": f"Error: {_tool_failed(calls[0].name if calls else '')}"}
 
 
 def assistant_request_failed(envelope: Envelope) -> Answer:

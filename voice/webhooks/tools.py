@@ -22,6 +22,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from leads.compliance.models import Suppression
 from leads.models import Lead, LeadActivity, Tour
 from leads.services import (
     QualifyAnswers,
@@ -41,6 +42,7 @@ from properties.selectors import (
     unit_list_alternatives,
     unit_list_available,
 )
+from voice.calls.optout import call_opt_out_record
 from voice.calls.selectors import call_property_resolve
 from voice.calls.services import call_log_lead_for_caller
 from voice.vapi.payload import (
@@ -536,11 +538,39 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
     )
 
 
+# stop_calling ------------------------------------------------------------------------------------
+
+OPT_OUT_CONFIRMED = (
+    "Done: the number is on the do-not-call list for all of our properties. Confirm once, in one "
+    "sentence, that we won't call again, then end the call with endCall. Do not transfer, ask "
+    "anything else or offer anything."
+)
+OPT_OUT_NOT_RECORDED = (
+    "The number will be taken off the call list after the call. Confirm once, in one sentence, "
+    "that we won't call again, then end the call with endCall."
+)
+
+
+def tool_stop_calling(context: ToolContext, arguments: dict[str, Any]) -> str:
+    """The caller asked not to be called (calling-compliance.md §7 rules 9, 12): the number goes
+    on the organization's do-not-call list before the assistant says anything more."""
+    suppression = call_opt_out_record(
+        message=context.message,
+        source=Suppression.Source.TOOL,
+        note="The assistant's stop_calling tool.",
+    )
+    if suppression is None:
+        return OPT_OUT_NOT_RECORDED
+    return OPT_OUT_CONFIRMED
+
+
 @dataclass(frozen=True)
 class Tool:
     run: ToolFunction
     # Writes nothing: a delivery of only such calls is answered before being stored (inbox.py).
     read_only: bool = False
+    # What the model is told when the delivery failed on our side (handlers.tool_calls_failed).
+    failed: str = TOOL_FAILED
 
 
 TOOLS: dict[str, Tool] = {
@@ -548,4 +578,7 @@ TOOLS: dict[str, Tool] = {
     "schedule_tour": Tool(tool_schedule_tour),
     "qualify_lead": Tool(tool_qualify_lead),
     "transfer_to_human": Tool(tool_transfer_to_human),
+    # A failure must not turn a stop into a callback offer (§7 rule 12); the end-of-call report
+    # records the stop from the caller's words or the opt-out output.
+    "stop_calling": Tool(tool_stop_calling, failed=OPT_OUT_NOT_RECORDED),
 }

@@ -104,7 +104,12 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
     config = _config(harbor_view, name="Harbor View leasing")
     tools = _tools(config)
 
-    assert set(tools) == {*FUNCTION_ARGUMENTS, "transferCall", "endCall"}
+    assert set(tools) == {*FUNCTION_ARGUMENTS, "stop_calling", "transferCall", "endCall"}
+    # §7 rule 12: the opt-out tool takes no arguments and says nothing before its result.
+    stop = tools["stop_calling"]
+    assert stop["function"]["parameters"] == {"type": "object", "properties": {}}
+    assert stop["parameters"] == [{"key": "property_id", "value": str(harbor_view.pk)}]
+    assert {m["type"] for m in stop["messages"]} == {"request-response-delayed", "request-failed"}
     for name, (arguments, required) in FUNCTION_ARGUMENTS.items():
         tool = tools[name]
         parameters = tool["function"]["parameters"]
@@ -126,6 +131,9 @@ def test_config_pins_tools_server_and_messages(harbor_view, settings):
     assert "+14155550101" not in json.dumps(config)
     prompt = config["model"]["messages"][0]["content"]
     assert "- transferCall: connects the caller to a person" in prompt
+    assert "call stop_calling right away" in prompt
+    assert config["keypadInputPlan"]["enabled"] is True  # "press 9 to be removed" (§7 rule 11)
+    assert "end the call with endCall" in prompt
 
     assert config["server"] == {
         "url": "https://leasing.example.com/api/v1/voice/webhook",
@@ -496,7 +504,7 @@ def test_update_assistant_knowledge_pushes_current_rents(vapi_settings, simulato
     remote = simulator.app.state.assistants[assistant.vapi_assistant_id]
     prompt = remote["model"]["messages"][0]["content"]
     assert "$3,999 to $4,350 a month" in prompt
-    assert len(remote["model"]["tools"]) == 6  # PATCH replaced the whole model, tools included
+    assert len(remote["model"]["tools"]) == 7  # PATCH replaced the whole model, tools included
     assistant.refresh_from_db()
     assert assistant.last_pushed_config["model"]["messages"][0]["content"] == prompt
 

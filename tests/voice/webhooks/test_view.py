@@ -121,6 +121,13 @@ EXPECTED = {
     "end_of_call_report__routed": ("processed", lambda a: a == {}),
     "end_of_call_report__structured_outputs": ("processed", lambda a: a == {}),
     "end_of_call_report__top_level": ("processed", lambda a: a == {}),
+    "end_of_call_report__opt_out": ("processed", lambda a: a == {}),
+    "transcript__opt_out": ("processed", lambda a: a == {}),
+    "transcript__dtmf": ("processed", lambda a: a == {}),
+    "tool_calls__stop_calling": (
+        "processed",
+        lambda a: "then end the call" in a["results"][0]["result"],
+    ),
     "transcript__partial": ("ignored", lambda a: a == {}),
     "transcript__final": ("processed", lambda a: a == {}),
     "transcript__final_type": ("processed", lambda a: a == {}),

@@ -1,0 +1,116 @@
+"""Opt-outs heard on a call become the organization's do-not-call entry at once (calling-
+compliance.md §7 rules 8-10, 12, 16): written synchronously while the delivery is handled, so the
+row exists before the call ends.
+
+The number is the customer's (`customer.number`: the caller on an inbound call, the dialled
+number on an outbound one); the organization is the one owning the call's property, so one stop
+covers every property of the organization (rule 10). Idempotent: `suppression_add` keeps the
+first request, so several channels in one call leave one row.
+"""
+
+import logging
+from typing import Any
+
+from leads.compliance.models import Suppression
+from leads.compliance.optout import dtmf_opt_out, opt_out_detect
+from leads.compliance.services import suppression_add
+from leads.selectors import lead_get_by_phone
+from properties.models import Property
+from properties.phone import phone_normalize_or_none
+from voice.calls.analysis import OPT_OUT_KEY
+from voice.calls.selectors import call_property_resolve
+from voice.models import CallLog
+from voice.vapi.payload import (
+    call_metadata,
+    message_call,
+    message_call_id,
+    message_customer_number,
+    message_phone_number,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_ROLES = frozenset({"user", "customer"})
+
+
+def call_opt_out_record(
+    *, message: dict[str, Any], source: str, note: str = ""
+) -> Suppression | None:
+    """Suppress the call's customer number for the organization of the call's property; None
+    when the call names no usable number or no property (logged: a human must look)."""
+    call = message_call(message)
+    call_id = message_call_id(message)
+    number = phone_normalize_or_none(message_customer_number(message))
+    if number is None and call_id:
+        logged = CallLog.objects.filter(vapi_call_id=call_id).values_list(
+            "customer_number", flat=True
+        )
+        number = phone_normalize_or_none(logged.first() or "")
+    assistant = message.get("assistant")
+    property_id = call_property_resolve(
+        metadata=call_metadata(call, assistant=assistant if isinstance(assistant, dict) else None),
+        vapi_assistant_id=str(call.get("assistantId") or ""),
+        vapi_call_id=call_id,
+        phone_number=message_phone_number(message),
+    )
+    prop = (
+        Property.objects.select_related("organization").filter(pk=property_id).first()
+        if property_id is not None
+        else None
+    )
+    if number is None or prop is None:
+        logger.error(
+            "opt-out heard but not recorded: no caller number or property",
+            extra={"vapi_call_id": call_id, "source": source},
+        )
+        return None
+    return suppression_add(
+        organization=prop.organization,
+        number=number,
+        source=source,
+        note=note,
+        lead=lead_get_by_phone(property_id=prop.pk, phone=number),
+        vapi_call_id=call_id,
+    )
+
+
+def line_opt_out_source(*, role: str, text: str) -> str | None:
+    """The Suppression source for one line of the conversation, or None: only the caller's
+    words count (the assistant reads the opt-out offer aloud in its opening line)."""
+    if role.lower() not in USER_ROLES:
+        return None
+    if dtmf_opt_out(text):
+        return Suppression.Source.DTMF
+    if opt_out_detect(text):
+        return Suppression.Source.SPOKEN
+    return None
+
+
+def report_opt_out_source(*, message: dict[str, Any], call_log: CallLog | None) -> str | None:
+    """The first opt-out an end-of-call report shows: a caller line (artifact messages or the
+    plain transcript), else the `opt_out` structured output or analysis flag."""
+    artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
+    for source in (artifact.get("messages"), message.get("messages")):
+        for item in source if isinstance(source, list) else []:
+            if not isinstance(item, dict):
+                continue
+            text = item.get("message") or item.get("content") or ""
+            found = line_opt_out_source(role=str(item.get("role") or ""), text=str(text))
+            if found:
+                return found
+    for transcript in (artifact.get("transcript"), message.get("transcript")):
+        for line in str(transcript or "").splitlines():
+            speaker, _, text = line.partition(":")
+            role = "user" if speaker.strip().lower() in ("user", "customer", "caller") else ""
+            found = line_opt_out_source(role=role, text=text)
+            if found:
+                return found
+    analysis = message.get("analysis") if isinstance(message.get("analysis"), dict) else {}
+    structured = analysis.get("structuredData")
+    flags = [
+        (call_log.structured_data or {}).get(OPT_OUT_KEY) if call_log is not None else None,
+        structured.get(OPT_OUT_KEY) if isinstance(structured, dict) else None,
+    ]
+    if any(flag is True for flag in flags):
+        return Suppression.Source.STRUCTURED_OUTPUT
+    return None
