@@ -65,6 +65,7 @@ class AssistantSerializer(serializers.ModelSerializer):
             "vapi_assistant_id",
             "vapi_phone_number_id",
             "first_message",
+            "outbound_first_message",
             "system_prompt",
             "voice_provider",
             "voice_id",
@@ -137,8 +138,17 @@ class AssistantCreateInputSerializer(serializers.Serializer):
         max_length=1000,
         required=False,
         allow_blank=True,
-        help_text="What the assistant says first. Empty: a greeting with the AI and recording "
-        "notice.",
+        help_text='What the assistant says first on inbound calls; must say "AI". Empty: a '
+        "greeting with the AI and recording notice.",
+    )
+    outbound_first_message = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="What the assistant says when the person it called answers. Must contain "
+        '{legal_name} (or the organization\'s legal name), the word "AI" and the opt-out offer '
+        "(\"say 'stop calling' or press 9 any time to be removed\"); placeholders {legal_name}, "
+        "{property} and {first_name} are filled per call. Empty: the default greeting.",
     )
     system_prompt = serializers.CharField(
         max_length=LONG_TEXT,

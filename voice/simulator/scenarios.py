@@ -286,6 +286,19 @@ def no_answer(c: Conversation) -> None:
     c.end("customer-did-not-answer")
 
 
+def recording_consent(c: Conversation) -> None:
+    """book_tour where a recordingConsentPlan asks: the caller agrees (the default anyway)."""
+    c.recording_consent = True
+    book_tour(c)
+
+
+def recording_declined(c: Conversation) -> None:
+    """book_tour where the caller declines recording: says "I disagree" (verbal) or hangs up
+    (stay-on-line)."""
+    c.recording_consent = False
+    book_tour(c)
+
+
 SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "book_tour": book_tour,
     "human": human,
@@ -293,4 +306,6 @@ SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "transfer_direct": transfer_direct,
     "voicemail": voicemail,
     "no_answer": no_answer,
+    "recording_consent": recording_consent,
+    "recording_declined": recording_declined,
 }
