@@ -15,18 +15,15 @@ from leads.compliance.disclosures import (
     voicemail_message,
 )
 from tests.api.conftest import assert_error, bearer_client
-from tests.factories import PropertyFactory
-from tests.voice.assistants.test_vapi_values import (  # noqa: F401 (fixtures)
+from tests.factories import AssistantFactory, PropertyFactory, UserFactory
+from tests.voice.assistants.test_vapi_values import (
     ASSISTANTS,
     _admin_form,
     _columns,
     _vapi_writes,
-    assistant,
-    prop,
-    user,
 )
 from voice.assistants.config import assistant_build_config, default_first_message
-from voice.assistants.services import assistant_update, create_property_assistant
+from voice.assistants.services import assistant_push, assistant_update, create_property_assistant
 from voice.assistants.validation import (
     FIRST_MESSAGE_NO_AI,
     OUTBOUND_NO_AI,
@@ -35,6 +32,7 @@ from voice.assistants.validation import (
     validate_outbound_first_message,
 )
 from voice.models import Assistant
+from voice.simulator.state import DEMO_PHONE_NUMBERS
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +41,21 @@ GOOD_OUTBOUND = (
     "apartment search. You can say 'stop calling' or press 9 any time to be removed."
 )
 WITHOUT_AI = GOOD_OUTBOUND.replace("'s AI assistant", "'s leasing assistant")
+
+
+@pytest.fixture
+def user():
+    return UserFactory()
+
+
+@pytest.fixture
+def prop(user, vapi_settings):
+    return PropertyFactory(owner=user, name="Harbor View", leasing_phone=DEMO_PHONE_NUMBERS[0])
+
+
+@pytest.fixture
+def assistant(prop, simulator):
+    return assistant_push(assistant=AssistantFactory(property=prop, voice_id="alloy"))
 
 
 # The checks ------------------------------------------------------------------------------------
@@ -101,13 +114,15 @@ def test_the_outbound_greeting_is_filled_per_call(prop):
     blank = outbound_greeting(template="", prop=prop)
     assert blank.startswith("Hi, this is the virtual leasing assistant for Harbor View")
     assert prop.organization.legal_name in blank
-    assert says_ai(blank) and offers_opt_out(blank)
+    assert says_ai(blank)
+    assert offers_opt_out(blank)
 
 
 def test_the_voicemail_names_the_business_says_ai_and_gives_the_opt_out_number(prop):
     message = assistant_build_config(assistant=Assistant(property=prop))["voicemailMessage"]
     assert message == voicemail_message(prop)
-    assert prop.organization.legal_name in message and says_ai(message)
+    assert prop.organization.legal_name in message
+    assert says_ai(message)
     assert f"To stop these calls, call {prop.leasing_phone}" in message
 
 
