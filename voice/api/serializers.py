@@ -91,6 +91,16 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
     # Plain strings: "" (no recording yet) is not a valid `format: uri` value.
     recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
     stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+    recorded = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether the call was recorded (null: not known, e.g. before the report).",
+    )
+    recording_basis = serializers.CharField(
+        read_only=True,
+        help_text="Why it was or was not recorded, e.g. \"not recorded: California requires "
+        "all-party consent and none was given\".",
+    )
 
     class Meta:
         model = CallLog
@@ -100,6 +110,8 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
             "messages",
             "recording_url",
             "stereo_recording_url",
+            "recorded",
+            "recording_basis",
             "structured_data",
             "metadata",
         ]
