@@ -98,8 +98,8 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
     )
     recording_basis = serializers.CharField(
         read_only=True,
-        help_text="Why it was or was not recorded, e.g. \"not recorded: California requires "
-        "all-party consent and none was given\".",
+        help_text='Why it was or was not recorded, e.g. "not recorded: California requires '
+        'all-party consent and none was given".',
     )
 
     class Meta:
