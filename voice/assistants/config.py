@@ -14,7 +14,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from leads.compliance.disclosures import voicemail_message
+from leads.compliance.disclosures import says_ai, voicemail_message
 from properties.models import Property, Unit
 from voice.assistants.selectors import webhook_credential_id_get
 from voice.models import Assistant
@@ -441,6 +441,10 @@ def assistant_fields_from_remote(
     first_message = remote.get("firstMessage")
     if isinstance(first_message, str) and first_message != built["firstMessage"]:
         changes["first_message"] = first_message
+        if not says_ai(first_message):
+            notes.append(
+                'its greeting does not say "AI" (calling-compliance.md §7 rule 11): fix it'
+            )
 
     model = json_object(remote.get("model"))
     if model.get("provider") not in (None, "openai"):
