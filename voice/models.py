@@ -20,7 +20,21 @@ class Assistant(models.Model):
     )
     # vapi-reference.md §4.1: Vapi rejects assistant names over 40 characters.
     name = models.CharField(max_length=40)
-    first_message = models.TextField(blank=True)
+    first_message = models.TextField(
+        blank=True,
+        help_text="Inbound greeting; must say it is an AI. Blank: the default greeting.",
+    )
+    # calling-compliance.md §7 rule 11; leads/compliance/disclosures.py fills and checks it.
+    outbound_first_message = models.TextField(
+        "outbound greeting",
+        blank=True,
+        help_text=(
+            "What the assistant says when the person it called answers. Blank: the default. "
+            'Must contain {legal_name} (or the legal name), say "AI" and offer the opt-out '
+            "(\"say 'stop calling' or press 9\"). Placeholders: {legal_name}, {property}, "
+            "{first_name}."
+        ),
+    )
     system_prompt = models.TextField(
         blank=True, help_text="Leave blank to render the default leasing prompt from property data."
     )
@@ -99,6 +113,10 @@ class CallLog(models.Model):
     success_evaluation = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # calling-compliance.md §7 rule 15: whether the call was recorded and why (set when the call
+    # is placed or routed, updated from the end-of-call report). None: not known.
+    recorded = models.BooleanField(null=True, blank=True)
+    recording_basis = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

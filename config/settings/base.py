@@ -184,6 +184,10 @@ VAPI_API_KEY = env("VAPI_API_KEY", default="")
 VAPI_BASE_URL = env("VAPI_BASE_URL", default="https://api.vapi.ai").rstrip("/")
 VAPI_WEBHOOK_SECRET = env("VAPI_WEBHOOK_SECRET", default="")
 ELEVENLABS_API_KEY = env("ELEVENLABS_API_KEY", default="")
+# calling-compliance.md §7 rule 15, voice/calls/recording.py: calls that need all-party consent
+# are not recorded (off), or ask for consent with Vapi's enterprise-only recordingConsentPlan
+# ("verbal" or "stay-on-line").
+VAPI_RECORDING_CONSENT_PLAN = env("VAPI_RECORDING_CONSENT_PLAN", default="")
 
 # Phone numbers without a country code are read in this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")

@@ -8,7 +8,10 @@ the documented rules that span several fields or need a library to decide:
 - a phone number (`format: phone`) is one `phonenumbers` accepts;
 - office hours close after they open, and one day's hours do not overlap;
 - call metadata has at most 20 keys of 1 to 100 characters, without NUL or lone surrogates
-  (OpenAPI 3.0 has no `propertyNames`).
+  (OpenAPI 3.0 has no `propertyNames`);
+- an assistant's greetings carry their disclosures (voice/assistants/validation.py: "AI" in the
+  inbound one; {legal_name}, "AI" and the opt-out in the outbound one): a generated greeting the
+  check refuses becomes blank (the default greeting).
 """
 
 import django
@@ -17,8 +20,11 @@ from hypothesis import strategies as st
 
 django.setup()  # in `st`'s process: the rules come from the product's modules
 
+from django.core.exceptions import ValidationError  # noqa: E402
+
 from properties.serializers import PHONE_FORMAT  # noqa: E402
 from voice.api.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
+from voice.assistants.validation import DISCLOSURE_VALIDATORS  # noqa: E402
 
 # Valid US numbers (555-01xx and 555-1xxx lines are valid for phonenumbers).
 schemathesis.openapi.format(
@@ -43,7 +49,18 @@ def map_case(context, case):
     if isinstance(metadata, dict):
         keys = [key for key in metadata if _storable_key(key)][:METADATA_MAX_KEYS]
         case.body["metadata"] = {key: metadata[key] for key in keys}
+    for name, validate in DISCLOSURE_VALIDATORS.items():
+        if isinstance(case.body.get(name), str) and not _passes(validate, case.body[name]):
+            case.body[name] = ""
     return case
+
+
+def _passes(validate, value: str) -> bool:
+    try:
+        validate(value.strip())  # the API trims strings first
+    except ValidationError:
+        return False
+    return True
 
 
 def _plausible_hours(hours: list) -> list:

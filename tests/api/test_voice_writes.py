@@ -251,17 +251,17 @@ def test_get_assistant(client, assistant):
 def test_patch_assistant_changes_vapi_then_here(client, assistant, simulator):
     response = client.patch(
         f"{ASSISTANTS}/{assistant.pk}",
-        {"first_message": "Hello from the harbor!", "voice_provider": "openai"},
+        {"first_message": "Hello from the harbor, I am an AI!", "voice_provider": "openai"},
         format="json",
     )
 
     assert response.status_code == 200, response.content
     assistant.refresh_from_db()
-    assert assistant.first_message == "Hello from the harbor!"
+    assert assistant.first_message == "Hello from the harbor, I am an AI!"
     assert assistant.voice_provider == "openai"
-    assert response.json()["first_message"] == "Hello from the harbor!"
+    assert response.json()["first_message"] == "Hello from the harbor, I am an AI!"
     remote = _remote(simulator, assistant)
-    assert remote["firstMessage"] == "Hello from the harbor!"
+    assert remote["firstMessage"] == "Hello from the harbor, I am an AI!"
     assert remote["voice"] == {"provider": "openai", "voiceId": "alloy"}
     path = f"/assistant/{assistant.vapi_assistant_id}"
     assert simulator.app.state.count_requests("PATCH", path) == 1
@@ -434,6 +434,8 @@ def test_place_call_records_the_call_log_at_once(client, assistant, lead, simula
         "leadId": str(lead.pk),
         "propertyId": str(assistant.property_id),
         "assistantId": str(assistant.pk),
+        "recording": "off",
+        "recordingReason": "California requires all-party consent",
     }
     assert data["metadata"] == expected_metadata
     assert remote["assistantOverrides"]["metadata"] == expected_metadata

@@ -97,7 +97,9 @@ def test_every_request_we_send_is_valid_and_free_of_deprecated_fields(
     prop = Property.objects.get(name="Harbor View Apartments")
     assistant = create_property_assistant(property=prop)
     assistant = assistant_push(assistant=assistant)
-    assistant = assistant_update(assistant=assistant, first_message="Hello from Harbor View!")
+    assistant = assistant_update(
+        assistant=assistant, first_message="Hello from Harbor View, an AI!"
+    )
     lead = Lead.objects.get(first_name="Maya")
     call_place_outbound(
         assistant=assistant, phone_number=lead.phone, lead=lead, path=CallDecision.Path.API

@@ -56,7 +56,12 @@ def test_inbound_book_tour_call_leaves_call_log_phone_lead_tour_and_activities(v
     assert call_log.assistant == assistant
     assert call_log.property == harbor_view
     assert call_log.transcript
-    assert call_log.recording_url.startswith(vapi.url)
+    # A 415 caller is in California (all-party consent): not recorded (calling-compliance.md §4).
+    assert call_log.recording_url == ""
+    assert call_log.recorded is False
+    assert call_log.recording_basis == (
+        "not recorded: California requires all-party consent and none was given"
+    )
     assert call_log.summary
     assert call_log.cost is not None
     assert call_log.duration_seconds

@@ -35,7 +35,7 @@ from voice.assistants.operations import (
     assistants_push_for_properties,
     assistants_refresh_knowledge,
 )
-from voice.assistants.validation import VALIDATORS, assistant_settings_validate
+from voice.assistants.validation import CHECKED_FIELDS, assistant_settings_validate
 from voice.batch import Outcome, Result
 from voice.calls.operations import (
     call_logs_refresh,
@@ -120,7 +120,8 @@ class TestCallForm(forms.Form):
 
 
 class AssistantAdminForm(forms.ModelForm):
-    """Refuses a model, voice provider or language Vapi would refuse, on the field, before the
+    """Refuses a model, voice provider or language Vapi would refuse, and a greeting without its
+    disclosures (voice/assistants/validation.py), on the field, before the
     save (saving here never pushes: "Push configuration to Vapi" does). Only values changed in
     the form are checked: one pulled from Vapi stays."""
 
@@ -131,6 +132,7 @@ class AssistantAdminForm(forms.ModelForm):
             "name",
             "vapi_phone_number_id",
             "first_message",
+            "outbound_first_message",
             "system_prompt",
             "voice_provider",
             "voice_id",
@@ -140,9 +142,11 @@ class AssistantAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        changed = {name: cleaned.get(name) for name in VALIDATORS if name in self.changed_data}
+        changed = {name: cleaned.get(name) for name in CHECKED_FIELDS if name in self.changed_data}
+        prop = cleaned.get("property")
+        legal_name = prop.organization.legal_name if prop is not None else ""
         try:
-            assistant_settings_validate(changed)
+            assistant_settings_validate(changed, legal_name=legal_name)
         except ValidationError as exc:
             for field_name, errors in exc.error_dict.items():
                 self.add_error(field_name, errors)

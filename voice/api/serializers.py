@@ -65,6 +65,7 @@ class AssistantSerializer(serializers.ModelSerializer):
             "vapi_assistant_id",
             "vapi_phone_number_id",
             "first_message",
+            "outbound_first_message",
             "system_prompt",
             "voice_provider",
             "voice_id",
@@ -90,6 +91,16 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
     # Plain strings: "" (no recording yet) is not a valid `format: uri` value.
     recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
     stereo_recording_url = serializers.CharField(read_only=True, help_text="Empty until recorded.")
+    recorded = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether the call was recorded (null: not known, e.g. before the report).",
+    )
+    recording_basis = serializers.CharField(
+        read_only=True,
+        help_text='Why it was or was not recorded, e.g. "not recorded: California requires '
+        'all-party consent and none was given".',
+    )
 
     class Meta:
         model = CallLog
@@ -99,6 +110,8 @@ class CallLogDetailSerializer(serializers.ModelSerializer):
             "messages",
             "recording_url",
             "stereo_recording_url",
+            "recorded",
+            "recording_basis",
             "structured_data",
             "metadata",
         ]
@@ -137,8 +150,17 @@ class AssistantCreateInputSerializer(serializers.Serializer):
         max_length=1000,
         required=False,
         allow_blank=True,
-        help_text="What the assistant says first. Empty: a greeting with the AI and recording "
-        "notice.",
+        help_text='What the assistant says first on inbound calls; must say "AI". Empty: a '
+        "greeting with the AI and recording notice.",
+    )
+    outbound_first_message = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="What the assistant says when the person it called answers. Must contain "
+        '{legal_name} (or the organization\'s legal name), the word "AI" and the opt-out offer '
+        "(\"say 'stop calling' or press 9 any time to be removed\"); placeholders {legal_name}, "
+        "{property} and {first_name} are filled per call. Empty: the default greeting.",
     )
     system_prompt = serializers.CharField(
         max_length=LONG_TEXT,

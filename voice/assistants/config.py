@@ -14,6 +14,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from leads.compliance.disclosures import says_ai, voicemail_message
 from properties.models import Property, Unit
 from voice.assistants.selectors import webhook_credential_id_get
 from voice.models import Assistant
@@ -378,7 +379,6 @@ def model_config(assistant: Assistant) -> VapiObject:
 def assistant_build_config(*, assistant: Assistant) -> VapiObject:
     """The full CreateAssistantDTO for `assistant` (vapi-reference.md §4). Pure: no network."""
     prop = assistant.property
-    leasing = f" at {prop.leasing_phone}" if prop.leasing_phone else ""
     return {
         "name": truncate(assistant.name or default_assistant_name(prop)),
         "firstMessage": assistant.first_message.strip() or default_first_message(prop),
@@ -407,10 +407,9 @@ def assistant_build_config(*, assistant: Assistant) -> VapiObject:
             "backoffPlan": {"startAtSeconds": 2, "frequencySeconds": 2.5, "maxRetries": 5},
             "beepMaxAwaitSeconds": 12,
         },
-        "voicemailMessage": (
-            f"Hi, this is the virtual leasing assistant, an AI, calling from {prop.name} about "
-            f"your apartment search. Please call us back{leasing} when it suits you. Thank you!"
-        ),
+        # calling-compliance.md §7 rule 13: name, "AI" and a number that takes the opt-out; a
+        # property without a number leaves no voicemail (Vapi hangs up on the machine).
+        **({"voicemailMessage": voicemail} if (voicemail := voicemail_message(prop)) else {}),
         # HELPERS.md contract: the webhook reads these back from call.assistant.metadata.
         "metadata": {"propertyId": str(prop.pk), "timezone": prop.timezone},
     }
@@ -459,6 +458,10 @@ def assistant_fields_from_remote(
     first_message = remote.get("firstMessage")
     if isinstance(first_message, str) and first_message != built["firstMessage"]:
         changes["first_message"] = first_message
+        if not says_ai(first_message):
+            notes.append(
+                'its greeting does not say "AI" (calling-compliance.md §7 rule 11): fix it'
+            )
 
     model = json_object(remote.get("model"))
     if model.get("provider") not in (None, "openai"):

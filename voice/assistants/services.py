@@ -109,6 +109,7 @@ def create_property_assistant(
     property: Property,
     name: str | None = None,
     first_message: str | None = None,
+    outbound_first_message: str | None = None,
     system_prompt: str | None = None,
     voice_provider: str | None = None,
     voice_id: str | None = None,
@@ -121,12 +122,20 @@ def create_property_assistant(
     fails; in both cases no Assistant row exists afterwards.
     """
     assistant_settings_validate(
-        {"voice_provider": voice_provider, "model": model, "language": language}
+        {
+            "voice_provider": voice_provider,
+            "model": model,
+            "language": language,
+            "first_message": first_message,
+            "outbound_first_message": outbound_first_message,
+        },
+        legal_name=property.organization.legal_name,
     )
     assistant = Assistant(
         property=property,
         name=truncate(name) if name else default_assistant_name(property),
         first_message=first_message or "",
+        outbound_first_message=outbound_first_message or "",
         system_prompt=system_prompt or "",
         voice_provider=voice_provider or "",
         voice_id=voice_id or "",
@@ -169,6 +178,7 @@ def assistant_create_or_update(
     property: Property,
     name: str | None = None,
     first_message: str | None = None,
+    outbound_first_message: str | None = None,
     system_prompt: str | None = None,
     voice_provider: str | None = None,
     voice_id: str | None = None,
@@ -186,6 +196,7 @@ def assistant_create_or_update(
     settings_given = {
         "name": name,
         "first_message": first_message,
+        "outbound_first_message": outbound_first_message,
         "system_prompt": system_prompt,
         "voice_provider": voice_provider,
         "voice_id": voice_id,
@@ -305,7 +316,8 @@ def update_assistant_knowledge(*, assistant: Assistant) -> Assistant:
 
     def build() -> VapiObject:
         config = assistant_build_config(assistant=assistant)
-        return {key: config[key] for key in ("model", "voicemailMessage", "endCallMessage")}
+        keys = ("model", "voicemailMessage", "endCallMessage")
+        return {key: config[key] for key in keys if key in config}
 
     return _patch_and_record(assistant, build)
 
@@ -314,6 +326,7 @@ EDITABLE_FIELDS = frozenset(
     {
         "name",
         "first_message",
+        "outbound_first_message",
         "system_prompt",
         "voice_provider",
         "voice_id",
@@ -333,7 +346,7 @@ def assistant_update(*, assistant: Assistant, **changes: Any) -> Assistant:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
-    assistant_settings_validate(changes)
+    assistant_settings_validate(changes, legal_name=assistant.property.organization.legal_name)
     updated = copy.copy(assistant)
     for field_name, value in changes.items():
         setattr(updated, field_name, "" if value is None and field_name != "model" else value)

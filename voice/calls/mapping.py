@@ -57,6 +57,8 @@ FACT_FIELDS = (
     "structured_data",
     "success_evaluation",
     "cost",
+    "recorded",
+    "recording_basis",
 )
 
 

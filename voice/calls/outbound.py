@@ -14,8 +14,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from leads.compliance.disclosures import outbound_greeting
 from leads.compliance.gate import CallRefusedError, call_permission
+from leads.compliance.recording import RecordingRule, recording_rule
 from leads.models import CallDecision, Lead
+from voice.calls.recording import recording_facts, recording_metadata, recording_overrides
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
@@ -58,17 +61,21 @@ def _check_lead(*, assistant: Assistant, lead: Lead | None) -> None:
         raise ValidationError(CALL_LEAD_OTHER_PROPERTY, code="lead_other_property")
 
 
-def _outbound_overrides(assistant: Assistant, lead: Lead | None) -> VapiObject:
-    """Per-call overrides: the assistant waits for "hello" and then introduces itself."""
-    greeting = f"Hi {lead.first_name}, this" if lead is not None and lead.first_name else "Hi, this"
+def _outbound_overrides(
+    assistant: Assistant, lead: Lead | None, recording: RecordingRule
+) -> VapiObject:
+    """Per-call overrides: the assistant waits for "hello", then introduces itself with the
+    disclosures (leads/compliance/disclosures.py); no recording without consent where the
+    person's state requires it (voice/calls/recording.py)."""
     return {
         # vapi-reference.md §10.6: on outbound calls the callee (or voicemail) speaks first.
         "firstMessageMode": "assistant-waits-for-user",
-        "firstMessage": (
-            f"{greeting} is the virtual leasing assistant from {assistant.property.name}. I'm an "
-            "AI, and this call may be recorded. I'm calling about your apartment search. Is now "
-            "a good time?"
+        "firstMessage": outbound_greeting(
+            template=assistant.outbound_first_message,
+            prop=assistant.property,
+            first_name=lead.first_name if lead is not None else "",
         ),
+        **recording_overrides(recording, outbound=True, pushed_config=assistant.last_pushed_config),
     }
 
 
@@ -105,11 +112,14 @@ def call_place_outbound(
     if not permission.allowed:
         raise CallRefusedError(permission)
     number = permission.number
+    # §7 rule 15: the gate's candidate states (address and area code) decide the recording.
+    recording = recording_rule(permission.states)
 
     prop = assistant.property
     # HELPERS.md contract: string values; ours win over caller-supplied keys of the same name.
     call_metadata: dict[str, str] = {str(k): str(v) for k, v in (metadata or {}).items()}
     call_metadata.update({"propertyId": str(prop.pk), "assistantId": str(assistant.pk)})
+    call_metadata.update(recording_metadata(recording))
     if lead is not None:
         call_metadata["leadId"] = str(lead.pk)
 
@@ -122,7 +132,7 @@ def call_place_outbound(
         customer_external_id=f"lead-{lead.pk}" if lead is not None else None,
         name=truncate(f"{'Lead ' + str(lead.pk) if lead else 'Call'} - {prop.name}"),
         metadata=call_metadata,
-        assistant_overrides=_outbound_overrides(assistant, lead),
+        assistant_overrides=_outbound_overrides(assistant, lead, recording),
     )
     call_id = remote.get("id") if isinstance(remote, dict) else None
     if not call_id:
@@ -165,6 +175,7 @@ def call_log_record_outbound(
         "status": status,
         "customer_number": customer_number,
         "metadata": metadata,
+        **recording_facts({}, call={}, report=None, metadata=metadata, ended=False),
     }
     with transaction.atomic():
         call_log, created = CallLog.objects.select_for_update().get_or_create(
@@ -177,6 +188,9 @@ def call_log_record_outbound(
         call_log.lead = call_log.lead or lead
         call_log.direction = CallLog.Direction.OUTBOUND
         call_log.customer_number = call_log.customer_number or customer_number
+        if not call_log.recording_basis:
+            call_log.recording_basis = defaults.get("recording_basis", "")
+            call_log.recorded = defaults.get("recorded")
         call_log.metadata = {**metadata, **(call_log.metadata or {})}
         if STATUS_ORDER.index(status) > _status_rank(call_log.status):
             call_log.status = status

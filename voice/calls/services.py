@@ -32,6 +32,7 @@ from voice.calls.mapping import (
     call_log_fill_duration,
     structured_answers,
 )
+from voice.calls.recording import recording_facts
 from voice.calls.selectors import property_id_from_metadata
 from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import call_metadata
@@ -68,6 +69,9 @@ def call_log_upsert_from_vapi(
     )
     authoritative = call_is_authoritative(call=call, report=report, fields=fields)
     metadata = call_metadata(call, assistant=assistant_config)
+    if report is not None and "compliance" in report and "compliance" not in call:
+        # end-of-call-report.compliance (recording consent) is read with the call's own.
+        call = {**call, "compliance": report["compliance"]}
 
     # A live status without a report usually means first sight (the fast path in the handler
     # already missed): try the INSERT first. Otherwise (ended, report, sync) read first.
@@ -136,7 +140,13 @@ def _call_log_merge(
 ) -> list[str]:
     """Apply the idempotency rules (module docstring) to the row in memory; the changed columns."""
     changed: list[str] = []
-    fields = dict(fields)
+    fields = recording_facts(
+        fields,
+        call=call,
+        report=None,
+        metadata={**(call_log.metadata or {}), **metadata},
+        ended=authoritative,
+    )
     new_status = fields.pop("status", None)
     if new_status and STATUS_RANK[new_status] > STATUS_RANK[call_log.status]:
         call_log.status = new_status
@@ -257,6 +267,13 @@ def _call_log_build(
         phone_number=phone_number,
         customer_number=fields.get("customer_number", ""),
     )
+    fields = recording_facts(
+        fields,
+        call=call,
+        report=None,
+        metadata=metadata,
+        ended=fields.get("status") == CallLog.Status.ENDED,
+    )
     call_log = CallLog(
         vapi_call_id=call_id,
         direction=call_direction(call, metadata),
@@ -333,7 +350,7 @@ def call_log_record_routing(
         assistant=assistant,
         lead_id=lead_id,
         metadata=metadata,
-        **fields,
+        **recording_facts(fields, call=call, report=None, metadata=metadata, ended=False),
     )
     if sql.call_log_insert_if_new(call_log=call_log) is None:
         CallLog.objects.filter(vapi_call_id=call_id, assistant__isnull=True).update(

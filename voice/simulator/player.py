@@ -144,6 +144,10 @@ class Conversation:
         self._last_timestamp = 0
         self.ended = False
         self.destination: VapiObject | None = None
+        # compliancePlan.recordingConsentPlan (vapi-reference.md §12.12): does the caller agree
+        # (scenarios set it), and the `compliance.recordingConsent` the call reports.
+        self.recording_consent = True
+        self.consent: VapiObject | None = None
         self._http = httpx.Client(timeout=sim.config.webhook_timeout)
 
     # Who is calling ------------------------------------------------------------------------------
@@ -336,12 +340,48 @@ class Conversation:
 
     def answer(self) -> None:
         self.answer_silently()
+        greeted = False
+        plan = self._consent_plan()
+        if plan:
+            greeted = self._ask_recording_consent(plan)
         mode = self.assistant.get("firstMessageMode", "assistant-speaks-first")
-        if mode == "assistant-waits-for-user" and not self.inbound:
+        if mode == "assistant-waits-for-user" and not self.inbound and not greeted:
             self.say_user("Hello?")
         first = self.assistant.get("firstMessage")
         if first:
             self.say_bot(first)
+
+    def _consent_plan(self) -> VapiObject:
+        plan = (self.assistant.get("compliancePlan") or {}).get("recordingConsentPlan")
+        ok = isinstance(plan, dict) and plan.get("type") in ("verbal", "stay-on-line")
+        return plan if ok else {}
+
+    def _ask_recording_consent(self, plan: VapiObject) -> bool:
+        """Vapi's consent assistant runs before the assistant (OAS RecordingConsentPlan*): the
+        message, then "I agree"/"I disagree" (verbal) or staying on / hanging up (stay-on-line).
+        Whether the caller said something first."""
+        greeted = plan.get("firstMessageMode") == "assistant-waits-for-user" and not self.inbound
+        if greeted:
+            self.say_user("Hello?")
+        self.say_bot(str(plan.get("message") or "This call may be recorded."))
+        kind = plan["type"]
+        self.consent = {"type": kind}
+        if kind == "verbal":
+            self.say_user("I agree." if self.recording_consent else "I disagree.")
+        elif not self.recording_consent:
+            self.end("customer-ended-call")
+            raise CallEnded
+        else:
+            self.seconds += float(plan.get("waitSeconds") or 3)
+        if self.recording_consent:
+            self.consent["grantedAt"] = now_iso()
+        return greeted
+
+    def _recording_allowed(self) -> bool:
+        """artifactPlan.recordingEnabled (default true), and consent when a plan asks for it."""
+        if (self.assistant.get("artifactPlan") or {}).get("recordingEnabled") is False:
+            return False
+        return not self._consent_plan() or bool((self.consent or {}).get("grantedAt"))
 
     def _log_message(self, role: str, text: str) -> None:
         duration = max(0.6, len(text.split()) / WORDS_PER_SECOND)
@@ -612,7 +652,7 @@ class Conversation:
             "transcript": "\n".join(self.transcript),
             "messages": copy.deepcopy(self.messages),
         }
-        if answered:
+        if answered and self._recording_allowed():
             base = f"{self.sim.config.public_url.rstrip('/')}/recordings/{self.call['id']}"
             # The current shape is `recording` (OAS Artifact.recording: Recording.stereoUrl,
             # Mono.combinedUrl/assistantUrl/customerUrl). The flat *RecordingUrl copies are
@@ -653,6 +693,10 @@ class Conversation:
         )
         if self.destination:
             self.call["destination"] = self.destination
+        if self._consent_plan():
+            # OAS Call.compliance / Compliance.recordingConsent: no grantedAt = not granted.
+            consent = self.consent or {"type": self._consent_plan()["type"]}
+            self.call["compliance"] = {"recordingConsent": copy.deepcopy(consent)}
         self.set_status("ended", endedReason=reason)
         if not send_report:
             return
@@ -670,6 +714,8 @@ class Conversation:
             report["startedAt"] = self.call["startedAt"]
         if self.destination:
             report["destination"] = self.destination
+        if "compliance" in self.call:
+            report["compliance"] = copy.deepcopy(self.call["compliance"])
         self.send("end-of-call-report", report)
 
     def _analysis(self, facts: VapiObject) -> VapiObject:

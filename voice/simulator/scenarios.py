@@ -330,6 +330,19 @@ def opt_out_keypad(c: Conversation) -> None:
     _stop(c, source="pressed 9")
 
 
+def recording_consent(c: Conversation) -> None:
+    """book_tour where a recordingConsentPlan asks: the caller agrees (the default anyway)."""
+    c.recording_consent = True
+    book_tour(c)
+
+
+def recording_declined(c: Conversation) -> None:
+    """book_tour where the caller declines recording: says "I disagree" (verbal) or hangs up
+    (stay-on-line)."""
+    c.recording_consent = False
+    book_tour(c)
+
+
 SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "book_tour": book_tour,
     "human": human,
@@ -339,4 +352,6 @@ SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "no_answer": no_answer,
     "opt_out": opt_out,
     "opt_out_keypad": opt_out_keypad,
+    "recording_consent": recording_consent,
+    "recording_declined": recording_declined,
 }

@@ -592,6 +592,39 @@ _STRUCTURED_OUTPUT_FIELDS: dict[str, Field] = {
 CREATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS, required=("name", "schema"))
 UPDATE_STRUCTURED_OUTPUT = Obj(_STRUCTURED_OUTPUT_FIELDS)
 
+# OAS CompliancePlan; recordingConsentPlan is RecordingConsentPlanStayOnLine | ...Verbal by `type`
+# (vapi-reference.md §12.12). `message` and `type` are required in both.
+_CONSENT_PLAN_FIELDS: dict[str, Field] = {
+    "message": Str(max_len=1000),
+    "voice": Free(),
+    "firstMessageMode": Str(enum=("assistant-speaks-first", "assistant-waits-for-user")),
+}
+COMPLIANCE_PLAN = Obj(
+    {
+        "hipaaEnabled": Bool(),
+        "pciEnabled": Bool(),
+        "securityFilterPlan": Free(),
+        "recordingConsentPlan": OneOf(
+            "type",
+            {
+                "stay-on-line": Obj(
+                    {**_CONSENT_PLAN_FIELDS, "type": Str(), "waitSeconds": Num(1, 6)},
+                    required=("message", "type"),
+                ),
+                "verbal": Obj(
+                    {
+                        **_CONSENT_PLAN_FIELDS,
+                        "type": Str(),
+                        "declineTool": Free(),
+                        "declineToolId": Str(),
+                    },
+                    required=("message", "type"),
+                ),
+            },
+        ),
+    }
+)
+
 # Assistant (vapi-reference.md §4.1) -----------------------------------------------------------
 
 ASSISTANT = Obj(
@@ -616,7 +649,7 @@ ASSISTANT = Obj(
         "voicemailMessage": Str(max_len=1000),
         "endCallMessage": Str(max_len=1000),
         "endCallPhrases": Arr(Str()),
-        "compliancePlan": Free(),
+        "compliancePlan": COMPLIANCE_PLAN,
         "metadata": Free(),
         "backgroundSpeechDenoisingPlan": Free(),
         "analysisPlan": ANALYSIS_PLAN,

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import timezone
 
+from leads.compliance.recording import recording_rule_for_number
 from leads.selectors import lead_get_by_phone
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
@@ -20,6 +21,7 @@ from properties.selectors import property_is_open, property_next_opening
 from voice import sql
 from voice.assistants.selectors import assistant_for_leasing_phone
 from voice.calls.optout import call_opt_out_record, line_opt_out_source, report_opt_out_source
+from voice.calls.recording import recording_metadata, recording_overrides
 from voice.calls.services import (
     call_log_advance_from_vapi,
     call_log_after_advance,
@@ -244,11 +246,26 @@ def handle_assistant_request(envelope: Envelope) -> Answer | None:
     }
     if caller is not None:
         metadata["leadId"] = str(caller.pk)
+    # §7 rules 15-16: no consent gate inbound, but the recording rule applies, from the caller's
+    # area code (and the lead's address state when known). This answer is the per-call place for
+    # it (it knows the caller; the saved assistant does not): one-party callers keep the saved
+    # assistant's recording, the others get it off (or the consent plan) for this call only.
+    # vapi_setup leaves the leasing numbers without an assistantId, so their calls come here.
+    recording = recording_rule_for_number(
+        message_customer_number(message) or "", state=caller.state if caller else ""
+    )
+    metadata.update(recording_metadata(recording))
     lead_id = caller.pk if caller is not None else None
     _record_routing(message, assistant=assistant, lead_id=lead_id, metadata=metadata)
     return {
         "assistantId": assistant.vapi_assistant_id,
-        "assistantOverrides": {"variableValues": variables, "metadata": metadata},
+        "assistantOverrides": {
+            "variableValues": variables,
+            "metadata": metadata,
+            **recording_overrides(
+                recording, outbound=False, pushed_config=assistant.last_pushed_config
+            ),
+        },
     }
 
 

@@ -437,3 +437,13 @@ def test_chart_stacks_outcomes_per_day_and_labels_every_week():
         "23 Mar",
         "30 Mar",
     ]
+
+
+def test_call_log_page_says_whether_and_why_the_call_was_recorded(admin_client, ended_call):
+    call, _ = ended_call
+    basis = "not recorded: California requires all-party consent and none was given"
+    CallLog.objects.filter(pk=call.pk).update(recorded=False, recording_basis=basis)
+
+    html = _page(admin_client, call)
+
+    assert f'<p class="v-small" id="recording-basis">Recorded: no ({basis})</p>' in html

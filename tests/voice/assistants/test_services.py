@@ -463,8 +463,8 @@ def test_assistant_update_failure_leaves_the_row_unchanged(vapi_settings, simula
 
 def test_assistant_update_of_a_never_pushed_assistant_is_local(vapi_settings, simulator):
     assistant = AssistantFactory()
-    updated = assistant_update(assistant=assistant, first_message="Howdy")
-    assert Assistant.objects.get(pk=updated.pk).first_message == "Howdy"
+    updated = assistant_update(assistant=assistant, first_message="Howdy, I am an AI")
+    assert Assistant.objects.get(pk=updated.pk).first_message == "Howdy, I am an AI"
     assert simulator.app.state.requests == type(simulator.app.state.requests)()
 
 

@@ -72,6 +72,9 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
         "propertyId": str(assistant.property.pk),
         "assistantId": str(assistant.pk),
         "simScenario": "no_answer",
+        # Washington (206) is an all-party-consent state (calling-compliance.md §4).
+        "recording": "off",
+        "recordingReason": "Washington requires all-party consent",
     }
     assert call_log.metadata == expected_metadata
     # What Vapi got (HELPERS.md call metadata contract; vapi-reference.md §3.1, §10.7).

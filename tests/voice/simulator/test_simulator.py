@@ -85,6 +85,41 @@ def test_rest_status_codes_and_error_bodies(simulator, http):
     assert unknown_filter.json()["message"] == ["property endedReason should not exist"]
 
 
+def test_the_recording_consent_plan_is_checked_as_vapi_does(simulator, http):
+    """OAS CompliancePlan.recordingConsentPlan: stay-on-line or verbal by `type`, `message` and
+    `type` required, waitSeconds 1-6 (vapi-reference.md §12.12)."""
+    plans = {
+        "good": {"type": "verbal", "message": "May we record?"},
+        "no_message": {"type": "stay-on-line", "waitSeconds": 3},
+        "too_long_a_wait": {"type": "stay-on-line", "message": "Stay on?", "waitSeconds": 9},
+        "decline_tool_on_stay_on_line": {
+            "type": "stay-on-line",
+            "message": "x",
+            "declineToolId": "t",
+        },
+        "unknown_type": {"type": "beep", "message": "x"},
+    }
+    answers = {
+        name: http.post(
+            "/assistant",
+            json={"name": "A", "compliancePlan": {"recordingConsentPlan": plan}},
+        )
+        for name, plan in plans.items()
+    }
+    assert answers["good"].status_code == 201
+    path = "compliancePlan.recordingConsentPlan."
+    assert answers["no_message"].json()["message"] == [
+        f"{path}message should not be null or undefined"
+    ]
+    assert answers["too_long_a_wait"].json()["message"] == [
+        f"{path}waitSeconds must not be greater than 6"
+    ]
+    assert answers["decline_tool_on_stay_on_line"].json()["message"] == [
+        f"{path}property declineToolId should not exist"
+    ]
+    assert answers["unknown_type"].status_code == 400
+
+
 def test_unknown_keys_are_rejected_at_every_modelled_level(simulator, http):
     body = {
         "name": "A",

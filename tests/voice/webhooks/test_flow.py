@@ -58,8 +58,15 @@ def test_book_a_tour_call_end_to_end(client, world):
     assert call_log.property == world.property
     assert call_log.assistant == world.assistant
     assert call_log.transcript.startswith("AI: Thanks for calling Harbor View")
-    assert call_log.recording_url == f"https://storage.vapi.ai/{world.call_id}-mono.wav"
-    assert call_log.stereo_recording_url == f"https://storage.vapi.ai/{world.call_id}-stereo.wav"
+    # The caller's area code (415) is in California, an all-party-consent state: routing asked
+    # for no recording, so the report's recording URLs are not kept (§7 rule 15).
+    assert routed["assistantOverrides"]["artifactPlan"]["recordingEnabled"] is False
+    assert call_log.recording_url == ""
+    assert call_log.stereo_recording_url == ""
+    assert call_log.recorded is False
+    assert call_log.recording_basis == (
+        "not recorded: California requires all-party consent and none was given"
+    )
     assert call_log.summary.startswith("Jordan Lee called about a 2-bedroom")
     assert call_log.cost == Decimal("0.4127")
     assert call_log.duration_seconds == 278
