@@ -9,7 +9,7 @@ from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_list
 from properties.models import Property, Unit
 from properties.selectors import property_list, unit_list
-from properties.serializers import LONG_TEXT, DecimalStringField, PhoneField
+from properties.serializers import LONG_TEXT, TIMEZONES, DecimalStringField, PhoneField
 
 LEAD_FIELDS = [
     "id",
@@ -127,8 +127,9 @@ class LeadInputSerializer(serializers.Serializer):
         help_text="US state of the lead's address (two letters): its calling rules apply.",
     )
     postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    time_zone = serializers.CharField(
-        max_length=64,
+    # The same choices as a property's zone: any other string is refused, so the schema says so.
+    time_zone = serializers.ChoiceField(
+        choices=TIMEZONES,
         required=False,
         allow_blank=True,
         help_text="The lead's own IANA time zone, when known; calls must fit its hours too.",

@@ -264,6 +264,8 @@ SPECTACULAR_SETTINGS = {
         "CallDirectionEnum": "voice.models.CallLog.Direction",
         "AssistantPushStateEnum": "voice.models.Assistant.PushState",
         "WeekdayEnum": "properties.models.OfficeHours.Weekday",
+        # Properties' and leads' zones: one list of IANA names.
+        "TimezoneEnum": "properties.serializers.TIMEZONES",
     },
 }
 
