@@ -260,6 +260,9 @@ SPECTACULAR_SETTINGS = {
         "CallDirectionEnum": "voice.models.CallLog.Direction",
         "AssistantPushStateEnum": "voice.models.Assistant.PushState",
         "WeekdayEnum": "properties.models.OfficeHours.Weekday",
+        "ConsentKindEnum": "leads.compliance.models.Consent.Kind",
+        "ConsentSourceEnum": "leads.compliance.models.Consent.Source",
+        "SuppressionSourceEnum": "leads.compliance.models.Suppression.Source",
     },
 }
 
