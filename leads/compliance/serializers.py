@@ -1,5 +1,6 @@
 """API input and output serializers for consents, the do-not-call list and call decisions."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
@@ -16,7 +17,18 @@ ORGANIZATION_HELP = (
 )
 
 
+@extend_schema_field(
+    {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}], "nullable": True}
+)
+class IpAddressField(serializers.IPAddressField):
+    """An IPv4 or IPv6 address, as the schema says (DRF's field documents no format)."""
+
+
 class ConsentSerializer(serializers.ModelSerializer):
+    # Plain strings: "" (none given) is not a valid `format: uri` value.
+    evidence_url = serializers.CharField(read_only=True, help_text="Form URL; empty when none.")
+    recording_url = serializers.CharField(read_only=True, help_text="Empty when none.")
+
     class Meta:
         model = Consent
         fields = [
@@ -69,7 +81,7 @@ class ConsentInputSerializer(_OrganizationInputSerializer):
     )
     signature_method = serializers.CharField(max_length=100, required=False, allow_blank=True)
     evidence_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    evidence_ip = serializers.IPAddressField(required=False, allow_null=True)
+    evidence_ip = IpAddressField(required=False, allow_null=True)
     recording_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     evidence_note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
 
