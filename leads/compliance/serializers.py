@@ -24,6 +24,18 @@ class IpAddressField(serializers.IPAddressField):
     """An IPv4 or IPv6 address, as the schema says (DRF's field documents no format)."""
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 500,
+        "pattern": r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(/[!-~]*)?)?$",
+    }
+)
+class WebUrlField(serializers.URLField):
+    """An http(s) URL or "", documented as the pattern Django's URL check accepts (JSON
+    Schema's `format: uri` also takes host labels longer than 63 characters)."""
+
+
 class ConsentSerializer(serializers.ModelSerializer):
     # Plain strings: "" (none given) is not a valid `format: uri` value.
     evidence_url = serializers.CharField(read_only=True, help_text="Form URL; empty when none.")
@@ -80,9 +92,9 @@ class ConsentInputSerializer(_OrganizationInputSerializer):
         required=False, help_text="When it was given (ISO 8601); default: now."
     )
     signature_method = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    evidence_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    evidence_url = WebUrlField(max_length=500, required=False, allow_blank=True)
     evidence_ip = IpAddressField(required=False, allow_null=True)
-    recording_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    recording_url = WebUrlField(max_length=500, required=False, allow_blank=True)
     evidence_note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
 
 
