@@ -11,6 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from config.auth import TokenObtainView, TokenRefreshView, TokenVerifyView
 from leads.apis import LeadViewSet, TourViewSet
+from leads.compliance.apis import CallDecisionViewSet, ConsentViewSet, SuppressionViewSet
 from properties.apis import MyOrganizationsApi, PropertyViewSet, UnitViewSet
 from voice.api.views import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
 
@@ -24,6 +25,9 @@ router.register("tours", TourViewSet, basename="tour")
 router.register("voice/assistants", AssistantViewSet, basename="assistant")
 router.register("voice/calls", CallLogViewSet, basename="call")
 router.register("voice/call", CallPlaceViewSet, basename="call-place")  # POST: place a call
+router.register("compliance/consents", ConsentViewSet, basename="consent")
+router.register("compliance/suppressions", SuppressionViewSet, basename="suppression")
+router.register("compliance/decisions", CallDecisionViewSet, basename="call-decision")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),

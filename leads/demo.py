@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from leads.compliance.models import CallDecision, DncSnapshot, Suppression
+from leads.compliance.services import dnc_import
 from leads.models import Consent, Lead, StaffPhone
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
 
@@ -162,6 +164,35 @@ LEADS = [
     ),
 ]
 
+# Leads that show each answer of the compliance gate in the admin's "Call with AI assistant"
+# preview (Leads -> select -> action), README "Calling compliance". The last name says what the
+# lead shows. Some show only at certain times: `when` in the README's table; the test
+# (tests/leads/test_demo_compliance.py) runs the preview on Sunday 13 June 2027 at 20:30 in
+# Chicago, when every one of them shows.
+# (key, phone, first, last, state, time zone, consent) where consent is None (none on file),
+# "own" (written consent for this number from the web form), "other" (consent for another
+# number), "purchased" (a number from a bought list).
+COMPLIANCE_PROPERTY = "Cedar Park Residences"
+CONSENT_OTHER_NUMBER = "+15125550198"  # Riley gave consent for this number, not the one on file
+DNC_STALE_AREA_CODE = "617"  # registry copy 40 days old: every 617 number waits for a fresh one
+DNC_FRESH_AREA_CODE = "303"  # registry copy 1 day old, listing Casey's number
+DNC_STALE_DAYS = 40
+DNC_FRESH_MAX_AGE_DAYS = 20  # a re-run after this imports a fresh demo copy again
+DAILY_CAP_ATTEMPTS = 3
+COMPLIANCE_LEADS = [
+    ("no_consent", "+15125550191", "Dana", "No-Consent", "TX", "", None),
+    ("consent_other_number", "+15125550192", "Riley", "Other-Number", "TX", "", "other"),
+    ("opted_out", "+15125550193", "Omar", "Opted-Out", "TX", "", "own"),
+    ("dnc_stale", "+16175550194", "Stella", "Stale-Registry", "MA", "", "own"),
+    ("dnc_registry", "+13035550195", "Casey", "Registry-Listed", "CO", "", None),
+    ("quiet_hours_fl", "+18505550196", "Frank", "Panhandle-Quiet-Hours", "FL", "", "own"),
+    ("allowed_il", "+13125550197", "Ivy", "Allowed-Illinois", "IL", "", "own"),
+    ("daily_cap", "+15125550189", "Cap", "Three-Calls-Today", "TX", "", "own"),
+    ("sunday_ri", "+14015550190", "Rhoda", "Rhode-Island-Sunday", "RI", "", "own"),
+    ("purchased_wa", "+12065550187", "Walt", "Washington-Bought-List", "WA", "", "purchased"),
+    ("allowed_tx", "+15125550186", "Alma", "Allowed-Texas", "TX", "", "own"),
+]
+
 
 @dataclass
 class DemoDataResult:
@@ -301,4 +332,109 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
                 },
             )
             result.bump("consents", created)
+    _compliance_demo_load(
+        organization=organization, prop=properties[COMPLIANCE_PROPERTY], result=result, today=today
+    )
     return result
+
+
+def _compliance_demo_load(
+    *, organization: Organization, prop: Property, result: DemoDataResult, today: date | None
+) -> None:
+    """The leads of COMPLIANCE_LEADS with what makes each one show its answer."""
+    now = timezone.now()
+    leads: dict[str, Lead] = {}
+    for key, phone, first, last, state, zone, consent in COMPLIANCE_LEADS:
+        lead, created = Lead.objects.get_or_create(
+            property=prop,
+            phone=phone,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first.lower()}.{last.lower()}@example.com",
+                "source": Lead.Source.OTHER if consent == "purchased" else Lead.Source.WEBSITE,
+                "state": state,
+                "time_zone": zone,
+                "desired_bedrooms": 1,
+                "budget": Decimal("1500"),
+                "move_in_date": (today or timezone.localdate(timezone=prop.tz))
+                + timedelta(days=30),
+                "consent_to_call": consent in ("own", "purchased"),
+                "consent_recorded_at": now if consent in ("own", "purchased") else None,
+            },
+        )
+        result.bump("leads", created)
+        leads[key] = lead
+        if consent is None:
+            continue
+        source = {"purchased": Consent.Source.PURCHASED_LIST}.get(consent, Consent.Source.WEB_FORM)
+        number = CONSENT_OTHER_NUMBER if consent == "other" else phone
+        _, created = Consent.objects.get_or_create(
+            organization=organization,
+            number=number,
+            kind=Consent.Kind.PEWC_AI_VOICE,
+            defaults={
+                "lead": lead,
+                "disclosure": DEMO_CONSENT_DISCLOSURE.format(seller=organization.legal_name),
+                "source": source,
+                "signature_method": "E-SIGN checkbox (unticked by default) and submit",
+                "evidence_url": DEMO_CONSENT_FORM,
+                "given_at": now - timedelta(days=2),
+            },
+        )
+        result.bump("consents", created)
+
+    opted_out = leads["opted_out"]
+    _, created = Suppression.objects.get_or_create(
+        organization=organization,
+        number=opted_out.phone,
+        defaults={
+            "source": Suppression.Source.SPOKEN,
+            "note": 'Demo: said "please stop calling me" on a call.',
+            "lead": opted_out,
+        },
+    )
+    result.bump("suppressions", created)
+
+    # Registry copies (the deployment's, as `manage.py import_dnc` loads them).
+    if not DncSnapshot.objects.filter(area_code=DNC_STALE_AREA_CODE).exists():
+        dnc_import(
+            lines=[],
+            area_code=DNC_STALE_AREA_CODE,
+            downloaded_at=now - timedelta(days=DNC_STALE_DAYS),
+        )
+        result.bump("dnc_snapshots", True)
+    fresh = DncSnapshot.objects.filter(
+        area_code=DNC_FRESH_AREA_CODE,
+        downloaded_at__gte=now - timedelta(days=DNC_FRESH_MAX_AGE_DAYS),
+    )
+    if not fresh.exists():
+        dnc_import(
+            lines=[leads["dnc_registry"].phone[2:]],
+            area_code=DNC_FRESH_AREA_CODE,
+            downloaded_at=now - timedelta(days=1),
+        )
+        result.bump("dnc_snapshots", True)
+
+    # Three AI call attempts in the past 24 hours (the daily cap): demo audit rows, topped up
+    # on a re-run once they age out.
+    capped = leads["daily_cap"]
+    recent = CallDecision.objects.filter(
+        organization=organization,
+        number=capped.phone,
+        decision=CallDecision.Decision.ALLOWED,
+        created_at__gt=now - timedelta(hours=20),
+    ).count()
+    for minutes in range(recent, DAILY_CAP_ATTEMPTS):
+        CallDecision.objects.create(
+            organization=organization,
+            path=CallDecision.Path.COMMAND,
+            purpose=CallDecision.Purpose.MARKETING,
+            number=capped.phone,
+            lead=capped,
+            lead_ref=capped.pk,
+            decision=CallDecision.Decision.ALLOWED,
+            message="Demo attempt (load_demo_data).",
+            created_at=now - timedelta(hours=2, minutes=30 * minutes),
+        )
+        result.bump("call_decisions", True)

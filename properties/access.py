@@ -158,6 +158,47 @@ def organization_check_access(
     )
 
 
+# Compliance records (consents, the do-not-call list, call decisions) belong to an organization,
+# not to a property: every member of the organization sees them (an assigned agent and a
+# read-only member too: whether a number may be called is not a secret within the company).
+# Recording a consent or adding a number to the do-not-call list is working leads, done for the
+# whole organization: admins, managers and organization-wide agents; not read-only members, and
+# not agents limited to assigned properties (their opt-outs go through the lead's do-not-call
+# box). Nobody deletes or changes a suppression or a call decision (README, "Calling compliance").
+RECORD_CONSENT = WORK_LEADS
+ADD_SUPPRESSION = WORK_LEADS
+
+
+def compliance_organizations_visible_to(
+    *, user: Any, superuser_sees_all: bool = True
+) -> QuerySet[Organization]:
+    """The organizations whose compliance records `user` may see: every one they belong to."""
+    if _is_superuser(user, superuser_sees_all):
+        return Organization.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        pk__in=Membership.objects.filter(user=user).values("organization_id")
+    )
+
+
+def compliance_organization_default(*, user: Any) -> Organization:
+    """The user's one organization, for a compliance write that leaves it out (API users only).
+
+    PermissionDenied when they belong to none; a field error when they belong to several.
+    """
+    organizations = list(
+        compliance_organizations_visible_to(user=user, superuser_sees_all=False)[:2]
+    )
+    if not organizations:
+        raise PermissionDenied("You belong to no organization; ask an organization admin.")
+    if len(organizations) > 1:
+        raise ValidationError(
+            {"organization": ["Say which of your organizations (you belong to several)."]},
+        )
+    return organizations[0]
+
+
 # How a refusal names the people of a role.
 ROLE_PLURALS = {
     Role.ADMIN: "Organization admins",

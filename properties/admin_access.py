@@ -59,10 +59,18 @@ def property_of(obj: Any) -> Property | None:
 
 
 def organization_of(obj: Any) -> Organization | None:
+    """The organization of an object that belongs to one and to no property (a membership, a
+    consent, a do-not-call entry, a call decision, a staff phone), or None."""
     if isinstance(obj, Organization):
         return obj
     if isinstance(obj, Membership):
         return obj.organization
+    if isinstance(obj, Property) or not isinstance(obj, models.Model):
+        return None
+    names = {f.name for f in obj._meta.get_fields()}
+    if "organization" in names and "property" not in names:
+        organization = obj.organization
+        return organization if isinstance(organization, Organization) else None
     return None
 
 

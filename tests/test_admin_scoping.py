@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from leads.compliance.gate import call_permission
+from leads.compliance.models import CallDecision, Consent, StaffPhone, Suppression
 from leads.models import Lead, LeadActivity, Tour
 from properties.access import ROLE_ACTIONS, VIEW
 from properties.admin_access import OrganizationScopedAdmin, SuperuserOnlyAdmin
@@ -53,6 +54,11 @@ TEAM = {
 }
 MISSING_ID = 987_654_321
 MODELS = list(admin.site._registry)
+# Organization-wide rows (properties/access.py, "Compliance records"): every member sees them;
+# changing them needs the role across the organization; the audit and the do-not-call list are
+# never changed in the admin.
+ORGANIZATION_RECORDS = (Consent, Suppression, StaffPhone, CallDecision)
+NEVER_CHANGED = (Suppression, CallDecision)
 
 
 def _id(model) -> str:
@@ -76,6 +82,13 @@ def _company(name: str) -> dict:
         CallLog: CallLogFactory(property=prop, lead=lead, assistant=assistant),
     }
     objects[Membership] = MembershipFactory(organization=prop.organization, role=Role.ADMIN)
+    # The organization's compliance records.
+    objects[Consent] = Consent.objects.get(lead=lead)  # LeadFactory records the lead's consent
+    objects[Suppression] = SuppressionFactory(organization=prop.organization, lead=lead)
+    objects[StaffPhone] = StaffPhoneFactory(organization=prop.organization)
+    objects[CallDecision] = call_permission(
+        organization=prop.organization, number="+12065550100", purpose="marketing", path="api"
+    ).decision
     return objects
 
 
@@ -96,13 +109,7 @@ def orgs(db):
     )
     RefreshToken.for_user(UserFactory()).blacklist()
     Group.objects.create(name="Leasing agents")
-    # Compliance records (superuser-only screens for now: leads/compliance/admin.py).
-    SuppressionFactory(organization=b[Organization])
-    StaffPhoneFactory(organization=b[Organization])
-    DncSnapshotFactory()
-    call_permission(
-        organization=b[Organization], number="+12065550100", purpose="marketing", path="api"
-    )
+    DncSnapshotFactory()  # registry snapshots: superusers only
     return a, b, users
 
 
@@ -220,6 +227,16 @@ def test_member_sees_own_organizations_objects_as_the_role_says(client, orgs, me
         assert ours.pk in pks  # every member sees their organization
     elif model is Membership:
         assert (ours.pk in pks) == (role == Role.ADMIN)  # the member list is the admin's
+    elif model in ORGANIZATION_RECORDS:
+        assert ours.pk in pks
+        can_change = (
+            TEAM[member][1] is None
+            and model_admin.change_access in ROLE_ACTIONS[role]
+            and model not in NEVER_CHANGED
+        )
+        assert model_admin.has_change_permission(_request(users[member]), ours) == can_change
+        can_delete = model is StaffPhone and can_change  # a consent is revoked, not deleted
+        assert model_admin.has_delete_permission(_request(users[member]), ours) == can_delete
     else:
         assert (ours.pk in pks) == _sees_b(member)
         can_change = _sees_b(member) and model_admin.change_access in ROLE_ACTIONS[role]

@@ -266,6 +266,9 @@ SPECTACULAR_SETTINGS = {
         "WeekdayEnum": "properties.models.OfficeHours.Weekday",
         # Properties' and leads' zones: one list of IANA names.
         "TimezoneEnum": "properties.serializers.TIMEZONES",
+        "ConsentKindEnum": "leads.compliance.models.Consent.Kind",
+        "ConsentSourceEnum": "leads.compliance.models.Consent.Source",
+        "SuppressionSourceEnum": "leads.compliance.models.Suppression.Source",
     },
 }
 

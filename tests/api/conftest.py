@@ -8,6 +8,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from leads.compliance.models import CallDecision, Consent, Suppression
 from leads.models import Lead, LeadActivity, Tour
 from properties.models import Property, Unit
 from tests.factories import (
@@ -16,6 +17,7 @@ from tests.factories import (
     LeadActivityFactory,
     LeadFactory,
     PropertyFactory,
+    SuppressionFactory,
     TourFactory,
     UnitFactory,
     UserFactory,
@@ -60,6 +62,9 @@ class Owned:
     tour: Tour
     assistant: Assistant
     call: CallLog
+    consent: Consent
+    suppression: Suppression
+    decision: CallDecision
 
     @property
     def client(self) -> APIClient:
@@ -80,6 +85,20 @@ def make_owned(user) -> Owned:
         tour=TourFactory(lead=lead, unit=unit),
         assistant=assistant,
         call=CallLogFactory(property=prop, assistant=assistant, lead=lead),
+        consent=Consent.objects.get(lead=lead),  # LeadFactory records the lead's consent
+        # Another number: the world's calls to its lead stay allowed.
+        suppression=SuppressionFactory(
+            organization=prop.organization, number="+12125550188", lead=lead
+        ),
+        decision=CallDecision.objects.create(
+            organization=prop.organization,
+            path=CallDecision.Path.API,
+            purpose=CallDecision.Purpose.MARKETING,
+            number="+12125550188",
+            lead=lead,
+            decision=CallDecision.Decision.REFUSED,
+            reason="opted_out",
+        ),
     )
 
 

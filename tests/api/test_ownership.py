@@ -97,6 +97,15 @@ def _call_body(w: World, **ids: Any) -> dict:
     }
 
 
+def _consent_body(w: World) -> dict:
+    return {
+        "number": "+12125550166",
+        "kind": "pewc_ai_voice",
+        "disclosure": "I agree to AI-voice calls; not a condition of renting.",
+        "source": "web_form",
+    }
+
+
 VAPI = ("vapi_world",)  # Vapi is the simulator, the world's assistants are on it
 
 
@@ -131,9 +140,29 @@ DETAIL_ROWS = [
     ),
     DetailRow("DELETE", "/api/v1/voice/assistants/{id}", lambda o: o.assistant, fixtures=VAPI),
     DetailRow("GET", "/api/v1/voice/calls/{id}", lambda o: o.call),
+    DetailRow(
+        "POST",
+        "/api/v1/compliance/consents/{id}/revoke",
+        lambda o: o.consent,
+        lambda w: {"how": "Emailed the office."},
+    ),
 ]
 
 BODY_ID_ROWS = [
+    BodyIdRow(
+        "POST",
+        "/api/v1/compliance/consents",
+        "lead",
+        lambda w, pk: {**_consent_body(w), "lead": pk},
+        related=lambda o: o.lead,
+    ),
+    BodyIdRow(
+        "POST",
+        "/api/v1/compliance/suppressions",
+        "lead",
+        lambda w, pk: {"number": "+12125550177", "lead": pk},
+        related=lambda o: o.lead,
+    ),
     BodyIdRow(
         "POST",
         "/api/v1/units",
@@ -197,6 +226,8 @@ BODY_ID_ROWS = [
 ]
 
 QUERY_ID_ROWS = [
+    QueryIdRow("/api/v1/compliance/consents", "lead", lambda o: o.lead),
+    QueryIdRow("/api/v1/compliance/decisions", "lead", lambda o: o.lead),
     QueryIdRow("/api/v1/units", "property", lambda o: o.property),
     QueryIdRow("/api/v1/leads", "property", lambda o: o.property),
     QueryIdRow("/api/v1/tours", "property", lambda o: o.property),
@@ -225,6 +256,9 @@ LIST_ROWS: dict[str, Pick] = {
     "/api/v1/tours": lambda o: o.tour,
     "/api/v1/voice/assistants": lambda o: o.assistant,
     "/api/v1/voice/calls": lambda o: o.call,
+    "/api/v1/compliance/consents": lambda o: o.consent,
+    "/api/v1/compliance/suppressions": lambda o: o.suppression,
+    "/api/v1/compliance/decisions": lambda o: o.decision,
 }
 
 # Query and body names that carry another object's id and must be ownership-checked.

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import pytest
 
 from properties.access import (
+    ADD_SUPPRESSION,
     CONFIGURE_ASSISTANT,
     EDIT_PROPERTY,
+    RECORD_CONSENT,
     ROLE_ACTIONS,
     VIEW,
     WORK_LEADS,
@@ -31,6 +33,7 @@ from tests.api.test_ownership import (
     BodyIdRow,
     DetailRow,
     _call_body,
+    _consent_body,
     _property_body,
     _send,
     _snapshot,
@@ -54,6 +57,7 @@ for _row in DETAIL_ROWS:
             "leads": WORK_LEADS,
             "tours": WORK_LEADS,
             "voice": CONFIGURE_ASSISTANT,
+            "compliance": WORK_LEADS,
         }[_kind]
     )
 OPERATION_ACCESS.update(
@@ -64,6 +68,8 @@ OPERATION_ACCESS.update(
         ("POST", "/api/v1/tours"): WORK_LEADS,
         ("POST", "/api/v1/voice/assistants"): CONFIGURE_ASSISTANT,
         ("POST", "/api/v1/voice/call"): WORK_LEADS,
+        ("POST", "/api/v1/compliance/consents"): RECORD_CONSENT,
+        ("POST", "/api/v1/compliance/suppressions"): ADD_SUPPRESSION,
         ("GET", "/api/v1/me/organizations"): VIEW,
         **{("GET", path): VIEW for path in LIST_ROWS},
     }
@@ -103,9 +109,19 @@ def team(world: World) -> Team:
     return Team(world=world, users=users)
 
 
-def _expected(member: str, action: str) -> str:
+def _organization_wide(path: str) -> bool:
+    """Compliance records belong to the organization, not to a property (properties/access.py):
+    every member sees them; writing them needs the role across the whole organization."""
+    return path.startswith("/api/v1/compliance/")
+
+
+def _expected(member: str, action: str, path: str = "") -> str:
     """'ok', 'forbidden' or 'not_found' for `member` acting on B's own objects."""
     role, scope = TEAM[member]
+    if _organization_wide(path):
+        if action == VIEW:
+            return "ok"
+        return "ok" if scope is None and action in ROLE_ACTIONS[role] else "forbidden"
     if scope == "elsewhere":
         return "not_found"
     return "ok" if action in ROLE_ACTIONS[role] else "forbidden"
@@ -136,7 +152,7 @@ def test_role_on_own_organizations_object_follows_the_role_table(
     w = team.world
     target = row.target(w.b)
     before = _snapshot(target)
-    expected = _expected(member, OPERATION_ACCESS[(row.method, row.path)])
+    expected = _expected(member, OPERATION_ACCESS[(row.method, row.path)], row.path)
 
     response = _send(team.client(member), row.method, row.path.format(id=target.pk), row.body(w))
 
@@ -196,6 +212,11 @@ def _create_rows(w: World):
             {"name": "Another assistant"},
         ),
         ("POST", "/api/v1/voice/call"): ("/api/v1/voice/call", _call_body(w, lead_id=w.b.lead.pk)),
+        ("POST", "/api/v1/compliance/consents"): ("/api/v1/compliance/consents", _consent_body(w)),
+        ("POST", "/api/v1/compliance/suppressions"): (
+            "/api/v1/compliance/suppressions",
+            {"number": "+12125550177", "note": "Lead emailed: don't call."},
+        ),
     }
 
 
@@ -209,7 +230,7 @@ def test_role_creates_follow_the_role_table(request, team, member, operation):
     if operation[1].startswith("/api/v1/voice"):
         _use_fixtures(request, VAPI)
     path, body = _create_rows(team.world)[operation]
-    expected = _expected(member, OPERATION_ACCESS[operation])
+    expected = _expected(member, OPERATION_ACCESS[operation], operation[1])
     if operation == ("POST", "/api/v1/properties") and expected == "not_found":
         expected = "forbidden"  # no organization-wide role: nowhere to add a property
 
@@ -233,7 +254,7 @@ def test_role_lists_show_what_the_role_sees_and_nothing_of_other_organizations(t
     ids = {item["id"] for item in team.client(member).get(path).json()["results"]}
 
     assert pick(w.a).pk not in ids
-    if TEAM[member][1] == "elsewhere":
+    if TEAM[member][1] == "elsewhere" and not _organization_wide(path):
         assert pick(w.b).pk not in ids
     else:
         assert pick(w.b).pk in ids

@@ -9,14 +9,15 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from leads.demo import DEMO_PASSWORD, DEMO_USERNAME
+from leads.demo import COMPLIANCE_LEADS, DEMO_PASSWORD, DEMO_USERNAME
 from leads.models import Lead
 from tests.factories import CallLogFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HARBOR_LEADS = {"Maya Chen", "Jordan Reyes", "Sam Okafor"}
-CEDAR_LEADS = {"Priya Natarajan"}
+# Cedar Park also has the demo leads that show each compliance answer (README).
+CEDAR_LEADS = {"Priya Natarajan"} | {f"{lead[2]} {lead[3]}" for lead in COMPLIANCE_LEADS}
 TECHNICAL = ["Webhook events", "Transcript lines", "Users", "Groups", "Outstanding tokens"]
 TECHNICAL_URLS = [
     reverse("admin:voice_webhookevent_changelist"),

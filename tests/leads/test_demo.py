@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from leads.demo import DEMO_PASSWORD, DEMO_USERNAME
+from leads.demo import COMPLIANCE_LEADS, DEMO_PASSWORD, DEMO_USERNAME
 from leads.models import Lead
 from properties.models import OfficeHours, Property, Unit
 from tests.clock import PACIFIC, at
@@ -30,7 +30,7 @@ def test_load_demo_data_creates_properties_units_leads_and_login():
     call_command("load_demo_data", stdout=out)
     assert Property.objects.count() == 2
     assert Unit.objects.filter(status=Unit.Status.AVAILABLE).count() >= 4
-    assert Lead.objects.count() == 4
+    assert Lead.objects.count() == 4 + len(COMPLIANCE_LEADS)
     user = get_user_model().objects.get(username=DEMO_USERNAME)
     assert user.is_staff
     assert user.check_password(DEMO_PASSWORD)
@@ -62,7 +62,7 @@ def test_demo_availability_counts_from_today_at_each_property(clock):
     studio = Unit.objects.get(property=harbor, unit_number="101")  # available in 0 days
     assert studio.available_from == date(2027, 12, 31)
     assert Lead.objects.get(phone="+14155550123").move_in_date == date(2028, 1, 30)
-    assert Lead.objects.get(property=cedar).move_in_date == date(2028, 1, 31)
+    assert Lead.objects.get(property=cedar, phone="+15125550166").move_in_date == date(2028, 1, 31)
 
 
 def test_readme_api_examples_use_each_demo_leads_own_number():
