@@ -135,7 +135,7 @@ DETAIL_ROWS = [
         "PATCH",
         "/api/v1/voice/assistants/{id}",
         lambda o: o.assistant,
-        lambda w: {"first_message": "Hi!"},
+        lambda w: {"first_message": "Hi! I am the leasing AI."},
         VAPI,
     ),
     DetailRow("DELETE", "/api/v1/voice/assistants/{id}", lambda o: o.assistant, fixtures=VAPI),

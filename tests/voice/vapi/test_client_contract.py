@@ -98,7 +98,7 @@ def test_assistant_config_has_only_keys_vapi_defines(demo, settings, elevenlabs_
         expected_voice = "11Labs" if elevenlabs_key else "Vapi"
         assert type(parsed.voice).__name__ == f"CreateAssistantDtoVoice_{expected_voice}"
         tool_types = [type(tool).__name__.rsplit("_", 1)[-1] for tool in parsed.model.tools]
-        assert tool_types == ["Function"] * 4 + ["TransferCall", "EndCall"]
+        assert tool_types == ["Function"] * 5 + ["TransferCall", "EndCall"]
 
 
 def test_the_walk_does_catch_unknown_keys():
