@@ -84,8 +84,8 @@ MSG_ADAD = (
     "consent came from a {source}."
 )
 MSG_UNKNOWN_TIMEZONE = (
-    "Cannot tell where {number} is (no address state and a non-geographic number), so the "
-    "calling hours cannot be checked: add the lead's state."
+    "Cannot tell where {number} is (no address state or ZIP code and a non-geographic number), "
+    "so the calling hours cannot be checked: add the lead's state."
 )
 MSG_NEXT = " The next allowed moment is {when}."
 MSG_NO_NEXT = " No allowed moment in the next {days} days."
@@ -274,6 +274,7 @@ class _Evaluation:
             parsed=parsed,
             state=self.lead.state if self.lead else "",
             time_zone=self.lead.time_zone if self.lead else "",
+            postal_code=self.lead.postal_code if self.lead else "",
         )
         self.rules.append(Reason.STATE_ADAD_RESTRICTED)
         adad = set(self.location.states) & rules.ADAD_RESTRICTED_STATES
