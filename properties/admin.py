@@ -99,7 +99,14 @@ class OrganizationAdmin(OrganizationLevelAdmin, admin.ModelAdmin):
     list_display = ("name", "legal_name", "timezone", "updated_at")
     search_fields = ("name", "legal_name")
     readonly_fields = ("created_at", "updated_at")
-    fields = ("name", "legal_name", "timezone", "created_at", "updated_at")
+    fields = (
+        "name",
+        "legal_name",
+        "timezone",
+        ("calling_window_start", "calling_window_end"),
+        "created_at",
+        "updated_at",
+    )
     inlines = (MembershipInline,)
 
     # New organizations are tenants of the deployment: a superuser creates them.

@@ -13,6 +13,7 @@ from django.db.models import Q
 from properties.phone import PhoneNumberField
 
 TIMEZONE_INVALID = "Enter a valid IANA time zone, for example America/Los_Angeles."
+CALLING_WINDOW_INVALID = "The calling window must end after it starts (for example 09:00-20:00)."
 
 
 def validate_timezone(value: str) -> None:
@@ -39,6 +40,23 @@ class Organization(models.Model):
         validators=[validate_timezone],
         help_text="New properties start in this time zone.",
     )
+    # The organization's own calling hours, on top of the federal 08-21 window and each state's
+    # rules (calling-compliance.md §7 rule 2); the defaults are the federal window, so an
+    # organization that sets nothing calls exactly as the law allows.
+    calling_window_start = models.TimeField(
+        default=time(8, 0),
+        help_text=(
+            "Outbound AI calls are allowed only inside this window, in the called person's "
+            "local time (and never outside the federal 08:00-21:00 or a state's own hours)."
+        ),
+    )
+    calling_window_end = models.TimeField(
+        default=time(21, 0),
+        help_text=(
+            "End of the calling window (exclusive: with 19:00, a call at 19:00 is refused), in "
+            "the called person's local time."
+        ),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="Membership",
@@ -53,6 +71,20 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        start, end = self.calling_window_start, self.calling_window_end
+        # A window that wraps past midnight would allow night calls; the federal window never
+        # does, so there is no use for one.
+        if start is not None and end is not None and start >= end:
+            raise ValidationError(
+                {"calling_window_end": CALLING_WINDOW_INVALID}, code="calling_window_invalid"
+            )
+
+    @property
+    def calling_window(self) -> tuple[time, time]:
+        return (self.calling_window_start, self.calling_window_end)
 
 
 class Property(models.Model):

@@ -17,7 +17,7 @@ import functools
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import holidays
 import phonenumbers
@@ -84,15 +84,19 @@ MSG_ADAD = (
     "consent came from a {source}."
 )
 MSG_UNKNOWN_TIMEZONE = (
-    "Cannot tell where {number} is (no address state and a non-geographic number), so the "
-    "calling hours cannot be checked: add the lead's state."
+    "Cannot tell where {number} is (no address state or ZIP code and a non-geographic number), "
+    "so the calling hours cannot be checked: add the lead's state."
 )
+# An en dash between the times, as calling-compliance.md writes ranges: people read this.
+MSG_ORGANIZATION_WINDOW = "{org}'s calling window is {start}–{end}"  # noqa: RUF001
 MSG_NEXT = " The next allowed moment is {when}."
 MSG_NO_NEXT = " No allowed moment in the next {days} days."
 
 SEARCH_STEP = timedelta(minutes=15)
 SEARCH_DAYS = 8
 CAP_WINDOW = timedelta(hours=24)
+# Who sets a window, for the organization's own (its message names the organization).
+ORGANIZATION_WINDOW = "organization"
 WA_ADAD_SOURCES = {Consent.Source.IMPORT, Consent.Source.PURCHASED_LIST}
 
 
@@ -274,6 +278,7 @@ class _Evaluation:
             parsed=parsed,
             state=self.lead.state if self.lead else "",
             time_zone=self.lead.time_zone if self.lead else "",
+            postal_code=self.lead.postal_code if self.lead else "",
         )
         self.rules.append(Reason.STATE_ADAD_RESTRICTED)
         adad = set(self.location.states) & rules.ADAD_RESTRICTED_STATES
@@ -291,6 +296,8 @@ class _Evaluation:
             zones=list(self.location.zones),
             states=list(self.location.states),
             attempts=self._attempts(at),
+            organization_window=self.organization.calling_window,
+            organization_name=self.organization.name or self.organization.legal_name,
         )
         refusal = clock.refusal(at)
         if refusal is None:
@@ -425,13 +432,67 @@ def _rule_name(state: str) -> str:
 class _CallingClock:
     """The time-dependent rules (§7 rules 2-6) for one set of candidate zones and states."""
 
-    def __init__(self, *, zones: Sequence[str], states: Sequence[str], attempts: list[datetime]):
+    def __init__(
+        self,
+        *,
+        zones: Sequence[str],
+        states: Sequence[str],
+        attempts: list[datetime],
+        organization_window: tuple[time, time] = rules.FEDERAL_WINDOW,
+        organization_name: str = "",
+    ):
         self.zones = list(zones)
         self.tzs = [zoneinfo.ZoneInfo(zone) for zone in zones]
         self.states = [(state, rules.state_rule(state)) for state in states]
         self.attempts = attempts
         caps = [rule.daily_cap for _, rule in self.states if rule and rule.daily_cap]
         self.cap = min([rules.DAILY_CAP, *caps])
+        # The organization's own window (§7 rule 2: federal ∩ each state's ∩ the org's). The
+        # default equals the federal window and then adds nothing, so messages stay the law's.
+        self.organization_window = organization_window
+        self.organization_name = organization_name
+
+    def _windows(self, weekday: int) -> list[tuple[str, tuple[time, time] | None]]:
+        """Every window that applies on `weekday`, as (who sets it, window or None for "no calls
+        that day"). Order breaks ties: a state's rule, then the federal one, then the
+        organization's, so the organization is named only when its own choice is what binds."""
+        windows = [
+            (_rule_name(state), window)
+            for state, rule in self.states
+            if rule and (window := rule.window_on(weekday)) != rules.FEDERAL_WINDOW
+        ]
+        windows.append(("federal rules", rules.FEDERAL_WINDOW))
+        if self.organization_window != rules.FEDERAL_WINDOW:
+            windows.append((ORGANIZATION_WINDOW, self.organization_window))
+        return windows
+
+    def _quiet_hours(self, zone: str, local: datetime) -> _Refusal | None:
+        """Refused when `local` is outside any window; the message names the binding one (the
+        latest start when too early, the earliest end when too late)."""
+        now = f"It is {local:%H:%M} on {local:%A} in {zone}"
+        windows = self._windows(local.weekday())
+        for who, window in windows:
+            if window is None:
+                return _Refusal(Reason.QUIET_HOURS, f"{now} ({who} allow no calls on {local:%A}s).")
+        bounds = [(who, window) for who, window in windows if window is not None]
+        early = [(who, window) for who, window in bounds if local.time() < window[0]]
+        late = [(who, window) for who, window in bounds if local.time() >= window[1]]
+        if early:
+            latest = max(window[0] for _, window in early)
+            who, window = next(item for item in early if item[1][0] == latest)
+            rule = f"{who} start calls at {window[0]:%H:%M}"
+        elif late:
+            earliest = min(window[1] for _, window in late)
+            who, window = next(item for item in late if item[1][1] == earliest)
+            rule = f"{who} end calls at {window[1]:%H:%M}"
+        else:
+            return None
+        if who == ORGANIZATION_WINDOW:
+            start, end = window
+            rule = MSG_ORGANIZATION_WINDOW.format(
+                org=self.organization_name, start=f"{start:%H:%M}", end=f"{end:%H:%M}"
+            )
+        return _Refusal(Reason.QUIET_HOURS, f"{now} ({rule}).")
 
     def refusal(self, at: datetime) -> _Refusal | None:
         locals_ = [(zone, at.astimezone(tz)) for zone, tz in zip(self.zones, self.tzs, strict=True)]
@@ -454,26 +515,9 @@ class _CallingClock:
                             f"({_rule_name(state)} ban calls on holidays).",
                         )
         for zone, local in locals_:
-            # A state's own window first: its message says the stricter rule.
-            windows = [
-                (_rule_name(state), window)
-                for state, rule in self.states
-                if rule and (window := rule.window_on(local.weekday())) != rules.FEDERAL_WINDOW
-            ]
-            windows.append(("federal rules", rules.FEDERAL_WINDOW))
-            for who, window in windows:
-                now = f"It is {local:%H:%M} on {local:%A} in {zone}"
-                if window is None:
-                    return _Refusal(
-                        Reason.QUIET_HOURS, f"{now} ({who} allow no calls on {local:%A}s)."
-                    )
-                start, end = window
-                if local.time() < start:
-                    return _Refusal(
-                        Reason.QUIET_HOURS, f"{now} ({who} start calls at {start:%H:%M})."
-                    )
-                if local.time() >= end:
-                    return _Refusal(Reason.QUIET_HOURS, f"{now} ({who} end calls at {end:%H:%M}).")
+            refusal = self._quiet_hours(zone, local)
+            if refusal is not None:
+                return refusal
         recent = [t for t in self.attempts if at - CAP_WINDOW < t <= at]
         if len(recent) >= self.cap:
             return _Refusal(
@@ -491,6 +535,15 @@ class _CallingClock:
         end = after + timedelta(days=SEARCH_DAYS)
         candidates = {start + SEARCH_STEP * i for i in range(int((end - start) / SEARCH_STEP))}
         candidates |= {t + CAP_WINDOW for t in self.attempts if t + CAP_WINDOW > after}
+        # The organization may start at any minute (09:10); its start each day in each zone is
+        # a candidate too, so the answer is not rounded up to the next quarter hour.
+        start_at = self.organization_window[0]
+        for tz in self.tzs:
+            first = after.astimezone(tz).date()
+            for offset in range(SEARCH_DAYS + 1):
+                moment = datetime.combine(first + timedelta(days=offset), start_at, tzinfo=tz)
+                if after < moment < end:
+                    candidates.add(moment)
         for moment in sorted(candidates):
             if self.refusal(moment) is None:
                 return moment

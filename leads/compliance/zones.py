@@ -1,9 +1,17 @@
 """Where a called person may be: candidate time zones and states, each with where it came from.
 
-calling-compliance.md §7 rules 3-4: candidates = the address zone plus every zone of the number's
-area code, and the state set = {address state, area-code state}; a call must be allowed in all
-of them. An area code is a location proxy, not a safe harbour (§1 "Hours"), which is why it
-only ever adds candidates.
+calling-compliance.md §7 rules 3-4: candidates = the address zone, plus the ZIP zone, plus every
+zone of the number's area code (a union), and the state set = {address state, ZIP state,
+area-code state}; a call must be allowed in all of them. An area code (or a ZIP) is a location
+proxy, not a safe harbour (§1 "Hours"), which is why each only ever adds candidates. The
+property's time zone is deliberately not a candidate: it is where the apartment is, not where
+the called person is.
+
+ZIP → zone and state come from `zipcodes`' bundled USPS data (offline, no lookups at call
+time). A ZIP names one zone even where its state has two (32501 Pensacola → America/Chicago,
+46320 Hammond → America/Chicago). Its state still adds all of that state's zones, like the
+address state does, since one ZIP is a proxy too; the ZIP's own zone is what the audit row
+shows as "ZIP 32501", and the only one it adds for ZIPs outside the states and DC (Puerto Rico).
 
 Area code → zones and state come from `phonenumbers`' own offline data (timezone and geocoder
 modules) rather than a vendored NPA table: it ships with the package we already pin, is
@@ -21,6 +29,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 import phonenumbers
+import zipcodes
 from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
@@ -29,6 +38,8 @@ from leads.compliance.rules import STATE_TIME_ZONES, US_STATES
 _STATE_BY_NAME = {name: code for code, name in US_STATES.items()}
 _STATE_SUFFIX = re.compile(r", ([A-Z]{2})$")
 _UNKNOWN_ZONE = "Etc/Unknown"
+# Five digits, optionally with the +4 (with or without its hyphen): "32501", "32501-1234".
+_ZIP = re.compile(r"(\d{5})(?:-?\d{4})?")
 
 
 @dataclass
@@ -68,16 +79,51 @@ def number_state(parsed: phonenumbers.PhoneNumber) -> str:
     return _STATE_BY_NAME.get(description.removesuffix(" State"), "")
 
 
+def zip_places(postal_code: str) -> tuple[str, list[tuple[str, str]]]:
+    """The 5-digit ZIP of `postal_code` and its (zone, state) pairs; ('', []) if it is no ZIP.
+
+    A zone or state the data does not know (military APO/FPO ZIPs have neither) is ''.
+    """
+    match = _ZIP.fullmatch((postal_code or "").strip())
+    if match is None:
+        return "", []
+    zip5 = match.group(1)
+    try:
+        rows = zipcodes.matching(zip5)
+    except ValueError:  # the package's own format check; ours is the same, so defensive only
+        return "", []
+    available = zoneinfo.available_timezones()
+    places = []
+    for row in rows:
+        zone = row.get("timezone") or ""
+        state = (row.get("state") or "").upper()
+        places.append((zone if zone in available else "", state if state in US_STATES else ""))
+    return zip5, places
+
+
 def call_location(
-    *, parsed: phonenumbers.PhoneNumber, state: str = "", time_zone: str = ""
+    *,
+    parsed: phonenumbers.PhoneNumber,
+    state: str = "",
+    time_zone: str = "",
+    postal_code: str = "",
 ) -> Location:
-    """Candidate zones and states for calling `parsed`, given the lead's address (if any)."""
+    """Candidate zones and states for calling `parsed`, given the lead's address (if any).
+
+    An invalid or unknown `postal_code` adds nothing: it is no evidence of where anyone is.
+    """
     location = Location()
     if time_zone and time_zone in zoneinfo.available_timezones():
         location.add_zone(time_zone, "lead time zone")
     state = (state or "").strip().upper()
     if state in US_STATES:
         location.add_state(state, "address")
+    zip5, places = zip_places(postal_code)
+    for zip_zone, zip_state in places:
+        if zip_zone:
+            location.add_zone(zip_zone, f"ZIP {zip5}")
+        if zip_state:
+            location.add_state(zip_state, f"ZIP {zip5}")
     # Toll-free and other non-geographic numbers say nothing about where the person is.
     if phonenumbers.is_number_geographical(parsed):
         npa = area_code(parsed)
