@@ -257,12 +257,16 @@ class _Evaluation:
 
         if self.purpose == Purpose.TEST:
             # Test calls ring the organization's own staff, who are not called parties under
-            # the TCPA; the one rule is that they ring nobody else.
+            # the TCPA; the one rule is that they ring nobody else. A stop request sticks for
+            # every number, a staff phone's too: a suppressed staff phone is not rung either.
             self.rules.append(Reason.NOT_STAFF_PHONE)
             if not StaffPhone.objects.filter(
                 organization=self.organization, number=self.number
             ).exists():
                 return _Refusal(Reason.NOT_STAFF_PHONE, self._fmt(MSG_NOT_STAFF_PHONE))
+            self.rules.append(Reason.OPTED_OUT)
+            if self._opted_out():
+                return _Refusal(Reason.OPTED_OUT, self._fmt(MSG_OPTED_OUT))
             return None
 
         self.rules.append(Reason.OPTED_OUT)
