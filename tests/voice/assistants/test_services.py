@@ -242,6 +242,10 @@ def test_prompt_has_facts_hours_availability_and_guardrails(harbor_view):
     assert "America/Los_Angeles" in prompt
     # Guardrails: AI disclosure, fair housing, no screening.
     assert "AI disclosure" in prompt
+    # calling-compliance.md §7 rule 14: asked "are you a real person?", the truthful answer
+    # and the offer of a human.
+    assert "whether you are a real person, a human, a robot, a bot or an AI" in prompt
+    assert 'answer "I\'m an AI assistant" and offer to connect them with a person' in prompt
     assert "familial status" in prompt
     assert "never ask about or comment on income" in prompt
     assert "criminal history" in prompt
