@@ -26,6 +26,7 @@ from voice.webhooks.handlers import (
     tool_calls_read_only,
     transfer_destination_request_failed,
 )
+from voice.webhooks.predial import campaign_predial_failed, handle_campaign_predial
 
 Answer = dict[str, Any]
 
@@ -83,4 +84,11 @@ MESSAGES: dict[str, MessageType] = {
         read_only=_always,
     ),
     "hang": MessageType(handle_hang, durable=True),
+    # Answered now, in the delivery's transaction like a tool call that writes: the answer is
+    # the point (Vapi dials only on `{"eligible": true}`), and the gate's audit row commits with
+    # the stored delivery. Not durable (nothing may happen after Vapi heard the answer), not
+    # read_only (the gate writes its CallDecision under an organization lock).
+    "campaign.predial": MessageType(
+        handle_campaign_predial, failure_answer=campaign_predial_failed
+    ),
 }
