@@ -62,6 +62,11 @@ class MessageType:
     # so a worker killed in between leaves it for `reprocess_webhooks`. Not for requests that need
     # an answer: the caller heard that one fail, so nothing may happen later.
     durable: bool = False
+    # An answer that only matters while Vapi waits for it (a pre-dial: Vapi gives up after at
+    # most 30 s, vapi-reference.md §12.1): `reprocess_webhooks` stores it as ignored instead of
+    # asking again, so the audit trail and the daily cap never count a decision for a dial that
+    # did not happen.
+    live_only: bool = False
 
 
 MESSAGES: dict[str, MessageType] = {
@@ -89,6 +94,6 @@ MESSAGES: dict[str, MessageType] = {
     # the stored delivery. Not durable (nothing may happen after Vapi heard the answer), not
     # read_only (the gate writes its CallDecision under an organization lock).
     "campaign.predial": MessageType(
-        handle_campaign_predial, failure_answer=campaign_predial_failed
+        handle_campaign_predial, failure_answer=campaign_predial_failed, live_only=True
     ),
 }

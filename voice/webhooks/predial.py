@@ -15,11 +15,9 @@ gate's one decision, no call to Vapi.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import Case, IntegerField, Value, When
-from django.utils import timezone
 
 from leads.compliance.gate import call_permission
 from leads.compliance.models import CallDecision
@@ -27,7 +25,6 @@ from leads.models import Lead
 from properties.models import Property
 from properties.phone import phone_normalize_or_none
 from voice.calls.selectors import property_id_from_metadata
-from voice.vapi.payload import message_timestamp
 from voice.webhooks.envelope import Envelope
 
 logger = logging.getLogger(__name__)
@@ -35,12 +32,6 @@ logger = logging.getLogger(__name__)
 Answer = dict[str, Any]
 
 NOT_ELIGIBLE: Answer = {"eligible": False}
-
-# Vapi waits at most 30 s for the answer (the campaign server timeout is 1-30 s,
-# vapi-reference.md §12.1); the rest is clock skew. An older pre-dial is one nobody waits for any
-# more (`reprocess_webhooks` re-running a failed one): the gate is not asked, so the audit trail
-# and the daily cap never count a decision for a dial that did not happen.
-STALE_AFTER = timedelta(minutes=2)
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -177,10 +168,6 @@ def handle_campaign_predial(envelope: Envelope) -> Answer:
     """`{"eligible": true}` only when the compliance gate allows calling this contact now."""
     predial = predial_read(envelope.message)
     log = {"campaign_id": predial.campaign_id, "contact_id": predial.contact_id}
-    sent_at = message_timestamp(envelope.message)
-    if sent_at is not None and timezone.now() - sent_at > STALE_AFTER:
-        logger.warning("vapi campaign.predial refused: asked at %s, too late", sent_at, extra=log)
-        return NOT_ELIGIBLE
     prop = predial_property(predial)
     if prop is None:
         # No organization, no gate: its rules (consent, suppression list, calling window) and its

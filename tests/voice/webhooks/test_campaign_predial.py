@@ -26,6 +26,7 @@ from tests.factories import (
 from tests.voice.webhook_helpers import CALLER, load_vapi_fixture, post_vapi, signed_headers
 from voice.models import WebhookEvent
 from voice.webhooks import predial
+from voice.webhooks.inbox import webhook_events_reprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def prop(clock) -> Property:
 
 
 def _message(*, number: str = CALLER, **changes: Any) -> dict[str, Any]:
-    """The fixture, sent now (an old pre-dial is answered false unasked)."""
+    """The fixture, sent now."""
     payload = load_vapi_fixture("campaign_predial", leasing_phone=LEASING_PHONE, caller=number)
     payload["message"]["timestamp"] = int(timezone.now().timestamp() * 1000)
     payload["message"].update(changes)
@@ -197,14 +198,26 @@ def test_an_invalid_contact_number_is_refused_with_a_row(client, prop):
     _one_row(reason="invalid_number", lead=None)
 
 
-def test_a_stale_predial_is_refused_without_asking_the_gate(client, prop):
-    """Vapi stopped waiting after 30 s: a late run (reprocess_webhooks) decides nothing."""
+def test_an_old_predial_from_a_fixture_is_still_answered(client, prop):
+    """Vapi's timestamp is not trusted to say whether anyone waits: the gate answers as of now."""
     LeadFactory(property=prop, phone=CALLER)
     payload = _message()
     payload["message"]["timestamp"] -= 10 * 60 * 1000
 
-    assert _ask(client, payload) == {"eligible": False}
-    assert not CallDecision.objects.exists()
+    assert _ask(client, payload) == {"eligible": True}
+    _one_row(decision=CallDecision.Decision.ALLOWED)
+
+
+def test_reprocessing_a_predial_asks_nobody(client, prop):
+    """Vapi stopped waiting long ago: a late run (reprocess_webhooks) decides nothing, so no
+    decision row counts towards the audit or the daily cap for a dial that never happened."""
+    LeadFactory(property=prop, phone=CALLER)
+    assert _ask(client, _message()) == {"eligible": True}
+
+    result = webhook_events_reprocess(events=WebhookEvent.objects.all())
+
+    assert (result.processed, result.ignored, result.failed) == (0, 1, 0)
+    assert CallDecision.objects.count() == 1
 
 
 def test_two_contacts_in_the_same_millisecond_get_their_own_answers(client, prop):
