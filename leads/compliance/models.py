@@ -184,6 +184,9 @@ class CallDecision(models.Model):
         COMMAND = "command", "Management command"
         TEST_CALL = "test_call", "Test call"
         CAMPAIGN = "campaign", "Campaign"
+        # A campaign created in Vapi's own dashboard: Vapi asks before each contact
+        # (`campaign.predial`, voice/webhooks/predial.py) and places the call only if we allow it.
+        VAPI_CAMPAIGN = "vapi_campaign", "Vapi campaign pre-dial"
 
     class Purpose(models.TextChoices):
         MARKETING = "marketing", "Leasing (marketing)"

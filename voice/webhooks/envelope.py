@@ -14,6 +14,7 @@ from voice.vapi.payload import ToolCall, message_call_id, tool_calls_parse
 
 DEDUPE_KEY_MAX = 255  # WebhookEvent.dedupe_key max_length
 TOOL_TYPES = frozenset({"tool-calls", "function-call"})
+PREDIAL_TYPE = "campaign.predial"
 
 
 class WebhookPayloadError(Exception):
@@ -67,8 +68,11 @@ def webhook_dedupe_key(
     """A key that is equal for two deliveries of the same event and different otherwise.
 
     Tool calls: the sorted toolCallIds (a retried or double-fired tool call must get the stored
-    answer). Everything else: (type, call id, timestamp, status / role). Without a timestamp the
-    body hash stands in, so distinct timestamp-less events are never merged.
+    answer). Pre-dials: (campaign, contact, timestamp): they carry no call, and a campaign asks
+    for several contacts at once, so the generic key could merge two contacts asked in the same
+    millisecond (one would get the other's answer). Everything else: (type, call id, timestamp,
+    status / role). Without a timestamp the body hash stands in, so distinct timestamp-less events
+    are never merged.
     """
     msg_type = message["type"]
     call_id = message_call_id(message)
@@ -78,6 +82,14 @@ def webhook_dedupe_key(
     tool_ids = [tool_call.id for tool_call in tool_calls or ()] if is_tool else []
     if tool_ids and all(tool_ids):
         key = f"{msg_type}:{call_id}:{','.join(sorted(tool_ids))}"
+    elif msg_type == PREDIAL_TYPE:
+        contact = message.get("contact")
+        contact_id = contact.get("id") if isinstance(contact, dict) else None
+        timestamp = message.get("timestamp")
+        stamp = (
+            str(timestamp) if timestamp is not None else f"body:{hashlib.sha256(body).hexdigest()}"
+        )
+        key = f"{msg_type}:{message.get('campaignId') or ''}:{contact_id or ''}:{stamp}"
     elif message.get("timestamp") is not None and not is_tool:
         parts = [msg_type, call_id, str(message.get("timestamp"))]
         parts += [str(message.get(name) or "") for name in ("status", "role", "transcriptType")]

@@ -319,7 +319,7 @@ def _reprocess_one(event_id: int) -> str:
     message = (event.payload or {}).get("message") if isinstance(event.payload, dict) else None
     kind = MESSAGES.get(event.message_type)
     claim = _Claim(event.pk, event.status, event.attempts)
-    if kind is not None and isinstance(message, dict) and message:
+    if kind is not None and not kind.live_only and isinstance(message, dict) and message:
         envelope = _stored_envelope(event, message)
         outcome = _run_kind(claim, kind, envelope)
     else:

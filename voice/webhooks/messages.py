@@ -26,6 +26,7 @@ from voice.webhooks.handlers import (
     tool_calls_read_only,
     transfer_destination_request_failed,
 )
+from voice.webhooks.predial import campaign_predial_failed, handle_campaign_predial
 
 Answer = dict[str, Any]
 
@@ -61,6 +62,11 @@ class MessageType:
     # so a worker killed in between leaves it for `reprocess_webhooks`. Not for requests that need
     # an answer: the caller heard that one fail, so nothing may happen later.
     durable: bool = False
+    # An answer that only matters while Vapi waits for it (a pre-dial: Vapi gives up after at
+    # most 30 s, vapi-reference.md §12.1): `reprocess_webhooks` stores it as ignored instead of
+    # asking again, so the audit trail and the daily cap never count a decision for a dial that
+    # did not happen.
+    live_only: bool = False
 
 
 MESSAGES: dict[str, MessageType] = {
@@ -83,4 +89,11 @@ MESSAGES: dict[str, MessageType] = {
         read_only=_always,
     ),
     "hang": MessageType(handle_hang, durable=True),
+    # Answered now, in the delivery's transaction like a tool call that writes: the answer is
+    # the point (Vapi dials only on `{"eligible": true}`), and the gate's audit row commits with
+    # the stored delivery. Not durable (nothing may happen after Vapi heard the answer), not
+    # read_only (the gate writes its CallDecision under an organization lock).
+    "campaign.predial": MessageType(
+        handle_campaign_predial, failure_answer=campaign_predial_failed, live_only=True
+    ),
 }
