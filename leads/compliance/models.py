@@ -89,6 +89,9 @@ class Suppression(models.Model):
         WEB_FORM = "web_form", "Web form"
         STAFF = "staff", "Staff entry"
         LEAD_FLAG = "lead_flag", "Lead's do-not-call box"
+        STAFF_NOTE = "staff_note", "Staff note"
+        # §7 rule 17: whoever answers is not the person who consented (a reassigned number).
+        WRONG_NUMBER = "wrong_number", "Wrong number on a call"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="call_suppressions"
