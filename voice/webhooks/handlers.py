@@ -263,12 +263,15 @@ def handle_assistant_request(envelope: Envelope) -> Answer | None:
     if caller is not None:
         metadata["leadId"] = str(caller.pk)
     # §7 rules 15-16: no consent gate inbound, but the recording rule applies, from the caller's
-    # area code (and the lead's address state when known). This answer is the per-call place for
+    # area code (and the lead's address state and ZIP when known, as the gate reads them for
+    # outbound calls). This answer is the per-call place for
     # it (it knows the caller; the saved assistant does not): one-party callers keep the saved
     # assistant's recording, the others get it off (or the consent plan) for this call only.
     # vapi_setup leaves the leasing numbers without an assistantId, so their calls come here.
     recording = recording_rule_for_number(
-        message_customer_number(message) or "", state=caller.state if caller else ""
+        message_customer_number(message) or "",
+        state=caller.state if caller else "",
+        postal_code=caller.postal_code if caller else "",
     )
     metadata.update(recording_metadata(recording))
     lead_id = caller.pk if caller is not None else None
