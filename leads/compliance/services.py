@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.compliance.models import Consent, DncNumber, DncSnapshot, Suppression
+from leads.compliance.models import (
+    CONSENT_REVOKED_NUMBER_REASSIGNED,
+    Consent,
+    DncNumber,
+    DncSnapshot,
+    Suppression,
+)
 from leads.compliance.optout import opt_out_detect
 from leads.models import Lead, LeadActivity
 from properties.models import Organization
@@ -16,7 +22,7 @@ from properties.phone import phone_normalize
 
 DNC_LINE_INVALID = "Line {line}: {value!r} is not a 10-digit number or 'areacode,number'."
 DNC_BATCH_SIZE = 5000
-CONSENT_REVOKED_WRONG_NUMBER = "number reassigned or wrong number"
+CONSENT_REVOKED_WRONG_NUMBER = CONSENT_REVOKED_NUMBER_REASSIGNED
 
 
 def suppression_add(
@@ -114,6 +120,7 @@ def consent_record(
     evidence_ip: str | None = None,
     recording_url: str = "",
     evidence_note: str = "",
+    reassigned_checked_at: date | None = None,
 ) -> Consent:
     """Record a consent exactly as given: for one number, one organization."""
     consent = Consent(
@@ -130,6 +137,7 @@ def consent_record(
         evidence_ip=evidence_ip,
         recording_url=recording_url,
         evidence_note=evidence_note,
+        reassigned_checked_at=reassigned_checked_at,
     )
     consent.full_clean()
     consent.save()
