@@ -186,6 +186,7 @@ DNC_FRESH_AREA_CODE = "303"  # registry copy 1 day old, listing Casey's number
 DNC_STALE_DAYS = 40
 DNC_FRESH_MAX_AGE_DAYS = 20  # a re-run after this imports a fresh demo copy again
 DAILY_CAP_ATTEMPTS = 3
+CONSENTED = ("own", "purchased", "reassigned", "old")
 # Relative to now, so the demo shows the same answer whatever day it is loaded (§7 rule 17).
 OLD_CONSENT_DAYS = 200
 COMPLIANCE_LEADS = [
@@ -370,8 +371,10 @@ def _compliance_demo_load(
                 "budget": Decimal("1500"),
                 "move_in_date": (today or timezone.localdate(timezone=prop.tz))
                 + timedelta(days=30),
-                "consent_to_call": consent in ("own", "purchased", "old"),
-                "consent_recorded_at": now if consent in ("own", "purchased", "old") else None,
+                # The box says what the person once agreed to; the gate reads the ledger, where
+                # Rey's consent is revoked (a reassigned number).
+                "consent_to_call": consent in CONSENTED,
+                "consent_recorded_at": now if consent in CONSENTED else None,
             },
         )
         result.bump("leads", created)
