@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 
 from leads.compliance import admin as compliance_admin  # noqa: F401 - registers its admins
-from leads.compliance.services import lead_do_not_call_sync
+from leads.compliance.services import lead_do_not_call_sync, lead_note_opt_out_record
 from leads.models import Lead, LeadActivity, Tour
 from properties.access import WORK_LEADS
 from properties.admin_access import OrganizationScopedAdmin
@@ -157,6 +157,15 @@ class LeadAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         # Ticking "do not call" puts the number on the organization's do-not-call list.
         lead_do_not_call_sync(lead=obj, user=request.user)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is not LeadActivity:
+            return
+        # A note typed in the activities inline is a staff entry like an API note (§7 rule 9).
+        edited = [obj for obj, fields in formset.changed_objects if {"text", "kind"} & set(fields)]
+        for activity in [*formset.new_objects, *edited]:
+            _note_opt_out(request, activity)
+
     def change_view(
         self,
         request: HttpRequest,
@@ -185,6 +194,19 @@ class LeadActivityAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     list_select_related = ("lead",)
     readonly_fields = ("created_at",)
     raw_id_fields = ("lead",)
+
+    def save_model(self, request: HttpRequest, obj: LeadActivity, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or "text" in form.changed_data or "kind" in form.changed_data:
+            _note_opt_out(request, obj)
+
+
+def _note_opt_out(request: HttpRequest, activity: LeadActivity) -> None:
+    """Run a staff note through the opt-out phrases; other activity kinds are not staff words."""
+    if activity.kind == LeadActivity.Kind.NOTE:
+        lead_note_opt_out_record(
+            lead=activity.lead, text=activity.text, note=activity, user=request.user
+        )
 
 
 @admin.register(Tour)

@@ -129,7 +129,9 @@ class LeadViewSet(ApiViewSet):
     @action(detail=True, methods=["post"], url_path="notes")
     def notes(self, request: Request, pk: str) -> Response:
         lead = self.get_object()
-        activity = lead_note_create(lead=lead, **self.validated_input(LeadNoteInputSerializer))
+        activity = lead_note_create(
+            lead=lead, user=request.user, **self.validated_input(LeadNoteInputSerializer)
+        )
         return Response(LeadActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
 

@@ -13,7 +13,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from leads.compliance.models import CallDecision, DncSnapshot, Suppression
+from leads.compliance.models import (
+    CONSENT_REVOKED_NUMBER_REASSIGNED,
+    CallDecision,
+    DncSnapshot,
+    Suppression,
+)
 from leads.compliance.services import dnc_import
 from leads.models import Consent, Lead, StaffPhone
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
@@ -171,7 +176,9 @@ LEADS = [
 # Chicago, when every one of them shows.
 # (key, phone, first, last, state, time zone, consent) where consent is None (none on file),
 # "own" (written consent for this number from the web form), "other" (consent for another
-# number), "purchased" (a number from a bought list).
+# number), "purchased" (a number from a bought list), "reassigned" (consent voided: the number
+# was found reassigned), "old" (consent older than COMPLIANCE_CONSENT_RECHECK_DAYS, never checked
+# against the reassigned-numbers database).
 COMPLIANCE_PROPERTY = "Cedar Park Residences"
 CONSENT_OTHER_NUMBER = "+15125550198"  # Riley gave consent for this number, not the one on file
 DNC_STALE_AREA_CODE = "617"  # registry copy 40 days old: every 617 number waits for a fresh one
@@ -179,6 +186,9 @@ DNC_FRESH_AREA_CODE = "303"  # registry copy 1 day old, listing Casey's number
 DNC_STALE_DAYS = 40
 DNC_FRESH_MAX_AGE_DAYS = 20  # a re-run after this imports a fresh demo copy again
 DAILY_CAP_ATTEMPTS = 3
+CONSENTED = ("own", "purchased", "reassigned", "old")
+# Relative to now, so the demo shows the same answer whatever day it is loaded (§7 rule 17).
+OLD_CONSENT_DAYS = 200
 COMPLIANCE_LEADS = [
     ("no_consent", "+15125550191", "Dana", "No-Consent", "TX", "", None),
     ("consent_other_number", "+15125550192", "Riley", "Other-Number", "TX", "", "other"),
@@ -191,6 +201,8 @@ COMPLIANCE_LEADS = [
     ("sunday_ri", "+14015550190", "Rhoda", "Rhode-Island-Sunday", "RI", "", "own"),
     ("purchased_wa", "+12065550187", "Walt", "Washington-Bought-List", "WA", "", "purchased"),
     ("allowed_tx", "+15125550186", "Alma", "Allowed-Texas", "TX", "", "own"),
+    ("reassigned", "+15125550185", "Rey", "Reassigned-Number", "TX", "", "reassigned"),
+    ("recheck_due", "+15125550184", "Olga", "Old-Consent", "TX", "", "old"),
 ]
 
 
@@ -359,8 +371,10 @@ def _compliance_demo_load(
                 "budget": Decimal("1500"),
                 "move_in_date": (today or timezone.localdate(timezone=prop.tz))
                 + timedelta(days=30),
-                "consent_to_call": consent in ("own", "purchased"),
-                "consent_recorded_at": now if consent in ("own", "purchased") else None,
+                # The box says what the person once agreed to; the gate reads the ledger, where
+                # Rey's consent is revoked (a reassigned number).
+                "consent_to_call": consent in CONSENTED,
+                "consent_recorded_at": now if consent in CONSENTED else None,
             },
         )
         result.bump("leads", created)
@@ -369,6 +383,13 @@ def _compliance_demo_load(
             continue
         source = {"purchased": Consent.Source.PURCHASED_LIST}.get(consent, Consent.Source.WEB_FORM)
         number = CONSENT_OTHER_NUMBER if consent == "other" else phone
+        given_days = OLD_CONSENT_DAYS if consent == "old" else 2
+        revoked = {}
+        if consent == "reassigned":  # as a reassigned-numbers check answering "yes" leaves it
+            revoked = {
+                "revoked_at": now - timedelta(days=1),
+                "revoked_how": CONSENT_REVOKED_NUMBER_REASSIGNED,
+            }
         _, created = Consent.objects.get_or_create(
             organization=organization,
             number=number,
@@ -379,7 +400,8 @@ def _compliance_demo_load(
                 "source": source,
                 "signature_method": "E-SIGN checkbox (unticked by default) and submit",
                 "evidence_url": DEMO_CONSENT_FORM,
-                "given_at": now - timedelta(days=2),
+                "given_at": now - timedelta(days=given_days),
+                **revoked,
             },
         )
         result.bump("consents", created)

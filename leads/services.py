@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.validation import full_clean_with_field_errors
-from leads.compliance.services import lead_do_not_call_sync
+from leads.compliance.services import lead_do_not_call_sync, lead_note_opt_out_record
 from leads.models import Lead, LeadActivity, Tour
 from leads.selectors import lead_get_by_phone, tour_slot_taken_count, tour_slots_free
 from properties.localtime import (
@@ -550,8 +550,13 @@ def lead_delete(*, lead: Lead) -> None:
     lead.delete()
 
 
-def lead_note_create(*, lead: Lead, text: str) -> LeadActivity:
-    return LeadActivity.objects.create(lead=lead, kind=LeadActivity.Kind.NOTE, text=text)
+@transaction.atomic
+def lead_note_create(*, lead: Lead, text: str, user=None) -> LeadActivity:
+    """Add a staff note; a note recording an opt-out ("lead emailed: don't call") suppresses the
+    number too (calling-compliance.md §7 rule 9: a staff entry is a channel)."""
+    note = LeadActivity.objects.create(lead=lead, kind=LeadActivity.Kind.NOTE, text=text)
+    lead_note_opt_out_record(lead=lead, text=text, note=note, user=user)
+    return note
 
 
 @transaction.atomic

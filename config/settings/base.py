@@ -195,6 +195,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 # Calling compliance (leads/compliance/rules.py). Pennsylvania's Sunday ban (SB 992,
 # 2026-10-18) is UNVERIFIED in calling-compliance.md §2: off until counsel confirms it.
 COMPLIANCE_PA_SUNDAY_BAN = env.bool("COMPLIANCE_PA_SUNDAY_BAN", default=False)
+# §7 rule 17: a consent this many days old needs a reassigned-numbers check (FCC RND, 64.1200(m))
+# before the number is called again on it; each check is good for as many days.
+COMPLIANCE_CONSENT_RECHECK_DAYS = env.int("COMPLIANCE_CONSENT_RECHECK_DAYS", default=90)
 
 # Webhook verification (vapi-reference.md §9): "hmac" = Vapi HMAC credential (x-signature /
 # x-timestamp over "{timestamp}.{body}", SHA-256 hex); "secret" = static X-Vapi-Secret header.

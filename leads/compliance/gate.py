@@ -7,8 +7,9 @@ raise `CallRefusedError` on a refusal: a refused call is never a silent skip.
 
 Reason codes (stable; the API returns them as `error`):
     invalid_number, not_staff_phone, opted_out, dnc_snapshot_stale, dnc_registry,
-    no_written_consent, consent_other_number, state_adad_restricted, unknown_timezone,
-    state_sunday, state_holiday, quiet_hours, daily_cap
+    no_written_consent, number_reassigned, consent_other_number, state_adad_restricted,
+    unknown_timezone, state_sunday, state_holiday, quiet_hours, daily_cap,
+    number_reassigned_check_due
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import functools
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import holidays
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -28,6 +30,7 @@ from django.utils import timezone
 
 from leads.compliance import rules
 from leads.compliance.models import (
+    CONSENT_REVOKED_NUMBER_REASSIGNED,
     CallDecision,
     Consent,
     DncNumber,
@@ -51,6 +54,7 @@ class Reason:
     DNC_SNAPSHOT_STALE = "dnc_snapshot_stale"
     DNC_REGISTRY = "dnc_registry"
     NO_WRITTEN_CONSENT = "no_written_consent"
+    NUMBER_REASSIGNED = "number_reassigned"
     CONSENT_OTHER_NUMBER = "consent_other_number"
     STATE_ADAD_RESTRICTED = "state_adad_restricted"
     UNKNOWN_TIMEZONE = "unknown_timezone"
@@ -58,6 +62,7 @@ class Reason:
     STATE_HOLIDAY = "state_holiday"
     QUIET_HOURS = "quiet_hours"
     DAILY_CAP = "daily_cap"
+    NUMBER_REASSIGNED_CHECK_DUE = "number_reassigned_check_due"
 
 
 REASONS = tuple(value for name, value in vars(Reason).items() if name.isupper())
@@ -76,6 +81,15 @@ MSG_NO_WRITTEN_CONSENT = (
     "{number} has no written consent to AI-voice calls from {org}: record consent first."
 )
 MSG_NO_CONSENT_INFORMATIONAL = "{number} has no consent to calls from {org}: record consent first."
+MSG_NUMBER_REASSIGNED = (
+    "{number}'s consent to calls from {org} is void: the number was reassigned or reached the "
+    "wrong person. Only a new consent from whoever has the number now allows calls."
+)
+MSG_RECHECK_DUE = (
+    "{number}'s consent was given on {given}, more than {days} days ago, and the number has not "
+    "been checked against the reassigned-numbers database {since}: check it and record the day "
+    "on the consent before calling."
+)
 MSG_CONSENT_OTHER_NUMBER = (
     "This lead consented to calls at another number, not {number}; consent never transfers."
 )
@@ -305,7 +319,7 @@ class _Evaluation:
         )
         refusal = clock.refusal(at)
         if refusal is None:
-            return None
+            return self._recheck_refusal(at)
         self.next_allowed_at = clock.next_allowed(after=at)
         if self.next_allowed_at is None:
             suffix = MSG_NO_NEXT.format(days=SEARCH_DAYS)
@@ -385,9 +399,28 @@ class _Evaluation:
 
     def _consent_refusal(self, at: datetime) -> _Refusal | None:
         """§7 rule 1: consent for this exact number and organization, of the right kind."""
-        self.rules += [Reason.NO_WRITTEN_CONSENT, Reason.CONSENT_OTHER_NUMBER]
+        self.rules += [
+            Reason.NO_WRITTEN_CONSENT,
+            Reason.NUMBER_REASSIGNED,
+            Reason.CONSENT_OTHER_NUMBER,
+        ]
         if self.consent is not None:
             return None
+        # §7 rule 17: consent voided because the number reached someone else says so, rather
+        # than "record consent first" (which the old record would seem to satisfy); any live
+        # consent for the number (its new owner's) makes it an ordinary missing-kind case.
+        if (
+            Consent.objects.filter(
+                organization=self.organization,
+                number=self.number,
+                revoked_how=CONSENT_REVOKED_NUMBER_REASSIGNED,
+                given_at__lte=at,
+            )
+            .exclude(revoked_at__isnull=True)
+            .exists()
+            and not self._live_consents(at).filter(number=self.number).exists()
+        ):
+            return _Refusal(Reason.NUMBER_REASSIGNED, self._fmt(MSG_NUMBER_REASSIGNED))
         if self.lead is not None:
             elsewhere = (
                 self._live_consents(at)
@@ -402,6 +435,31 @@ class _Evaluation:
             else MSG_NO_WRITTEN_CONSENT
         )
         return _Refusal(Reason.NO_WRITTEN_CONSENT, self._fmt(template))
+
+    def _recheck_refusal(self, at: datetime) -> _Refusal | None:
+        """§7 rule 17 (64.1200(m)): consent older than COMPLIANCE_CONSENT_RECHECK_DAYS needs a
+        reassigned-numbers check (`Consent.reassigned_checked_at`) no older than that either.
+
+        Checked last, after the hours: no moment makes this call allowed until someone checks
+        (next_allowed_at stays empty), while a call refused for the hour still says when to
+        come back. 0 days turns the check off."""
+        self.rules.append(Reason.NUMBER_REASSIGNED_CHECK_DUE)
+        days = getattr(settings, "COMPLIANCE_CONSENT_RECHECK_DAYS", 90)
+        consent = self.consent
+        if consent is None or not days or days < 0:
+            return None
+        limit = at - timedelta(days=days)
+        if consent.given_at >= limit:
+            return None
+        checked = consent.reassigned_checked_at
+        if checked is not None and checked >= limit.astimezone(UTC).date():
+            return None
+        since = f"since {checked:%Y-%m-%d}" if checked is not None else "since then"
+        given = f"{consent.given_at.astimezone(UTC):%Y-%m-%d}"
+        return _Refusal(
+            Reason.NUMBER_REASSIGNED_CHECK_DUE,
+            self._fmt(MSG_RECHECK_DUE, given=given, days=days, since=since),
+        )
 
     def _attempts(self, at: datetime) -> list[datetime]:
         """Allowed decisions for this number in the 24 h before `at`: each was an attempt."""

@@ -14,6 +14,8 @@ from properties.models import Organization
 from properties.phone import PhoneNumberField
 
 CALL_DECISION_IMMUTABLE = "Call decisions are an audit trail: they are never changed."
+# Consent.revoked_how when the number no longer reaches the person who consented (§7 rule 17).
+CONSENT_REVOKED_NUMBER_REASSIGNED = "number reassigned or wrong number"
 
 
 class Consent(models.Model):
@@ -55,6 +57,16 @@ class Consent(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_how = models.CharField(max_length=200, blank=True)
+    reassigned_checked_at = models.DateField(
+        "reassigned-number check",
+        null=True,
+        blank=True,
+        help_text=(
+            "Day of the last reassigned-numbers check (FCC RND) that found the number still the "
+            "consenting person's. Needed when the consent is older than "
+            "COMPLIANCE_CONSENT_RECHECK_DAYS (default 90)."
+        ),
+    )
     lead = models.ForeignKey(
         "leads.Lead",
         on_delete=models.SET_NULL,
@@ -89,6 +101,9 @@ class Suppression(models.Model):
         WEB_FORM = "web_form", "Web form"
         STAFF = "staff", "Staff entry"
         LEAD_FLAG = "lead_flag", "Lead's do-not-call box"
+        STAFF_NOTE = "staff_note", "Staff note"
+        # §7 rule 17: whoever answers is not the person who consented (a reassigned number).
+        WRONG_NUMBER = "wrong_number", "Wrong number on a call"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="call_suppressions"

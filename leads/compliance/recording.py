@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from leads.compliance.rules import ALL_PARTY_RECORDING_STATES, US_STATES
-from leads.compliance.zones import call_location
+from leads.compliance.zones import call_location, zip_places
 from properties.phone import phone_normalize_or_none
 
 
@@ -48,10 +48,17 @@ def recording_rule(states: Iterable[str]) -> RecordingRule:
     return RecordingRule(True, f"{kind} ({_names(codes)})")
 
 
-def recording_rule_for_number(number: str, *, state: str = "") -> RecordingRule:
-    """The rule from a number's area code (plus a known address state), e.g. for inbound calls."""
+def recording_rule_for_number(
+    number: str, *, state: str = "", postal_code: str = ""
+) -> RecordingRule:
+    """The rule from a number's area code plus a known address state and ZIP, e.g. for inbound
+    calls: the same candidate states the gate uses for outbound calls (zones.call_location)."""
     normalized = phone_normalize_or_none(number)
     if normalized is None:
-        return recording_rule({state.strip().upper()} & US_STATES.keys())
+        # No area code to add, but the address still says where the person may be.
+        states = {state.strip().upper()} & US_STATES.keys()
+        states |= {zip_state for _, zip_state in zip_places(postal_code)[1] if zip_state}
+        return recording_rule(states)
     parsed = phonenumbers.parse(normalized, None)
-    return recording_rule(call_location(parsed=parsed, state=state).states)
+    location = call_location(parsed=parsed, state=state, postal_code=postal_code)
+    return recording_rule(location.states)

@@ -59,6 +59,7 @@ class ConsentSerializer(serializers.ModelSerializer):
             "recorded_by",
             "revoked_at",
             "revoked_how",
+            "reassigned_checked_at",
             "lead",
             "created_at",
         ]
@@ -96,6 +97,14 @@ class ConsentInputSerializer(_OrganizationInputSerializer):
     evidence_ip = IpAddressField(required=False, allow_null=True)
     recording_url = WebUrlField(max_length=500, required=False, allow_blank=True)
     evidence_note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    reassigned_checked_at = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Day of the last reassigned-numbers (FCC RND) check that found the number still the "
+            "person's; needed for consent older than COMPLIANCE_CONSENT_RECHECK_DAYS."
+        ),
+    )
 
 
 class ConsentRevokeInputSerializer(serializers.Serializer):

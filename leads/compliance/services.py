@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.compliance.models import Consent, DncNumber, DncSnapshot, Suppression
-from leads.models import Lead
+from leads.compliance.models import (
+    CONSENT_REVOKED_NUMBER_REASSIGNED,
+    Consent,
+    DncNumber,
+    DncSnapshot,
+    Suppression,
+)
+from leads.compliance.optout import opt_out_detect
+from leads.models import Lead, LeadActivity
 from properties.models import Organization
 from properties.phone import phone_normalize
 
 DNC_LINE_INVALID = "Line {line}: {value!r} is not a 10-digit number or 'areacode,number'."
 DNC_BATCH_SIZE = 5000
+CONSENT_REVOKED_WRONG_NUMBER = CONSENT_REVOKED_NUMBER_REASSIGNED
 
 
 def suppression_add(
@@ -67,6 +75,36 @@ def lead_do_not_call_sync(*, lead: Lead, user=None) -> Suppression | None:
     )
 
 
+def lead_note_opt_out_record(
+    *, lead: Lead, text: str, note: LeadActivity | None = None, user=None
+) -> Suppression | None:
+    """A staff note saying the lead asked not to be called ("lead emailed: don't call") is an
+    opt-out like any other (§7 rule 9: any channel, staff entry included); None when it is not.
+
+    The number goes on the organization's list, and the lead is marked the way the do-not-call
+    box marks it, so the lead page and every path agree. `note`: the note's activity, which
+    records the suppression it caused.
+    """
+    if not opt_out_detect(text) or not lead.phone:
+        return None
+    if not lead.do_not_call or lead.opted_out_at is None:
+        lead.do_not_call = True
+        lead.opted_out_at = lead.opted_out_at or timezone.now()
+        lead.save(update_fields=["do_not_call", "opted_out_at", "updated_at"])
+    suppression = suppression_add(
+        organization=lead.property.organization,
+        number=lead.phone,
+        source=Suppression.Source.STAFF_NOTE,
+        note=f"Staff note on lead {lead.pk}: {text[:500]}",
+        lead=lead,
+        created_by=user,
+    )
+    if note is not None and note.pk is not None:
+        note.data = {**(note.data or {}), "opt_out": True, "suppression_id": suppression.pk}
+        note.save(update_fields=["data"])
+    return suppression
+
+
 def consent_record(
     *,
     organization: Organization,
@@ -82,6 +120,7 @@ def consent_record(
     evidence_ip: str | None = None,
     recording_url: str = "",
     evidence_note: str = "",
+    reassigned_checked_at: date | None = None,
 ) -> Consent:
     """Record a consent exactly as given: for one number, one organization."""
     consent = Consent(
@@ -98,6 +137,7 @@ def consent_record(
         evidence_ip=evidence_ip,
         recording_url=recording_url,
         evidence_note=evidence_note,
+        reassigned_checked_at=reassigned_checked_at,
     )
     consent.full_clean()
     consent.save()
@@ -110,6 +150,45 @@ def consent_revoke(*, consent: Consent, how: str, at: datetime | None = None) ->
         consent.revoked_how = how
         consent.save(update_fields=["revoked_at", "revoked_how"])
     return consent
+
+
+def consent_revoke_for_number(
+    *, organization: Organization, number: str, how: str, at: datetime | None = None
+) -> int:
+    """Revoke every live consent for exactly `number` in the organization; how many were."""
+    at = at or timezone.now()
+    return Consent.objects.filter(
+        organization=organization, number=phone_normalize(number), revoked_at__isnull=True
+    ).update(revoked_at=at, revoked_how=how)
+
+
+@transaction.atomic
+def wrong_number_record(
+    *,
+    organization: Organization,
+    number: str,
+    note: str = "",
+    lead: Lead | None = None,
+    vapi_call_id: str = "",
+) -> Suppression:
+    """The called person said it is a wrong number (§7 rule 17, 64.1200(m)): whoever consented
+    no longer answers there, so the number is suppressed and its consents are void.
+
+    Both, because a later consent for the number by its new owner must be a fresh one, and the
+    suppression keeps the number from being dialled on the old consent meanwhile. Idempotent.
+    """
+    suppression = suppression_add(
+        organization=organization,
+        number=number,
+        source=Suppression.Source.WRONG_NUMBER,
+        note=note,
+        lead=lead,
+        vapi_call_id=vapi_call_id,
+    )
+    consent_revoke_for_number(
+        organization=organization, number=number, how=CONSENT_REVOKED_WRONG_NUMBER
+    )
+    return suppression
 
 
 def dnc_parse_lines(*, lines: Iterable[str], area_code: str) -> Iterator[str]:

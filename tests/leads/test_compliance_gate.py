@@ -387,6 +387,7 @@ def test_reason_codes_are_the_documented_ones():
         "invalid_number", "not_staff_phone", "opted_out", "dnc_snapshot_stale", "dnc_registry",
         "no_written_consent", "consent_other_number", "state_adad_restricted",
         "unknown_timezone", "state_sunday", "state_holiday", "quiet_hours", "daily_cap",
+        "number_reassigned", "number_reassigned_check_due",
     }  # fmt: skip
 
 

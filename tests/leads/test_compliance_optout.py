@@ -1,8 +1,14 @@
-"""The opt-out detector (calling-compliance.md §7 rule 9): the phrase list and DTMF 9."""
+"""The opt-out detector (calling-compliance.md §7 rule 9): the phrase list and DTMF 9; and the
+wrong-number detector (rule 17)."""
 
 import pytest
 
-from leads.compliance.optout import OPT_OUT_PHRASES, dtmf_opt_out, opt_out_detect
+from leads.compliance.optout import (
+    OPT_OUT_PHRASES,
+    dtmf_opt_out,
+    opt_out_detect,
+    wrong_number_detect,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +68,37 @@ def test_keypad_nine_is_an_opt_out(digits):
 @pytest.mark.parametrize("digits", ["", "1", "99", "19", "I have 9 cats", "unit 9"])
 def test_other_keys_and_numbers_in_speech_are_not(digits):
     assert not dtmf_opt_out(digits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wrong number",  # §7 rule 17
+        "Sorry, you have the wrong number.",
+        "I think you've got the wrong-number, buddy",
+        "There is no Maria here.",
+        "There\u2019s no Maria Lopez here",
+        "there's no Jordan living here",
+        "No one by that name.",
+        "Nobody here by that name, sorry",
+        "no-one lives here by that name",
+    ],
+)
+def test_wrong_number_phrases_are_detected(text):
+    assert wrong_number_detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you stop by Tuesday?",
+        "there's no parking here?",  # a question about the property, not a name
+        "Is there no One here to help?",
+        "there is no Way here",
+        "What is the number of the leasing office?",
+        "I dialled the number you gave me",
+        "",
+    ],
+)
+def test_other_sentences_are_not_wrong_numbers(text):
+    assert not wrong_number_detect(text)

@@ -33,6 +33,8 @@ EXPECTED = {
     "sunday_ri": "state_sunday",
     "purchased_wa": "state_adad_restricted",
     "allowed_tx": "",  # Texas allows Sundays from 12:00
+    "reassigned": "number_reassigned",
+    "recheck_due": "number_reassigned_check_due",  # Texas hours allow it: the check is last
 }
 
 

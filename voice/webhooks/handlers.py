@@ -20,7 +20,14 @@ from properties.phone import phone_normalize_or_none
 from properties.selectors import property_is_open, property_next_opening
 from voice import sql
 from voice.assistants.selectors import assistant_for_leasing_phone
-from voice.calls.optout import call_opt_out_record, line_opt_out_source, report_opt_out_source
+from voice.calls.optout import (
+    call_opt_out_record,
+    call_wrong_number_record,
+    line_opt_out_source,
+    line_wrong_number,
+    report_opt_out_source,
+    report_wrong_number_line,
+)
 from voice.calls.recording import recording_metadata, recording_overrides
 from voice.calls.services import (
     call_log_advance_from_vapi,
@@ -65,6 +72,7 @@ TRANSFER_UNAVAILABLE = (
     "call you back."
 )
 OPT_OUT_NOTE_REPORT = "Opt-out found in the end-of-call report."
+WRONG_NUMBER_NOTE = "Wrong number: the person called said {text!r}"
 
 
 def _assistant_config(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,6 +174,10 @@ def handle_end_of_call_report(envelope: Envelope) -> Answer | None:
     source = report_opt_out_source(message=message, call_log=upsert.call_log)
     if source:
         call_opt_out_record(message=message, source=source, note=OPT_OUT_NOTE_REPORT)
+    # §7 rule 17: a wrong number the live deliveries missed; idempotent when one was heard.
+    wrong = report_wrong_number_line(message=message)
+    if wrong:
+        call_wrong_number_record(message=message, note=WRONG_NUMBER_NOTE.format(text=wrong[:500]))
     return {}
 
 
@@ -192,6 +204,10 @@ def handle_transcript(envelope: Envelope) -> Answer | None:
     source = line_opt_out_source(role=role, text=text)
     if source:
         call_opt_out_record(message=message, source=source, note=f"Caller said: {text[:500]}")
+    # §7 rule 17: the person who consented no longer has this number; no later call may use
+    # their consent. After the opt-out, so a line that is both keeps the opt-out's source.
+    if line_wrong_number(role=role, text=text):
+        call_wrong_number_record(message=message, note=WRONG_NUMBER_NOTE.format(text=text[:500]))
     return {}
 
 
@@ -247,12 +263,15 @@ def handle_assistant_request(envelope: Envelope) -> Answer | None:
     if caller is not None:
         metadata["leadId"] = str(caller.pk)
     # §7 rules 15-16: no consent gate inbound, but the recording rule applies, from the caller's
-    # area code (and the lead's address state when known). This answer is the per-call place for
+    # area code (and the lead's address state and ZIP when known, as the gate reads them for
+    # outbound calls). This answer is the per-call place for
     # it (it knows the caller; the saved assistant does not): one-party callers keep the saved
     # assistant's recording, the others get it off (or the consent plan) for this call only.
     # vapi_setup leaves the leasing numbers without an assistantId, so their calls come here.
     recording = recording_rule_for_number(
-        message_customer_number(message) or "", state=caller.state if caller else ""
+        message_customer_number(message) or "",
+        state=caller.state if caller else "",
+        postal_code=caller.postal_code if caller else "",
     )
     metadata.update(recording_metadata(recording))
     lead_id = caller.pk if caller is not None else None
