@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0002_compliance'),
+        ('leads', '0003_calldecision_path_vapi_campaign'),
     ]
 
     operations = [

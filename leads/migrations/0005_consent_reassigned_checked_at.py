@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0003_suppression_staff_note_wrong_number'),
+        ('leads', '0004_suppression_staff_note_wrong_number'),
     ]
 
     operations = [
