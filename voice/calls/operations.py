@@ -152,7 +152,7 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
             lead_id__in=[lead.pk for lead in selected],
             created_at__gte=now - LIVE_CALL_MAX_AGE,
         )
-        .exclude(status=CallLog.Status.ENDED)
+        .exclude(status__in=(CallLog.Status.ENDED, CallLog.Status.FAILED))
         .values_list("lead_id", flat=True)
     )
     assistants = _calling_assistants({lead.property_id for lead in selected})
