@@ -310,3 +310,32 @@ def test_reconcile_calls_command_fails_when_vapi_is_down(transport, simulator, a
 
 def test_outcome_unknown_is_a_timeout_for_callers_that_know_no_better():
     assert issubclass(VapiOutcomeUnknown, VapiUnavailableError)
+
+
+@pytest.mark.parametrize(
+    ("fault", "unknown"),
+    [
+        (httpx.ReadTimeout, True),
+        (httpx.WriteTimeout, True),
+        (httpx.ReadError, True),
+        (httpx.WriteError, True),
+        (httpx.RemoteProtocolError, True),
+        (httpx.ConnectError, False),  # never sent: nothing can have been dialled
+        (httpx.ConnectTimeout, False),
+    ],
+)
+def test_which_faults_leave_a_post_call_outcome_unknown(fault, unknown):
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise fault("fault", request=request)
+
+    client = VapiClient(
+        api_key="k", transport=httpx.MockTransport(handler), retry=RetryPolicy(max_retries=0)
+    )
+    with pytest.raises(VapiUnavailableError) as exc_info:
+        client.make_outbound_call(assistant_id="a", phone_number_id="p", customer_number=NUMBER)
+    assert isinstance(exc_info.value, VapiOutcomeUnknown) is unknown
+    assert exc_info.value.details["error"] == fault.__name__
+    # A GET can be repeated safely: never "outcome unknown".
+    with pytest.raises(VapiUnavailableError) as exc_info:
+        client.list_calls()
+    assert not isinstance(exc_info.value, VapiOutcomeUnknown)
