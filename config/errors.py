@@ -19,7 +19,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from leads.compliance.gate import CallRefusedError
-from voice.vapi.errors import VapiNotFoundError, VoiceError, VoiceSetupConflictError
+from voice.vapi.errors import (
+    CallAlreadyPlacedError,
+    VapiNotFoundError,
+    VapiOutcomeUnknown,
+    VoiceError,
+    VoiceSetupConflictError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ class ErrorSerializer(serializers.Serializer):
             "authentication_failed, permission_denied (your role does not allow it), conflict, "
             "not_found (also: an id in the body with no object of yours behind it), "
             "method_not_allowed, parse_error, throttled, voice_unavailable, "
+            "call_outcome_unknown, call_already_placed, "
             "server_error, a call refusal reason (no_written_consent, quiet_hours, ...), ..."
         )
     )
@@ -85,6 +92,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # points at (a call or an assistant deleted there).
         set_rollback()
         return Response(error_payload("conflict", exc.message, exc.details), status=409)
+    if isinstance(exc, CallAlreadyPlacedError):
+        # An earlier call whose outcome was unknown was placed after all: not dialled again.
+        set_rollback()
+        return Response(error_payload("call_already_placed", exc.message, exc.details), status=409)
+    if isinstance(exc, VapiOutcomeUnknown):
+        # POST /call sent, no answer: the call may exist. Its CallLog (status `unknown`, id in
+        # details.call_log_id) is reconciled with Vapi before this number is called again. No
+        # set_rollback: that CallLog was committed on purpose and must stay.
+        logger.warning("voice.outcome_unknown %s", exc.message, extra={"details": exc.details})
+        return Response(error_payload("call_outcome_unknown", exc.message, exc.details), status=503)
     if isinstance(exc, VoiceError):
         logger.warning("voice.unavailable %s", exc.message, extra={"details": exc.details})
         set_rollback()  # as DRF does for its own exceptions (matters only with ATOMIC_REQUESTS)

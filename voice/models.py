@@ -77,7 +77,10 @@ class CallLog(models.Model):
         OUTBOUND = "outbound", "Outbound"
         WEB = "web", "Web"
 
-    # vapi-reference.md §3.2: Call.status, in the order a call moves through them.
+    # vapi-reference.md §3.2: Call.status, in the order a call moves through them; then two of
+    # ours for outbound attempts Vapi never confirmed (voice/calls/outbound.py): `unknown`, POST
+    # /call sent but no answer (the call may exist), until reconciled with Vapi's call list;
+    # `failed`, reconciled and Vapi has no such call. Neither is a Vapi status.
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         QUEUED = "queued", "Queued"
@@ -85,6 +88,18 @@ class CallLog(models.Model):
         IN_PROGRESS = "in-progress", "In progress"
         FORWARDING = "forwarding", "Forwarding"
         ENDED = "ended", "Ended"
+        UNKNOWN = "unknown", "Outcome unknown"
+        FAILED = "failed", "Not placed"
+
+    # Vapi's statuses, in order (the ones a webhook or GET /call may report).
+    VAPI_STATUSES = (
+        Status.SCHEDULED,
+        Status.QUEUED,
+        Status.RINGING,
+        Status.IN_PROGRESS,
+        Status.FORWARDING,
+        Status.ENDED,
+    )
 
     vapi_call_id = models.CharField(max_length=100, unique=True)
     property = models.ForeignKey(

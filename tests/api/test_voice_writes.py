@@ -436,6 +436,7 @@ def test_place_call_records_the_call_log_at_once(client, assistant, lead, simula
         "assistantId": str(assistant.pk),
         "recording": "off",
         "recordingReason": "California requires all-party consent",
+        "attemptId": data["metadata"]["attemptId"],  # ours, one per attempt
     }
     assert data["metadata"] == expected_metadata
     assert remote["assistantOverrides"]["metadata"] == expected_metadata
@@ -569,9 +570,11 @@ def test_place_call_when_vapi_fails_is_503_and_records_nothing(
     assert not simulator.app.state.calls
 
 
-def test_place_call_timing_out_is_503_and_records_nothing(
+def test_place_call_timing_out_is_503_and_records_the_outcome_unknown(
     client, assistant, lead, simulator, settings
 ):
+    """Sent, then no answer in time: Vapi may be dialling, so the attempt is recorded as
+    `unknown` (tests/voice/calls/test_outcome_unknown.py: what happens on the next call)."""
     settings.VAPI_READ_TIMEOUT_SECONDS = 0.2
     _fault(simulator, mode="timeout", delay=0.5, method="POST", path="/call")
 
@@ -579,9 +582,12 @@ def test_place_call_timing_out_is_503_and_records_nothing(
         CALL, _call_body(assistant, metadata={"simScenario": "no_answer"}), format="json"
     )
 
-    body = assert_voice_unavailable(response, method="POST", path="/call")
+    body = assert_error(response, 503, "call_outcome_unknown")
+    assert (body["details"]["method"], body["details"]["path"]) == ("POST", "/call")
     assert body["details"]["attempts"] == 1  # POST /call is never sent twice
-    assert not CallLog.objects.exists()
+    call_log = CallLog.objects.get()
+    assert call_log.status == CallLog.Status.UNKNOWN
+    assert body["details"]["call_log_id"] == call_log.pk
 
 
 def test_place_call_with_vapi_unreachable_is_503_and_records_nothing(

@@ -179,7 +179,13 @@ class CallPlaceViewSet(ApiViewSet):
             "why, and whose `details.next_allowed_at` is the next moment the call would be "
             "allowed (or null); nothing is dialled. A lead of another property is a 409 as well. "
             "Rate-limited more strictly than the rest of the API "
-            "(`API_THROTTLE_VOICE_CALL_RATE`)." + VAPI_FAILED
+            "(`API_THROTTLE_VOICE_CALL_RATE`)." + VAPI_FAILED + " When the request reached Vapi "
+            "but no answer came back (a timeout, a dropped connection), the call may have been "
+            "placed: 503 `call_outcome_unknown`, recorded as a call log with status `unknown` "
+            "(`details.call_log_id`). Before this number is called again that call log is "
+            "checked against Vapi's call list: placed after all, the new call is a 409 "
+            "`call_already_placed` and is not dialled; not placed, it becomes `failed` and the "
+            "call goes ahead."
         ),
         request=CallPlaceInputSerializer,
         responses={201: CallLogDetailSerializer},

@@ -29,7 +29,7 @@ from voice.vapi.payload import (
     iso_to_datetime,
 )
 
-STATUS_RANK = {status: rank for rank, status in enumerate(CallLog.Status.values)}
+STATUS_RANK = {status: rank for rank, status in enumerate(CallLog.VAPI_STATUSES)}
 
 
 STARTED_RANK = STATUS_RANK[CallLog.Status.IN_PROGRESS]
@@ -73,8 +73,8 @@ class CallLogUpsert:
     @property
     def started_now(self) -> bool:
         """Did this update move the call into conversation (in-progress or forwarding)?"""
-        before = -1 if self.previous_status is None else STATUS_RANK[self.previous_status]
-        now = STATUS_RANK[self.call_log.status]
+        before = -1 if self.previous_status is None else STATUS_RANK.get(self.previous_status, -1)
+        now = STATUS_RANK.get(self.call_log.status, -1)
         return before < STARTED_RANK <= now and self.call_log.status != CallLog.Status.ENDED
 
 

@@ -152,7 +152,9 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
             lead_id__in=[lead.pk for lead in selected],
             created_at__gte=now - LIVE_CALL_MAX_AGE,
         )
-        .exclude(status=CallLog.Status.ENDED)
+        # An `unknown` one is not "in a call": call_place_outbound settles it with Vapi first
+        # (voice/calls/reconcile.py) and refuses the call if it was placed.
+        .exclude(status__in=(CallLog.Status.ENDED, CallLog.Status.FAILED, CallLog.Status.UNKNOWN))
         .values_list("lead_id", flat=True)
     )
     assistants = _calling_assistants({lead.property_id for lead in selected})

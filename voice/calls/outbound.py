@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from leads.compliance.disclosures import outbound_greeting
 from leads.compliance.gate import CallRefusedError, call_permission
 from leads.compliance.recording import RecordingRule, recording_rule
 from leads.models import CallDecision, Lead
+from properties.phone import phone_normalize_or_none
+from voice.calls.reconcile import call_log_record_unknown, call_logs_reconcile_number
 from voice.calls.recording import recording_facts, recording_metadata, recording_overrides
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
 from voice.vapi.core import truncate
-from voice.vapi.errors import VapiResponseError, VoiceError, VoiceSetupConflictError
+from voice.vapi.errors import (
+    VapiOutcomeUnknown,
+    VapiResponseError,
+    VoiceError,
+    VoiceSetupConflictError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +42,13 @@ CALL_NO_PHONE_NUMBER = (
     "property's leasing number to Vapi."
 )
 CALL_LEAD_OTHER_PROPERTY = "This lead belongs to another property than the assistant."
+CALL_OUTCOME_UNKNOWN = (
+    "Vapi did not answer in time; the call may have been placed. It is checked against Vapi's "
+    "call list before anyone can call this number again."
+)
 
 # vapi-reference.md §3.2: the Call.status values we keep, in the order a call moves through them.
-STATUS_ORDER = [choice.value for choice in CallLog.Status]
+STATUS_ORDER = [str(status) for status in CallLog.VAPI_STATUSES]
 
 
 def _phone_number_id(client: VapiClient, assistant: Assistant) -> str:
@@ -96,11 +109,21 @@ def call_place_outbound(
     CallRefusedError (a ValidationError carrying the reason code and the next allowed moment)
     before any request. Also ValidationError for a lead of another property, and VoiceError
     when Vapi fails, in which case no CallLog is written. POST /call is sent exactly once
-    (voice/vapi/client.py explains why it is never retried).
+    (voice/vapi/core.py explains why it is never retried).
+
+    Outcome unknown (voice/calls/reconcile.py): when POST /call was sent but no answer came back,
+    Vapi may be dialling, so a CallLog with status `unknown` is recorded and VapiOutcomeUnknown
+    raised (CALL_OUTCOME_UNKNOWN). Before any call to a number, that number's `unknown` CallLogs
+    are reconciled with Vapi's call list: one that was placed after all refuses this call
+    (CallAlreadyPlacedError); if Vapi cannot be asked, VoiceError and nothing is dialled.
     """
     if not assistant.vapi_assistant_id:
         raise VoiceError(CALL_NOT_PUSHED, details={"assistant_id": assistant.pk})
     _check_lead(assistant=assistant, lead=lead)
+    normalized = phone_normalize_or_none(phone_number)
+    if normalized:
+        # Never inside a transaction: asks Vapi, then settles each CallLog in its own.
+        call_logs_reconcile_number(number=normalized)
     permission = call_permission(
         organization=assistant.property.organization,
         number=phone_number,
@@ -122,18 +145,39 @@ def call_place_outbound(
     call_metadata.update(recording_metadata(recording))
     if lead is not None:
         call_metadata["leadId"] = str(lead.pk)
+    # Ours alone, one per attempt: finds this call in Vapi's call list if its answer is lost.
+    attempt_id = str(uuid.uuid4())
+    call_metadata["attemptId"] = attempt_id
 
     client = vapi_client.get_vapi_client()
-    remote = client.make_outbound_call(
-        assistant_id=assistant.vapi_assistant_id,
-        phone_number_id=_phone_number_id(client, assistant),
-        customer_number=number,
-        customer_name=lead.full_name if lead is not None else None,
-        customer_external_id=f"lead-{lead.pk}" if lead is not None else None,
-        name=truncate(f"{'Lead ' + str(lead.pk) if lead else 'Call'} - {prop.name}"),
-        metadata=call_metadata,
-        assistant_overrides=_outbound_overrides(assistant, lead, recording),
-    )
+    phone_number_id = _phone_number_id(client, assistant)
+    attempted_at = timezone.now()
+    try:
+        remote = client.make_outbound_call(
+            assistant_id=assistant.vapi_assistant_id,
+            phone_number_id=phone_number_id,
+            customer_number=number,
+            customer_name=lead.full_name if lead is not None else None,
+            customer_external_id=f"lead-{lead.pk}" if lead is not None else None,
+            name=truncate(f"{'Lead ' + str(lead.pk) if lead else 'Call'} - {prop.name}"),
+            metadata=call_metadata,
+            assistant_overrides=_outbound_overrides(assistant, lead, recording),
+        )
+    except VapiOutcomeUnknown as exc:
+        # The request returned (no transaction was open across it); record the attempt now.
+        call_log = call_log_record_unknown(
+            attempt_id=attempt_id,
+            attempted_at=attempted_at,
+            assistant=assistant,
+            lead=lead,
+            customer_number=number,
+            metadata=call_metadata,
+            error=str(exc.details.get("error") or type(exc).__name__),
+        )
+        raise VapiOutcomeUnknown(
+            CALL_OUTCOME_UNKNOWN,
+            details={**exc.details, "call_log_id": call_log.pk, "attempt_id": attempt_id},
+        ) from exc
     call_id = remote.get("id") if isinstance(remote, dict) else None
     if not call_id:
         # The call may be ringing; say so rather than pretend nothing happened.

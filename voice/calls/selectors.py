@@ -108,6 +108,8 @@ LIVE_LINES_PER_CALL = 60
 
 def call_outcome(*, status: str, ended_reason: str) -> str:
     """The outcome bucket of one call (same rules as `call_outcome_q`)."""
+    if status == CallLog.Status.FAILED:  # our attempt that Vapi never placed
+        return FAILED
     if status != CallLog.Status.ENDED:
         return LIVE
     for bucket, (exact, prefixes) in OUTCOME_RULES.items():
@@ -119,8 +121,10 @@ def call_outcome(*, status: str, ended_reason: str) -> str:
 def call_outcome_q(*, outcome: str) -> Q:
     """A filter for the calls in one outcome bucket."""
     if outcome == LIVE:
-        return ~Q(status=CallLog.Status.ENDED)
+        return ~Q(status__in=(CallLog.Status.ENDED, CallLog.Status.FAILED))
     ended = Q(status=CallLog.Status.ENDED)
+    if outcome == FAILED:
+        return (ended & _reason_q(outcome)) | Q(status=CallLog.Status.FAILED)
     if outcome == ANSWERED:
         unanswered = Q()
         for bucket in OUTCOME_RULES:

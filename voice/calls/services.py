@@ -148,7 +148,7 @@ def _call_log_merge(
         ended=authoritative,
     )
     new_status = fields.pop("status", None)
-    if new_status and STATUS_RANK[new_status] > STATUS_RANK[call_log.status]:
+    if new_status and STATUS_RANK[new_status] > STATUS_RANK.get(call_log.status, -1):
         call_log.status = new_status
         changed.append("status")
     for name in FACT_FIELDS:

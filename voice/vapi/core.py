@@ -36,6 +36,7 @@ from django.conf import settings
 
 from voice.vapi.errors import (
     VapiAPIError,
+    VapiOutcomeUnknown,
     VapiRateLimitedError,
     VapiRequestInvalidError,
     VapiResponseError,
@@ -569,6 +570,11 @@ class _VapiCore:
             attempts,
             type(exc).__name__,
         )
+        if not request.idempotent and _maybe_sent(exc):
+            return VapiOutcomeUnknown(
+                f"Vapi did not answer in time; it may have received the request to {action}.",
+                details={**details, "outcome": "unknown"},
+            )
         if isinstance(exc, httpx.TimeoutException):
             return VapiTimeoutError(
                 f"Vapi did not answer in time; could not {action}.", details=details
@@ -643,6 +649,22 @@ class _VapiCore:
                 ),
             )
         return data
+
+
+# Transport errors after which a request may have reached Vapi (and been acted on): the bytes
+# were (partly) written, or the answer was being awaited or read. ConnectError, ConnectTimeout and
+# PoolTimeout are not here: no connection, so nothing was sent (those POSTs are even retried).
+_MAYBE_SENT = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    return isinstance(exc, _MAYBE_SENT)
 
 
 def _path(template: str, object_id: str) -> str:

@@ -9,6 +9,7 @@ Subclasses let callers (and tests) tell *why* without parsing messages; everythi
     ├── VapiRequestInvalidError      we refused to send a request Vapi would reject (§10.7)
     ├── VapiUnavailableError         no answer came back (connection refused, reset ...)
     │   └── VapiTimeoutError         ... within the configured connect/read timeouts
+    │       └── VapiOutcomeUnknown   a POST was sent, no answer: Vapi may have acted on it
     ├── VapiResponseError            an answer came back but it is not the JSON we expect
     └── VapiAPIError                 Vapi answered with a non-2xx status
         ├── VapiBadRequestError      400: Vapi rejected the body (its messages are in details)
@@ -59,6 +60,21 @@ class VapiUnavailableError(VoiceError):
 
 class VapiTimeoutError(VapiUnavailableError):
     """Vapi did not answer within the configured timeouts."""
+
+
+class VapiOutcomeUnknown(VapiTimeoutError):
+    """A non-idempotent request (POST) left this machine but no answer came back: a read timeout,
+    the connection closed or reset mid-response, a write cut off mid-body. Vapi may have acted on
+    it (POST /call: the lead may be ringing), so it must not be repeated blindly.
+
+    `details["outcome"]` is "unknown" and `details["error"]` the httpx exception's name. A
+    definite failure (the connection never opened, or any HTTP answer) is never this error.
+    """
+
+
+class CallAlreadyPlacedError(VoiceError):
+    """A call whose outcome was unknown turned out to have been placed: the new call is refused
+    (the API answers 409 call_already_placed)."""
 
 
 class VapiResponseError(VoiceError):

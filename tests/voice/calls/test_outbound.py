@@ -75,7 +75,10 @@ def test_call_place_outbound_records_the_call_at_once(assistant, simulator):
         # Washington (206) is an all-party-consent state (calling-compliance.md §4).
         "recording": "off",
         "recordingReason": "Washington requires all-party consent",
+        # Ours alone, one per attempt (voice/calls/reconcile.py finds a lost answer's call by it).
+        "attemptId": call_log.metadata["attemptId"],
     }
+    assert len(call_log.metadata["attemptId"]) == 36
     assert call_log.metadata == expected_metadata
     # What Vapi got (HELPERS.md call metadata contract; vapi-reference.md §3.1, §10.7).
     assert remote["assistantId"] == assistant.vapi_assistant_id
