@@ -26,6 +26,11 @@ from voice.vapi.core import RetryPolicy
 
 TEST_API_KEY = "test-key"  # config.settings.test.VAPI_API_KEY
 TEST_WEBHOOK_SECRET = "test-secret"
+# How long the simulator's "timeout" fault holds a request before answering: many times the short
+# read timeouts (0.1-0.15 s) the fault tests use, so that on a loaded machine (CI's two cores, a
+# shifted clock) a client thread scheduled late still gives up before the answer arrives. The
+# client does not wait for it: it hangs up, and the simulator's answer goes nowhere.
+TIMEOUT_FAULT_DELAY = 2.0
 
 ToolResponder = Callable[[str, dict[str, Any]], dict[str, Any]]
 

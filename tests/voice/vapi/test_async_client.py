@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.voice.vapi_helpers import TEST_API_KEY, SleepRecorder
+from tests.voice.vapi_helpers import TEST_API_KEY, TIMEOUT_FAULT_DELAY, SleepRecorder
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 from voice.vapi import async_client
 from voice.vapi.async_client import AsyncVapiClient
@@ -119,7 +119,7 @@ def test_async_timeout_401_malformed_and_refused(simulator, sleeps):
     async def scenario():
         async with _client(simulator.url, sleeps, read_timeout=0.15) as client:
             simulator.app.state.add_fault(
-                Fault(mode="timeout", delay=0.4, method="GET", remaining=3)
+                Fault(mode="timeout", delay=TIMEOUT_FAULT_DELAY, method="GET", remaining=3)
             )
             with pytest.raises(VapiTimeoutError):
                 await client.list_assistants()

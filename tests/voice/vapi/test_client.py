@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.voice.vapi_helpers import TEST_API_KEY, SleepRecorder
+from tests.voice.vapi_helpers import TEST_API_KEY, TIMEOUT_FAULT_DELAY, SleepRecorder
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient
@@ -387,7 +387,7 @@ def _short_timeout_client(url: str, sleeps: SleepRecorder) -> VapiClient:
 
 
 def test_read_timeout_on_get_is_retried_then_reported(simulator, sleeps):
-    _fault(simulator, mode="timeout", delay=0.4, method="GET", remaining=3)
+    _fault(simulator, mode="timeout", delay=TIMEOUT_FAULT_DELAY, method="GET", remaining=3)
     with (
         _short_timeout_client(simulator.url, sleeps) as client,
         pytest.raises(VapiTimeoutError) as exc_info,
@@ -401,7 +401,9 @@ def test_read_timeout_on_get_is_retried_then_reported(simulator, sleeps):
 def test_read_timeout_on_post_call_is_not_retried(simulator, sleeps):
     with _short_timeout_client(simulator.url, sleeps) as client:
         assistant = client.create_assistant(ASSISTANT)
-        _fault(simulator, mode="timeout", delay=0.4, method="POST", path_prefix="/call")
+        _fault(
+            simulator, mode="timeout", delay=TIMEOUT_FAULT_DELAY, method="POST", path_prefix="/call"
+        )
         with pytest.raises(VapiTimeoutError):
             client.make_outbound_call(
                 assistant_id=assistant["id"],
@@ -589,7 +591,9 @@ def test_every_method_under_every_fault(simulator, method_name, fault):
     )
     state = simulator.app.state
     if fault == "timeout":
-        state.add_fault(Fault(mode="timeout", delay=0.3, method=http_method, remaining=9))
+        state.add_fault(
+            Fault(mode="timeout", delay=TIMEOUT_FAULT_DELAY, method=http_method, remaining=9)
+        )
     elif fault in ("404", "429", "500"):
         retry_after = "0.5" if fault == "429" else None
         state.add_fault(Fault(status=int(fault), retry_after=retry_after, remaining=9))
