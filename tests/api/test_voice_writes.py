@@ -576,7 +576,7 @@ def test_place_call_timing_out_is_503_and_records_the_outcome_unknown(
     """Sent, then no answer in time: Vapi may be dialling, so the attempt is recorded as
     `unknown` (tests/voice/calls/test_outcome_unknown.py: what happens on the next call)."""
     settings.VAPI_READ_TIMEOUT_SECONDS = 0.2
-    _fault(simulator, mode="timeout", delay=0.5, method="POST", path="/call")
+    _fault(simulator, mode="timeout", delay=1.0, method="POST", path="/call")
 
     response = client.post(
         CALL, _call_body(assistant, metadata={"simScenario": "no_answer"}), format="json"
