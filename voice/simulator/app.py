@@ -126,8 +126,10 @@ class VapiSimulator:
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
+        mix = self.config.outcome_mix
         self.state = SimulatorState(
-            outcome_mix=self.config.outcome_mix,
+            # Normalized here too: a config built in code may give relative weights (60/40).
+            outcome_mix=normalize_mix(mix) if mix else None,
             outcome_seed=self.config.outcome_seed,
             time_scale=self.config.time_scale,
         )
