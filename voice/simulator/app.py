@@ -13,8 +13,13 @@ Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_
     POST /_simulator/seed-calls {"count": 5000, "start": "2026-01-01T00:00:00Z", "stepMs": 1000,
                                "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
                               finished calls held without playing them (sync_calls, benchmarks)
+    POST /_simulator/outcomes {"mix": {"answered": 0.5, "no_answer": 0.3, "busy": 0.1,
+                               "voicemail": 0.1} | null, "seed": 7, "timeScale": 60}
+                              outcomes of outbound calls without simScenario (outcomes.py), and
+                              how much faster than real time calls play
     POST /_simulator/reset
-    GET  /_simulator/state    request counts, webhook deliveries and the transfers dialled
+    GET  /_simulator/state    request counts, webhook deliveries, the transfers dialled, outcome
+                              counts, calls in progress and their peak, the time scale
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from voice.simulator import validation
+from voice.simulator.outcomes import OutcomeMixError, normalize_mix, validate_time_scale
 from voice.simulator.playback import CallPlayer
 from voice.simulator.scenarios import SCENARIOS
 from voice.simulator.state import ORG_ID, Fault, SimulatorState, VapiObject, now_iso, parse_iso
@@ -94,6 +100,13 @@ class SimulatorConfig:
     # OAS Assistant.latestVersion on every assistant answer (vapi-reference.md §12.14): None is
     # an org not onboarded to versioning; a label like "v3" plays a versioned org.
     assistant_latest_version: str | None = None
+    # Campaign rehearsals (outcomes.py): the outcome mix of outbound calls placed without
+    # simScenario (None = always book_tour, as before), its seed, and the time scale (1.0 = the
+    # message_delay pauses as given; 60 = sixty times faster). Startup values; the
+    # /_simulator/outcomes control endpoint changes them until the next reset.
+    outcome_mix: dict[str, float] | None = None
+    outcome_seed: int = 0
+    time_scale: float = 1.0
 
 
 class HttpError(Exception):
@@ -113,8 +126,16 @@ class VapiSimulator:
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
-        self.state = SimulatorState()
+        mix = self.config.outcome_mix
+        self.state = SimulatorState(
+            # Normalized here too: a config built in code may give relative weights (60/40).
+            outcome_mix=normalize_mix(mix) if mix else None,
+            outcome_seed=self.config.outcome_seed,
+            time_scale=self.config.time_scale,
+        )
         self._players: list[threading.Thread] = []
+        # How a played call pauses; tests may swap it to run scaled waits without sleeping.
+        self.sleep: Callable[[float], None] = time.sleep
 
     # WSGI ----------------------------------------------------------------------------------------
 
@@ -307,7 +328,13 @@ class VapiSimulator:
             transient_assistant=body.get("assistant"),
         )
         metadata = (body.get("assistantOverrides") or {}).get("metadata") or {}
-        self._play(call["id"], metadata.get("simScenario") or "book_tour", inbound=False)
+        # An explicit simScenario wins; otherwise the outcome mix, when one is set, decides
+        # (answered, no answer, busy, voicemail), and without one every call is answered.
+        scenario = metadata.get("simScenario")
+        if not scenario:
+            drawn = self.state.draw_outcome()
+            scenario = drawn[1] if drawn else "book_tour"
+        self._play(call["id"], scenario, inbound=False)
         response = {
             **call,
             # DOCS:calls/call-concurrency: every POST /call response carries these.
@@ -602,6 +629,8 @@ class VapiSimulator:
             return 201, {"queued": fault.remaining}
         if (method, action) == ("POST", "seed-calls"):
             return self.seed_calls(self._body(environ))
+        if (method, action) == ("POST", "outcomes"):
+            return self.set_outcomes(self._body(environ))
         if (method, action) == ("POST", "reset"):
             self.state.reset()
             return 200, {"reset": True}
@@ -615,8 +644,45 @@ class VapiSimulator:
                     "requests": requests,
                     "deliveries": list(self.state.deliveries),
                     "transfers": list(self.state.transfers),
+                    "outcomes": dict(self.state.outcome_counts),
+                    "outcomeMix": self.state.outcome_mix,
+                    "seed": self.state.outcome_seed,
+                    "timeScale": self.state.time_scale,
+                    "activeCalls": len(self.state.active_calls),
+                    "peakActiveCalls": self.state.peak_active_calls,
                 }
         raise HttpError(404, f"Cannot {method} /_simulator/{action}")
+
+    def set_outcomes(self, body: Any) -> tuple[int, Any]:
+        """Set the outcome mix (null clears it), its seed and/or the time scale.
+
+        Keys left out keep their value; setting the mix or the seed restarts the seeded draw
+        and the outcome counts, so "seed 7, then 200 calls" gives the same counts every time.
+        """
+        if not isinstance(body, dict):
+            raise HttpError(400, "body must be an object")
+        unknown = sorted(set(body) - {"mix", "seed", "timeScale"})
+        if unknown:
+            raise HttpError(400, [f"property {key} should not exist" for key in unknown])
+        seed = body.get("seed")
+        if "seed" in body and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise HttpError(400, "seed must be an integer.")
+        try:
+            mix = normalize_mix(body["mix"]) if body.get("mix") is not None else None
+            scale = validate_time_scale(body["timeScale"]) if "timeScale" in body else None
+        except OutcomeMixError as exc:
+            raise HttpError(400, str(exc)) from exc
+        with self.state.lock:
+            if "mix" in body or "seed" in body:
+                keep = self.state.outcome_mix if "mix" not in body else mix
+                self.state.set_outcomes(keep, seed=seed)
+            if scale is not None:
+                self.state.time_scale = scale
+            return 200, {
+                "mix": self.state.outcome_mix,
+                "seed": self.state.outcome_seed,
+                "timeScale": self.state.time_scale,
+            }
 
     def seed_calls(self, body: Any) -> tuple[int, Any]:
         """Hold `count` finished calls without playing them (state.seed_finished_calls)."""
@@ -682,6 +748,8 @@ class VapiSimulator:
         if not self.config.play_calls:
             return
         player = CallPlayer(self, call_id=call_id, scenario=scenario, inbound=inbound)
+        # In progress from the moment Vapi accepted it (the 201), not when the thread starts.
+        self.state.call_began(call_id)
         with self.state.lock:
             self._players = [p for p in self._players if p.is_alive()]
             self._players.append(player)

@@ -29,6 +29,7 @@ class CallPlayer(threading.Thread):
     def run(self) -> None:
         call = self.sim.state.get_call(self.call_id)
         if call is None:
+            self.sim.state.call_finished(self.call_id)
             return
         conversation = Conversation(self.sim, call, inbound=self.inbound)
         play = SCENARIOS.get(self.scenario, SCENARIOS["book_tour"])
@@ -42,3 +43,4 @@ class CallPlayer(threading.Thread):
             conversation.end("call.in-progress.error-vapifault-simulator")
         finally:
             conversation.close()
+            self.sim.state.call_finished(self.call_id)

@@ -312,7 +312,11 @@ class Conversation:
             entry["ms"],
         )
         if config.message_delay:
-            time.sleep(config.message_delay)
+            # Only the real pause is compressed by the time scale (60 = a minute in a second).
+            # The timings the payloads report (startedAt, endedAt, message times, durations,
+            # cost) come from the simulated clock, `self.seconds`, and stay those of a real
+            # call: the app bills, reports and schedules retries from them.
+            self.sim.sleep(self.sim.state.scaled_wait(self.call["id"], config.message_delay))
         return result
 
     # Call lifecycle ------------------------------------------------------------------------------

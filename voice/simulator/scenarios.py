@@ -282,8 +282,16 @@ def voicemail(c: Conversation) -> None:
 
 
 def no_answer(c: Conversation) -> None:
+    """It rings out: `customer-did-not-answer` (../shared/vapi-reference.md §3.3)."""
     c.ring()
     c.end("customer-did-not-answer")
+
+
+def busy(c: Conversation) -> None:
+    """The line is busy: the carrier refuses the call before it rings, and Vapi ends it with
+    `customer-busy` (../shared/vapi-reference.md §3.3, "Customer unreachable")."""
+    c.set_status("queued")
+    c.end("customer-busy")
 
 
 def _opt_out_line(reply: ToolReply | None) -> str:
@@ -350,6 +358,7 @@ SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "transfer_direct": transfer_direct,
     "voicemail": voicemail,
     "no_answer": no_answer,
+    "busy": busy,
     "opt_out": opt_out,
     "opt_out_keypad": opt_out_keypad,
     "recording_consent": recording_consent,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from voice.simulator.outcomes import OUTCOME_SCENARIOS, pick
+
 VapiObject = dict[str, Any]
 
 ORG_ID = "00000000-0000-4000-8000-00000000a91d"
@@ -60,9 +62,33 @@ class Fault:
 
 
 class SimulatorState:
-    def __init__(self, *, phone_numbers: tuple[str, ...] = DEMO_PHONE_NUMBERS) -> None:
+    def __init__(
+        self,
+        *,
+        phone_numbers: tuple[str, ...] = DEMO_PHONE_NUMBERS,
+        outcome_mix: dict[str, float] | None = None,
+        outcome_seed: int = 0,
+        time_scale: float = 1.0,
+    ) -> None:
         self.lock = threading.RLock()
         self._seed_numbers = phone_numbers
+        # What reset() returns to: the settings the simulator was started with (--outcomes,
+        # --seed, --time-scale), so a test's or a demo's reset does not drop them.
+        self._default_outcomes = (dict(outcome_mix) if outcome_mix else None, outcome_seed)
+        self._default_time_scale = time_scale
+        # None = today's behaviour: a call without simScenario plays book_tour.
+        self.outcome_mix: dict[str, float] | None = None
+        self.outcome_seed = outcome_seed
+        self._outcome_rng = random.Random(outcome_seed)  # noqa: S311 - simulation, not secrets
+        self.outcome_counts: dict[str, int] = {}
+        self.time_scale = time_scale
+        # Played calls not finished yet, and the most there ever were at once (campaign tests
+        # assert the dialler never had more than N calls up).
+        self.active_calls: set[str] = set()
+        self.peak_active_calls = 0
+        # The waits a played call scheduled between its events, after the time scale: tests
+        # assert on these instead of on wall-clock time.
+        self.waits: deque[tuple[str, float]] = deque(maxlen=5000)
         self.assistants: dict[str, VapiObject] = {}
         self.calls: dict[str, VapiObject] = {}
         self.phone_numbers: dict[str, VapiObject] = {}
@@ -87,6 +113,12 @@ class SimulatorState:
             self.requests.clear()
             self.deliveries.clear()
             self.transfers.clear()
+            mix, seed = self._default_outcomes
+            self.set_outcomes(mix, seed=seed)
+            self.time_scale = self._default_time_scale
+            self.active_calls.clear()
+            self.peak_active_calls = 0
+            self.waits.clear()
             for number in self._seed_numbers:
                 self.add_phone_number(number)
 
@@ -138,6 +170,48 @@ class SimulatorState:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    # Outcome mix, time scale, concurrency ---------------------------------------------------------
+
+    def set_outcomes(self, mix: dict[str, float] | None, *, seed: int | None = None) -> None:
+        """Use `mix` (already normalized, outcomes.normalize_mix) for calls without a scenario,
+        restarting the seeded draw and the counts; None goes back to always book_tour."""
+        with self.lock:
+            self.outcome_mix = dict(mix) if mix else None
+            if seed is not None:
+                self.outcome_seed = seed
+            self._outcome_rng = random.Random(self.outcome_seed)  # noqa: S311 - simulation
+            self.outcome_counts = {}
+
+    def draw_outcome(self) -> tuple[str, str] | None:
+        """The next (outcome, scenario) from the mix, or None with no mix set.
+
+        Drawn under the lock, so the n-th call placed gets the n-th draw of the seeded sequence
+        even when calls arrive on several request threads.
+        """
+        with self.lock:
+            if not self.outcome_mix:
+                return None
+            outcome = pick(self.outcome_mix, self._outcome_rng.random())
+            self.outcome_counts[outcome] = self.outcome_counts.get(outcome, 0) + 1
+            return outcome, OUTCOME_SCENARIOS[outcome]
+
+    def call_began(self, call_id: str) -> None:
+        with self.lock:
+            self.active_calls.add(call_id)
+            self.peak_active_calls = max(self.peak_active_calls, len(self.active_calls))
+
+    def call_finished(self, call_id: str) -> None:
+        # discard, not remove: a reset() while the call played already forgot it.
+        with self.lock:
+            self.active_calls.discard(call_id)
+
+    def scaled_wait(self, call_id: str, seconds: float) -> float:
+        """`seconds` of simulated pause compressed by the time scale, and logged (tests)."""
+        with self.lock:
+            wait = seconds / self.time_scale
+            self.waits.append((call_id, wait))
+            return wait
 
     # Logs ----------------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
     python manage.py vapi_simulator                 # http://127.0.0.1:8001, what `make run` starts
     python manage.py vapi_simulator --port 9001 --delay 0
     python manage.py vapi_simulator --real-vapi     # signs only for a credential, like Vapi
+    python manage.py vapi_simulator --outcomes answered=0.5,no_answer=0.3,busy=0.1,voicemail=0.1 \
+        --seed 7 --time-scale 60                    # a campaign rehearsal, 60x faster
 
 Point the app at it with VAPI_BASE_URL=http://127.0.0.1:8001 and the same VAPI_API_KEY. Played
 calls send their webhooks to PUBLIC_BASE_URL + /api/v1/voice/webhook (or the assistant's
@@ -16,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from voice.assistants.config import WEBHOOK_PATH
 from voice.simulator import SimulatorConfig, VapiSimulator
+from voice.simulator.outcomes import OutcomeMixError, parse_mix_text, validate_time_scale
 from voice.simulator.server import make_simulator_server
 
 DEFAULT_KEY = "simulator-key"
@@ -45,6 +48,24 @@ class Command(BaseCommand):
             "through /credential that the assistant or number references (try vapi_setup).",
         )
 
+        parser.add_argument(
+            "--outcomes",
+            default=None,
+            help="Outcome mix of outbound calls placed without a scenario, e.g. "
+            "answered=0.5,no_answer=0.3,busy=0.1,voicemail=0.1 (weights are normalized; "
+            "default: every call is answered, book_tour).",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="Seed of the outcome draw (default 0)."
+        )
+        parser.add_argument(
+            "--time-scale",
+            type=float,
+            default=1.0,
+            help="Play calls this many times faster: divides the pauses between webhook "
+            "messages; reported timestamps and durations stay realistic (default 1).",
+        )
+
     def handle(
         self,
         *args: Any,
@@ -53,8 +74,16 @@ class Command(BaseCommand):
         delay: float,
         webhook_url: str | None,
         real_vapi: bool = False,
+        outcomes: str | None = None,
+        seed: int = 0,
+        time_scale: float = 1.0,
         **options: Any,
     ) -> None:
+        try:
+            mix = parse_mix_text(outcomes) if outcomes else None
+            scale = validate_time_scale(time_scale)
+        except OutcomeMixError as exc:
+            raise CommandError(str(exc).replace("timeScale", "--time-scale")) from exc
         config = SimulatorConfig(
             api_key=settings.VAPI_API_KEY or DEFAULT_KEY,
             webhook_url=webhook_url or settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH,
@@ -63,6 +92,9 @@ class Command(BaseCommand):
             message_delay=max(0.0, delay),
             public_url=f"http://{host}:{port}",
             real_vapi=real_vapi,
+            outcome_mix=mix,
+            outcome_seed=seed,
+            time_scale=scale,
         )
         try:
             server = make_simulator_server(VapiSimulator(config), host, port)
