@@ -57,8 +57,13 @@ class Campaign(models.Model):
         Organization, on_delete=models.CASCADE, related_name="campaigns"
     )
     property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="campaigns")
+    # Deleting an assistant (or its property) must keep working as before; a campaign whose
+    # assistant is gone keeps its history but cannot start (voice/campaigns/services.py).
     assistant = models.ForeignKey(
-        "voice.Assistant", on_delete=models.PROTECT, related_name="campaigns"
+        "voice.Assistant",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="campaigns",
     )
     name = models.CharField(max_length=120)
     purpose = models.CharField(max_length=20, choices=CAMPAIGN_PURPOSES)

@@ -197,6 +197,11 @@ def campaign_start(*, campaign: Campaign, at: datetime | None = None) -> Campaig
     at = at or timezone.now()
     with transaction.atomic():
         locked = _transition(campaign, "start")
+        if locked.assistant_id is None:
+            raise ValidationError(
+                "This campaign's assistant was deleted: create a new campaign.",
+                code="no_assistant",
+            )
         contacts = []
         for lead in campaign_audience_leads(campaign=locked).order_by("id"):
             number = phone_normalize_or_none(lead.phone) or ""
