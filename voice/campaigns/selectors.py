@@ -84,25 +84,28 @@ def campaign_audience_preview(
     Without a campaign, `property`, `audience` and `purpose` describe one not yet saved.
     """
     at = at or timezone.now()
+    # (lead, number): the number frozen at the start for contacts, the lead's own before.
     if campaign is not None:
         property, purpose = campaign.property, campaign.purpose
         if campaign.status == Campaign.Status.DRAFT:
-            leads = list(campaign_audience_leads(campaign=campaign).order_by("id"))
+            leads = campaign_audience_leads(campaign=campaign).order_by("id")
+            targets = [(lead, lead.phone) for lead in leads]
         else:
-            leads = [c.lead for c in campaign_contact_list(campaign=campaign)]
+            targets = [(c.lead, c.number) for c in campaign_contact_list(campaign=campaign)]
     else:
         if property is None:
             raise TypeError("campaign_audience_preview needs a campaign or a property.")
-        leads = list(audience_leads(property=property, audience=audience or {}).order_by("id"))
+        leads = audience_leads(property=property, audience=audience or {}).order_by("id")
+        targets = [(lead, lead.phone) for lead in leads]
     organization = property.organization
     entries = []
-    for lead in leads:
-        if not lead.phone:
+    for lead, number in targets:
+        if not number:
             entries.append(AudienceEntry(lead, "", False, SKIP_NO_PHONE, MSG_NO_PHONE, None))
             continue
         permission = call_permission(
             organization=organization,
-            number=lead.phone,
+            number=number,
             purpose=purpose,
             path=CallDecision.Path.CAMPAIGN,
             lead=lead,

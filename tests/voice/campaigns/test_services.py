@@ -259,3 +259,16 @@ def test_progress_counts(clock):
     assert progress.tours_booked == 2
     assert progress.cost == Decimal("1.2")
     assert progress.cost_per_tour == Decimal("0.6000")
+
+
+def test_preview_after_the_start_uses_the_frozen_contacts(calling_hours):
+    campaign = CampaignFactory()
+    lead = LeadFactory(property=campaign.property)
+    SuppressionFactory(organization=campaign.organization, number=lead.phone)
+    campaign = campaign_start(campaign=campaign)
+    LeadFactory(property=campaign.property)  # after the start: not in the preview
+
+    [entry] = campaign_audience_preview(campaign=campaign)
+
+    assert entry.lead == lead
+    assert entry.reason == "opted_out"
