@@ -72,6 +72,11 @@ class CampaignInputSerializer(serializers.Serializer):
         if audience.get("created_since"):
             audience["created_since"] = audience["created_since"].isoformat()
         values["audience"] = audience
+        for name in ("daily_start", "daily_end"):
+            # The property's local time: an offset ("10:00Z") says nothing more, and the
+            # database stores times without one.
+            if values.get(name) is not None:
+                values[name] = values[name].replace(tzinfo=None)
         values["retry_policy"] = {k: dict(v) for k, v in (values.get("retry_policy") or {}).items()}
         return values
 
