@@ -14,6 +14,7 @@ from leads.apis import LeadViewSet, TourViewSet
 from leads.compliance.apis import CallDecisionViewSet, ConsentViewSet, SuppressionViewSet
 from properties.apis import MyOrganizationsApi, PropertyViewSet, UnitViewSet
 from voice.api.views import AssistantViewSet, CallLogViewSet, CallPlaceViewSet
+from voice.campaigns.apis import CampaignViewSet
 
 app_name = "api"
 
@@ -25,6 +26,7 @@ router.register("tours", TourViewSet, basename="tour")
 router.register("voice/assistants", AssistantViewSet, basename="assistant")
 router.register("voice/calls", CallLogViewSet, basename="call")
 router.register("voice/call", CallPlaceViewSet, basename="call-place")  # POST: place a call
+router.register("voice/campaigns", CampaignViewSet, basename="campaign")
 router.register("compliance/consents", ConsentViewSet, basename="consent")
 router.register("compliance/suppressions", SuppressionViewSet, basename="suppression")
 router.register("compliance/decisions", CallDecisionViewSet, basename="call-decision")

@@ -44,6 +44,7 @@ CONFLICT_CODES = {
     "unit_other_property",
     "not_pushed",
     "voice_id_required",
+    "illegal_transition",  # a campaign move its status does not allow (voice/campaigns)
 }
 
 

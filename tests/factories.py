@@ -17,7 +17,7 @@ from leads.models import (
     Tour,
 )
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
-from voice.models import Assistant, CallLog
+from voice.models import Assistant, CallLog, Campaign
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -158,6 +158,21 @@ class AssistantFactory(factory.django.DjangoModelFactory):
     property = factory.SubFactory(PropertyFactory)
     name = factory.Sequence(lambda n: f"Leasing assistant {n}")
     first_message = "Thanks for calling! How can I help?"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft campaign of an assistant's property (made with one when not given)."""
+
+    class Meta:
+        model = Campaign
+
+    assistant = factory.SubFactory(AssistantFactory)
+    property = factory.SelfAttribute("assistant.property")
+    organization = factory.SelfAttribute("property.organization")
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    purpose = "marketing"
+    starts_on = factory.LazyFunction(timezone.localdate)
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
 
 
 class CallLogFactory(factory.django.DjangoModelFactory):

@@ -49,6 +49,13 @@ def demo(db):
         vapi_call_id="call-1", role="user", text="Hi there", spoken_at=timezone.now()
     )
 
+    # An outbound campaign, started, so that its contacts inline has rows.
+    from tests.factories import CampaignFactory
+    from voice.campaigns.services import campaign_start
+
+    assistant = activity.lead.property.assistants.first()
+    campaign_start(campaign=CampaignFactory(assistant=assistant))
+
 
 @pytest.mark.parametrize(
     "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"

@@ -29,6 +29,7 @@ from properties.models import Membership, OfficeHours, Organization, Property, U
 from tests.factories import (
     AssistantFactory,
     CallLogFactory,
+    CampaignFactory,
     DncSnapshotFactory,
     LeadActivityFactory,
     LeadFactory,
@@ -40,7 +41,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
+from voice.models import Assistant, CallLog, Campaign, TranscriptLine, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,7 @@ def _company(name: str) -> dict:
         Tour: TourFactory(lead=lead, unit=unit),
         Assistant: assistant,
         CallLog: CallLogFactory(property=prop, lead=lead, assistant=assistant),
+        Campaign: CampaignFactory(assistant=assistant),
     }
     objects[Membership] = MembershipFactory(organization=prop.organization, role=Role.ADMIN)
     # The organization's compliance records.

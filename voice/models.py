@@ -128,6 +128,14 @@ class CallLog(models.Model):
     success_evaluation = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The campaign contact this call was an attempt for (voice/campaigns); null otherwise.
+    campaign_contact = models.ForeignKey(
+        "voice.CampaignContact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="call_logs",
+    )
     # calling-compliance.md §7 rule 15: whether the call was recorded and why (set when the call
     # is placed or routed, updated from the end-of-call report). None: not known.
     recorded = models.BooleanField(null=True, blank=True)
@@ -244,3 +252,18 @@ class StructuredOutput(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The campaign models belong to this app: importing them here registers them under `voice`.
+from voice.campaigns.models import Campaign, CampaignContact  # noqa: E402
+
+__all__ = [
+    "Assistant",
+    "CallLog",
+    "Campaign",
+    "CampaignContact",
+    "StructuredOutput",
+    "TranscriptLine",
+    "WebhookCredential",
+    "WebhookEvent",
+]

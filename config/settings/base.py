@@ -272,6 +272,11 @@ SPECTACULAR_SETTINGS = {
         "ConsentKindEnum": "leads.compliance.models.Consent.Kind",
         "ConsentSourceEnum": "leads.compliance.models.Consent.Source",
         "SuppressionSourceEnum": "leads.compliance.models.Suppression.Source",
+        # US states (leads, properties): named here since campaign contacts have a `state` too.
+        "StateEnum": "leads.compliance.rules.US_STATES.items",
+        "CampaignPurposeEnum": "voice.campaigns.models.CAMPAIGN_PURPOSES",
+        "CampaignStatusEnum": "voice.campaigns.models.Campaign.Status",
+        "CampaignContactStateEnum": "voice.campaigns.models.CampaignContact.State",
     },
 }
 

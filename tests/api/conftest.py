@@ -14,6 +14,7 @@ from properties.models import Property, Unit
 from tests.factories import (
     AssistantFactory,
     CallLogFactory,
+    CampaignFactory,
     LeadActivityFactory,
     LeadFactory,
     PropertyFactory,
@@ -30,7 +31,7 @@ from tests.voice.vapi_helpers import (  # noqa: F401 - fixtures
     webhook_server,
 )
 from voice.assistants.services import assistant_push
-from voice.models import Assistant, CallLog
+from voice.models import Assistant, CallLog, Campaign
 from voice.simulator.state import DEMO_PHONE_NUMBERS, phone_number_id
 
 
@@ -65,6 +66,7 @@ class Owned:
     consent: Consent
     suppression: Suppression
     decision: CallDecision
+    campaign: Campaign
 
     @property
     def client(self) -> APIClient:
@@ -99,6 +101,7 @@ def make_owned(user) -> Owned:
             decision=CallDecision.Decision.REFUSED,
             reason="opted_out",
         ),
+        campaign=CampaignFactory(assistant=assistant),
     )
 
 

@@ -9,6 +9,8 @@ the documented rules that span several fields or need a library to decide:
 - office hours close after they open, and one day's hours do not overlap;
 - call metadata has at most 20 keys of 1 to 100 characters, without NUL or lone surrogates
   (OpenAPI 3.0 has no `propertyNames`);
+- a campaign ends on or after its start day, and its daily window (both ends or neither) ends
+  after it starts;
 - an assistant's greetings carry their disclosures (voice/assistants/validation.py: "AI" in the
   inbound one; {legal_name}, "AI" and the opt-out in the outbound one): a generated greeting the
   check refuses becomes blank (the default greeting).
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 django.setup()  # in `st`'s process: the rules come from the product's modules
 
 from django.core.exceptions import ValidationError  # noqa: E402
+from django.utils.dateparse import parse_time  # noqa: E402
 
 from properties.serializers import PHONE_FORMAT  # noqa: E402
 from voice.api.serializers import METADATA_KEY_LENGTH, METADATA_MAX_KEYS  # noqa: E402
@@ -49,6 +52,7 @@ def map_case(context, case):
     if isinstance(metadata, dict):
         keys = [key for key in metadata if _storable_key(key)][:METADATA_MAX_KEYS]
         case.body["metadata"] = {key: metadata[key] for key in keys}
+    _plausible_campaign(case.body)
     for name, validate in DISCLOSURE_VALIDATORS.items():
         if isinstance(case.body.get(name), str) and not _passes(validate, case.body[name]):
             case.body[name] = ""
@@ -61,6 +65,21 @@ def _passes(validate, value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def _plausible_campaign(body: dict) -> None:
+    """Dates in order (swapped when not); a daily window with both ends in order, or none."""
+    starts, ends = body.get("starts_on"), body.get("ends_on")
+    if isinstance(starts, str) and isinstance(ends, str) and ends < starts:
+        body["starts_on"], body["ends_on"] = ends, starts
+    if "daily_start" not in body and "daily_end" not in body:
+        return
+    start = parse_time(str(body.get("daily_start") or "")[:8] or "x")
+    end = parse_time(str(body.get("daily_end") or "")[:8] or "x")
+    if start is None or end is None or start == end:
+        body["daily_start"] = body["daily_end"] = None
+    elif end < start:
+        body["daily_start"], body["daily_end"] = body["daily_end"], body["daily_start"]
 
 
 def _plausible_hours(hours: list) -> list:

@@ -106,6 +106,28 @@ def _consent_body(w: World) -> dict:
     }
 
 
+def _campaign_body(w: World, **ids: Any) -> dict:
+    return {
+        "assistant_id": w.b.assistant.pk,
+        "name": "Spring follow-up",
+        "purpose": "marketing",
+        "starts_on": "2030-01-01",
+        "ends_on": "2030-01-31",
+        **ids,
+    }
+
+
+def _campaign_in(status: str) -> Pick:
+    """The user's campaign, put in `status` first: a move needs a status that allows it."""
+
+    def pick(o: Owned) -> Any:
+        type(o.campaign).objects.filter(pk=o.campaign.pk).update(status=status)
+        o.campaign.refresh_from_db()
+        return o.campaign
+
+    return pick
+
+
 VAPI = ("vapi_world",)  # Vapi is the simulator, the world's assistants are on it
 
 
@@ -140,6 +162,13 @@ DETAIL_ROWS = [
     ),
     DetailRow("DELETE", "/api/v1/voice/assistants/{id}", lambda o: o.assistant, fixtures=VAPI),
     DetailRow("GET", "/api/v1/voice/calls/{id}", lambda o: o.call),
+    DetailRow("GET", "/api/v1/voice/campaigns/{id}", lambda o: o.campaign),
+    DetailRow("GET", "/api/v1/voice/campaigns/{id}/contacts", lambda o: o.campaign),
+    DetailRow("GET", "/api/v1/voice/campaigns/{id}/preview", lambda o: o.campaign),
+    DetailRow("POST", "/api/v1/voice/campaigns/{id}/start", _campaign_in("draft")),
+    DetailRow("POST", "/api/v1/voice/campaigns/{id}/pause", _campaign_in("running")),
+    DetailRow("POST", "/api/v1/voice/campaigns/{id}/resume", _campaign_in("paused")),
+    DetailRow("POST", "/api/v1/voice/campaigns/{id}/cancel", _campaign_in("running")),
     DetailRow(
         "POST",
         "/api/v1/compliance/consents/{id}/revoke",
@@ -223,6 +252,13 @@ BODY_ID_ROWS = [
         related=lambda o: o.lead,
         fixtures=VAPI,
     ),
+    BodyIdRow(
+        "POST",
+        "/api/v1/voice/campaigns",
+        "assistant_id",
+        lambda w, pk: _campaign_body(w, assistant_id=pk),
+        related=lambda o: o.assistant,
+    ),
 ]
 
 QUERY_ID_ROWS = [
@@ -256,6 +292,7 @@ LIST_ROWS: dict[str, Pick] = {
     "/api/v1/tours": lambda o: o.tour,
     "/api/v1/voice/assistants": lambda o: o.assistant,
     "/api/v1/voice/calls": lambda o: o.call,
+    "/api/v1/voice/campaigns": lambda o: o.campaign,
     "/api/v1/compliance/consents": lambda o: o.consent,
     "/api/v1/compliance/suppressions": lambda o: o.suppression,
     "/api/v1/compliance/decisions": lambda o: o.decision,

@@ -33,6 +33,7 @@ from tests.api.test_ownership import (
     BodyIdRow,
     DetailRow,
     _call_body,
+    _campaign_body,
     _consent_body,
     _property_body,
     _send,
@@ -60,6 +61,10 @@ for _row in DETAIL_ROWS:
             "compliance": WORK_LEADS,
         }[_kind]
     )
+# Campaigns place calls: moving one is working leads, not configuring the assistant.
+for (_method, _path), _access in list(OPERATION_ACCESS.items()):
+    if _path.startswith("/api/v1/voice/campaigns/") and _method != "GET":
+        OPERATION_ACCESS[(_method, _path)] = WORK_LEADS
 OPERATION_ACCESS.update(
     {
         ("POST", "/api/v1/properties"): EDIT_PROPERTY,
@@ -68,6 +73,7 @@ OPERATION_ACCESS.update(
         ("POST", "/api/v1/tours"): WORK_LEADS,
         ("POST", "/api/v1/voice/assistants"): CONFIGURE_ASSISTANT,
         ("POST", "/api/v1/voice/call"): WORK_LEADS,
+        ("POST", "/api/v1/voice/campaigns"): WORK_LEADS,
         ("POST", "/api/v1/compliance/consents"): RECORD_CONSENT,
         ("POST", "/api/v1/compliance/suppressions"): ADD_SUPPRESSION,
         ("GET", "/api/v1/me/organizations"): VIEW,
@@ -212,6 +218,7 @@ def _create_rows(w: World):
             {"name": "Another assistant"},
         ),
         ("POST", "/api/v1/voice/call"): ("/api/v1/voice/call", _call_body(w, lead_id=w.b.lead.pk)),
+        ("POST", "/api/v1/voice/campaigns"): ("/api/v1/voice/campaigns", _campaign_body(w)),
         ("POST", "/api/v1/compliance/consents"): ("/api/v1/compliance/consents", _consent_body(w)),
         ("POST", "/api/v1/compliance/suppressions"): (
             "/api/v1/compliance/suppressions",

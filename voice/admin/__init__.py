@@ -455,3 +455,7 @@ class TranscriptLineAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: TranscriptLine | None = None
     ) -> bool:
         return False
+
+
+# The campaign screens live with the campaigns; importing them registers them.
+from voice.campaigns import admin as campaigns_admin  # noqa: E402, F401

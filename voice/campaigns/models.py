@@ -1,0 +1,152 @@
+"""Outbound campaigns: who to call, for what, when, and where each contact stands.
+
+The data model and state machine only; the runner that dials contacts comes later. Every dial
+will go through voice/calls/outbound.py `call_place_outbound`, so the compliance gate
+(leads/compliance/gate.py) decides each call at dial time, whatever the campaign says.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from leads.models import CallDecision, Lead
+from properties.models import Organization, Property
+
+# The audience filter (Campaign.audience), a saved lead filter; every key is optional:
+# - `statuses`: a list of Lead.Status values (missing or empty: any status);
+# - `sources`: a list of Lead.Source values (missing or empty: any source);
+# - `created_since`: an ISO date, YYYY-MM-DD: leads created on or after that day.
+# The property is the campaign's own (Campaign.property): a campaign never calls another
+# property's leads.
+AUDIENCE_KEYS = ("statuses", "sources", "created_since")
+
+# What to do after an attempt that reached nobody (Campaign.retry_policy): per outcome, how many
+# attempts in all and how long to wait before the next. A key left out takes its default.
+RETRY_OUTCOMES = ("no_answer", "busy", "voicemail", "error")
+RETRY_POLICY_DEFAULT = {
+    "no_answer": {"max_attempts": 3, "delay_minutes": 240},
+    "busy": {"max_attempts": 3, "delay_minutes": 30},
+    # A voicemail was left (or could have been): calling again the same day feels pushy.
+    "voicemail": {"max_attempts": 2, "delay_minutes": 1440},
+    "error": {"max_attempts": 2, "delay_minutes": 60},
+}
+
+
+def retry_policy_default() -> dict:
+    return {outcome: dict(rule) for outcome, rule in RETRY_POLICY_DEFAULT.items()}
+
+
+# Campaigns call leads about renting (marketing) or about something they already started
+# (informational); test calls to staff are not campaigns.
+CAMPAIGN_PURPOSES = [
+    (value, label)
+    for value, label in CallDecision.Purpose.choices
+    if value != CallDecision.Purpose.TEST
+]
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        FINISHED = "finished", "Finished"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="campaigns")
+    # Deleting an assistant (or its property) must keep working as before; a campaign whose
+    # assistant is gone keeps its history but cannot start (voice/campaigns/services.py).
+    assistant = models.ForeignKey(
+        "voice.Assistant",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="campaigns",
+    )
+    name = models.CharField(max_length=120)
+    purpose = models.CharField(max_length=20, choices=CAMPAIGN_PURPOSES)
+    audience = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=("Lead filter: statuses, sources (lists), created_since (YYYY-MM-DD)."),
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    # Null: the compliance gate's windows only (law and the organization's own hours).
+    daily_start = models.TimeField(null=True, blank=True, help_text="Property's local time.")
+    daily_end = models.TimeField(null=True, blank=True, help_text="Property's local time.")
+    max_concurrent_calls = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1)]
+    )
+    retry_policy = models.JSONField(default=retry_policy_default, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_concurrent_calls__gte=1),
+                name="campaign_max_concurrent_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignContact(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SCHEDULED = "scheduled", "Scheduled"
+        DIALING = "dialing", "Dialing"
+        IN_CALL = "in_call", "In call"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    # Not started yet: what cancelling a campaign skips.
+    WAITING = (State.PENDING, State.SCHEDULED)
+    ACTIVE = (State.DIALING, State.IN_CALL)
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="contacts")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="campaign_contacts")
+    # The lead's number when the campaign started (E.164); blank when it had none.
+    number = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # The gate's reason code (leads/compliance/gate.py), `no_phone` or `cancelled`.
+    skip_reason = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # One of RETRY_OUTCOMES, or `answered`.
+    last_outcome = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "lead"], name="campaign_contact_once"),
+        ]
+        indexes = [models.Index(fields=["campaign", "state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.lead} in {self.campaign}"

@@ -1,0 +1,142 @@
+"""Input and output of the campaign endpoints (voice/campaigns/apis.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api import OwnedPrimaryKeyRelatedField
+from leads.models import Lead
+from voice.assistants.selectors import assistant_list
+from voice.campaigns.models import CAMPAIGN_PURPOSES, Campaign, CampaignContact
+from voice.models import Assistant
+
+
+class AudienceSerializer(serializers.Serializer):
+    statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=Lead.Status.choices),
+        required=False,
+        help_text="Lead statuses to call; left out or empty: any status.",
+    )
+    sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=Lead.Source.choices),
+        required=False,
+        help_text="Lead sources to call; left out or empty: any source.",
+    )
+    created_since = serializers.DateField(
+        required=False, help_text="Only leads created on or after this day (YYYY-MM-DD)."
+    )
+
+
+class RetryRuleSerializer(serializers.Serializer):
+    max_attempts = serializers.IntegerField(min_value=1, max_value=20)
+    delay_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 30)
+
+
+class RetryPolicySerializer(serializers.Serializer):
+    no_answer = RetryRuleSerializer(required=False)
+    busy = RetryRuleSerializer(required=False)
+    voicemail = RetryRuleSerializer(required=False)
+    error = RetryRuleSerializer(required=False)
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    assistant_id = OwnedPrimaryKeyRelatedField(
+        source="assistant",
+        selector=assistant_list,
+        queryset=Assistant.objects.all(),
+        help_text="One of your assistants; the campaign calls its property's leads.",
+    )
+    name = serializers.CharField(max_length=120)
+    purpose = serializers.ChoiceField(
+        choices=CAMPAIGN_PURPOSES,
+        help_text="`marketing` (needs written consent to AI-voice calls) or `informational`.",
+    )
+    audience = AudienceSerializer(required=False, help_text="Which of the property's leads.")
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    daily_start = serializers.TimeField(
+        required=False, allow_null=True, help_text="Property's local time; null: the law's."
+    )
+    daily_end = serializers.TimeField(required=False, allow_null=True)
+    max_concurrent_calls = serializers.IntegerField(min_value=1, max_value=100, default=5)
+    retry_policy = RetryPolicySerializer(
+        required=False,
+        help_text="Per outcome, attempts in all and minutes between them; left out: defaults.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        values = super().to_internal_value(data)
+        audience = dict(values.get("audience") or {})
+        if audience.get("created_since"):
+            audience["created_since"] = audience["created_since"].isoformat()
+        values["audience"] = audience
+        for name in ("daily_start", "daily_end"):
+            # The property's local time: an offset ("10:00Z") says nothing more, and the
+            # database stores times without one.
+            if values.get(name) is not None:
+                values[name] = values[name].replace(tzinfo=None)
+        values["retry_policy"] = {k: dict(v) for k, v in (values.get("retry_policy") or {}).items()}
+        return values
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    property_id = serializers.IntegerField(read_only=True)
+    organization_id = serializers.IntegerField(read_only=True)
+    assistant_id = serializers.IntegerField(read_only=True, allow_null=True)
+    audience = AudienceSerializer(read_only=True)
+    retry_policy = RetryPolicySerializer(read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "organization_id",
+            "property_id",
+            "assistant_id",
+            "name",
+            "purpose",
+            "audience",
+            "starts_on",
+            "ends_on",
+            "daily_start",
+            "daily_end",
+            "max_concurrent_calls",
+            "retry_policy",
+            "status",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CampaignContactSerializer(serializers.ModelSerializer):
+    lead_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = CampaignContact
+        fields = [
+            "id",
+            "lead_id",
+            "number",
+            "state",
+            "skip_reason",
+            "attempts",
+            "next_attempt_at",
+            "last_outcome",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AudienceEntrySerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField(source="lead.pk")
+    number = serializers.CharField(help_text="E.164; blank when the lead has no phone.")
+    allowed = serializers.BooleanField(help_text="Would the compliance gate allow a call now?")
+    reason = serializers.CharField(help_text="The gate's reason code when refused, or no_phone.")
+    message = serializers.CharField()
+    next_allowed_at = serializers.DateTimeField(allow_null=True)
