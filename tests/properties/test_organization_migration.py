@@ -32,14 +32,16 @@ def _leaf_targets():
 
 # The leads migrations that need organizations (the compliance records belong to one).
 LEADS_BEFORE_ORGANIZATIONS = ("leads", "0001_initial")
+# The voice migrations before campaigns, which belong to an organization.
+VOICE_BEFORE_ORGANIZATIONS = ("voice", "0006_calllog_outcome_unknown")
 
 
 def _before(leaves):
-    """Every app at its latest migration but properties at the one-owner schema, and leads
-    before its compliance records (the other apps' migrations do not depend on the
-    organization ones)."""
-    keep = [node for node in leaves if node[0] not in ("properties", "leads")]
-    return [*keep, BEFORE_APP, LEADS_BEFORE_ORGANIZATIONS]
+    """Every app at its latest migration but properties at the one-owner schema, and leads and
+    voice before their records that belong to an organization (the other apps' migrations do
+    not depend on the organization ones)."""
+    keep = [node for node in leaves if node[0] not in ("properties", "leads", "voice")]
+    return [*keep, BEFORE_APP, LEADS_BEFORE_ORGANIZATIONS, VOICE_BEFORE_ORGANIZATIONS]
 
 
 def test_each_owner_becomes_an_organization_admin_and_keeps_every_object():

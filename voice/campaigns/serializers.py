@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from config.api import OwnedPrimaryKeyRelatedField
 from leads.models import Lead
+from properties.serializers import LocalTimeField
 from voice.assistants.selectors import assistant_list
 from voice.campaigns.models import CAMPAIGN_PURPOSES, Campaign, CampaignContact
 from voice.models import Assistant
@@ -56,10 +57,11 @@ class CampaignInputSerializer(serializers.Serializer):
     audience = AudienceSerializer(required=False, help_text="Which of the property's leads.")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    daily_start = serializers.TimeField(
-        required=False, allow_null=True, help_text="Property's local time; null: the law's."
+    # Wall-clock times without an offset, as office hours: OpenAPI's `format: time` demands one.
+    daily_start = LocalTimeField(
+        required=False, allow_null=True, help_text="Property's local time, HH:MM; null: the law's."
     )
-    daily_end = serializers.TimeField(required=False, allow_null=True)
+    daily_end = LocalTimeField(required=False, allow_null=True, help_text="HH:MM; after the start.")
     max_concurrent_calls = serializers.IntegerField(min_value=1, max_value=100, default=5)
     retry_policy = RetryPolicySerializer(
         required=False,
@@ -87,6 +89,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     assistant_id = serializers.IntegerField(read_only=True, allow_null=True)
     audience = AudienceSerializer(read_only=True)
     retry_policy = RetryPolicySerializer(read_only=True)
+    daily_start = LocalTimeField(read_only=True, allow_null=True)
+    daily_end = LocalTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Campaign
