@@ -45,6 +45,7 @@ CONFLICT_CODES = {
     "not_pushed",
     "voice_id_required",
     "illegal_transition",  # a campaign move its status does not allow (voice/campaigns)
+    "campaign_without_assistant",  # starting a campaign whose assistant was deleted since
 }
 
 

@@ -200,7 +200,7 @@ def campaign_start(*, campaign: Campaign, at: datetime | None = None) -> Campaig
         if locked.assistant_id is None:
             raise ValidationError(
                 "This campaign's assistant was deleted: create a new campaign.",
-                code="no_assistant",
+                code="campaign_without_assistant",
             )
         contacts = []
         for lead in campaign_audience_leads(campaign=locked).order_by("id"):
