@@ -321,3 +321,29 @@ def call_log_insert_and_store(*, call_log: CallLog, row: InboxRow) -> CallLog | 
         wrote=lambda values: values[0] is not None,
     )
     return None if created_id is None else _saved(call_log, created_id)
+
+
+# Campaign claims (voice/campaigns/runner.py) ----------------------------------------------------
+
+
+def lock_row(*, queryset: Any, **values: Any) -> int:
+    """Take the write lock on the rows of `queryset` by updating them with `values`; how many.
+
+    An UPDATE rather than SELECT … FOR UPDATE: on PostgreSQL both lock the row until commit, and
+    on SQLite (no row locks) only a write takes the database's write lock, so this serialises
+    schedulers there too.
+    """
+    return queryset.update(**values)
+
+
+def rows_claim(*, queryset: Any, limit: int) -> list[int]:
+    """Lock up to `limit` rows of `queryset` for this transaction and return their ids.
+
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so rows another transaction holds (a dial
+    settling, another scheduler) are passed over rather than waited for or taken twice. SQLite has
+    no row locks (Django leaves the clause out): its one writer at a time does the same job, as
+    long as the caller has written first (`lock_row`).
+    """
+    if limit <= 0:
+        return []
+    return list(queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])

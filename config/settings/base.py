@@ -283,3 +283,46 @@ SPECTACULAR_SETTINGS = {
 # Header names of the HMAC plan (vapi-reference.md §9.2 defaults: signatureHeader/timestampHeader).
 VAPI_WEBHOOK_SIGNATURE_HEADER = env("VAPI_WEBHOOK_SIGNATURE_HEADER", default="x-signature")
 VAPI_WEBHOOK_TIMESTAMP_HEADER = env("VAPI_WEBHOOK_TIMESTAMP_HEADER", default="x-timestamp")
+
+# Task queue (voice/campaigns/tasks.py and the periodic upkeep) ---------------------------------
+# Celery on Redis; production points CELERY_BROKER_URL at its own. `make run` without Redis uses
+# kombu's filesystem transport (`filesystem://`, folders under .celery/): no server, one machine.
+# The database is the source of truth: a lost or repeated message never loses or repeats a dial.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _CELERY_FOLDER = env.path("CELERY_FILESYSTEM_FOLDER", default=BASE_DIR / ".celery" / "broker")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_CELERY_FOLDER),
+        "data_folder_out": str(_CELERY_FOLDER),
+        "processed_folder": str(_CELERY_FOLDER),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# A dial task is acknowledged after it ran and redelivered if its worker dies; the task itself
+# knows when an attempt already began (runner.py) and never dials that one again blindly.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "leasing"
+CELERY_TIMEZONE = "UTC"
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE = {
+    "campaigns-tick": {"task": "campaigns.tick", "schedule": CAMPAIGN_TICK_SECONDS},
+    # Deliveries a killed worker left half-done, and failed ones (a fixed bug, a database
+    # hiccup): run again (voice/webhooks/inbox.py claims each first, so never twice at once).
+    "webhooks-reprocess": {"task": "webhooks.reprocess", "schedule": 60.0},
+    # Calls whose outcome is unknown, and calls that never reported their end.
+    "calls-reconcile": {"task": "calls.reconcile", "schedule": 300.0},
+}
+
+# Campaigns (voice/campaigns/runner.py) ----------------------------------------------------------
+# vapi-reference.md §1 ("Rate limits"): calls a Vapi account may have at once, 10 by default.
+# Every campaign, worker and machine shares it, and inbound calls count against it.
+VAPI_CONCURRENCY_LIMIT = env.int("VAPI_CONCURRENCY_LIMIT", default=10)
+# A claimed contact whose dial has not reported back after this long is recovered.
+CAMPAIGN_DIAL_LEASE_SECONDS = env.int("CAMPAIGN_DIAL_LEASE_SECONDS", default=120)
+# A call we never heard end stops holding a slot after this long (Vapi's maximum call length is
+# 10 minutes by default; the reconcile task asks Vapi about it meanwhile).
+CAMPAIGN_CALL_SLOT_MAX_AGE_MINUTES = env.int("CAMPAIGN_CALL_SLOT_MAX_AGE_MINUTES", default=30)

@@ -40,3 +40,8 @@ if _XDIST_WORKER.startswith("gw") and CACHE_URL.startswith(("redis://", "rediss:
         CACHES["default"]["LOCATION"].rsplit("/", 1)[0]  # noqa: F405
         + f"/{10 + int(_XDIST_WORKER[2:])}"
     )
+
+# Tasks are only queued in memory: tests run the runner's functions themselves, and the
+# campaign acceptance test starts real workers on Redis (tests/voice/campaigns).
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "memory://")
+CELERY_TASK_ALWAYS_EAGER = False

@@ -75,7 +75,7 @@ def _check_lead(*, assistant: Assistant, lead: Lead | None) -> None:
 
 
 def _outbound_overrides(
-    assistant: Assistant, lead: Lead | None, recording: RecordingRule
+    assistant: Assistant, lead: Lead | None, recording: RecordingRule, *, leave_voicemail: bool
 ) -> VapiObject:
     """Per-call overrides: the assistant waits for "hello", then introduces itself with the
     disclosures (leads/compliance/disclosures.py); no recording without consent where the
@@ -89,6 +89,11 @@ def _outbound_overrides(
             first_name=lead.first_name if lead is not None else "",
         ),
         **recording_overrides(recording, outbound=True, pushed_config=assistant.last_pushed_config),
+        # Campaigns leave a voicemail once per lead (voicemail_left). vapi-reference.md §4.6:
+        # without a voicemailMessage the call hangs up on the machine; overrides merge into the
+        # saved assistant and cannot remove its message, so an empty one says nothing instead
+        # (OAS AssistantOverrides.voicemailMessage: a string of at most 1,000 characters).
+        **({} if leave_voicemail else {"voicemailMessage": ""}),
     }
 
 
@@ -101,6 +106,8 @@ def call_place_outbound(
     metadata: dict[str, Any] | None = None,
     purpose: str = CallDecision.Purpose.MARKETING,
     requested_by: Any = None,
+    attempt_id: str | None = None,
+    leave_voicemail: bool = True,
 ) -> CallLog:
     """Have `assistant` call `phone_number` now and return the CallLog recorded for it.
 
@@ -146,7 +153,8 @@ def call_place_outbound(
     if lead is not None:
         call_metadata["leadId"] = str(lead.pk)
     # Ours alone, one per attempt: finds this call in Vapi's call list if its answer is lost.
-    attempt_id = str(uuid.uuid4())
+    # A campaign recorded it before dialling (voice/campaigns/runner.py).
+    attempt_id = attempt_id or str(uuid.uuid4())
     call_metadata["attemptId"] = attempt_id
 
     client = vapi_client.get_vapi_client()
@@ -161,7 +169,9 @@ def call_place_outbound(
             customer_external_id=f"lead-{lead.pk}" if lead is not None else None,
             name=truncate(f"{'Lead ' + str(lead.pk) if lead else 'Call'} - {prop.name}"),
             metadata=call_metadata,
-            assistant_overrides=_outbound_overrides(assistant, lead, recording),
+            assistant_overrides=_outbound_overrides(
+                assistant, lead, recording, leave_voicemail=leave_voicemail
+            ),
         )
     except VapiOutcomeUnknown as exc:
         # The request returned (no transaction was open across it); record the attempt now.

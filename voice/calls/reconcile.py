@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from voice.calls.sync import call_log_save_from_vapi
+from voice.calls.sync import call_log_refresh, call_log_save_from_vapi
 from voice.models import Assistant, CallLog
 from voice.vapi import client as vapi_client
 from voice.vapi.client import VapiClient, VapiObject
@@ -221,3 +222,31 @@ def _mark_placed(call_log: CallLog, call: VapiObject) -> CallLog:
                 row.delete()
         upsert = call_log_save_from_vapi(call=call)
     return upsert.call_log
+
+
+STALE_BATCH = 100
+
+
+def call_logs_refresh_stale(*, at: datetime | None = None, client: VapiClient | None = None) -> int:
+    """Calls Vapi placed that never reported their end (a lost end-of-call report and status
+    update): after CAMPAIGN_CALL_SLOT_MAX_AGE_MINUTES, ask GET /call/{id} and save what it says.
+    A VoiceError stops it (raised); the calls refreshed so far stay refreshed."""
+    at = at or timezone.now()
+    age = timedelta(minutes=settings.CAMPAIGN_CALL_SLOT_MAX_AGE_MINUTES)
+    stale = list(
+        CallLog.objects.filter(
+            status__in=(
+                CallLog.Status.QUEUED,
+                CallLog.Status.RINGING,
+                CallLog.Status.IN_PROGRESS,
+                CallLog.Status.FORWARDING,
+            ),
+            created_at__lt=at - age,
+        ).order_by("created_at")[:STALE_BATCH]
+    )
+    if not stale:
+        return 0
+    client = client or vapi_client.get_vapi_client()
+    for call_log in stale:
+        call_log_refresh(call_log=call_log, client=client)
+    return len(stale)

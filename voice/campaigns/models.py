@@ -1,8 +1,8 @@
 """Outbound campaigns: who to call, for what, when, and where each contact stands.
 
-The data model and state machine only; the runner that dials contacts comes later. Every dial
-will go through voice/calls/outbound.py `call_place_outbound`, so the compliance gate
-(leads/compliance/gate.py) decides each call at dial time, whatever the campaign says.
+The runner (voice/campaigns/runner.py) dials contacts; every dial goes through
+voice/calls/outbound.py `call_place_outbound`, so the compliance gate (leads/compliance/gate.py)
+decides each call at dial time, whatever the campaign says.
 """
 
 from django.conf import settings
@@ -136,8 +136,22 @@ class CampaignContact(models.Model):
     skip_reason = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # One of RETRY_OUTCOMES, or `answered`.
+    # One of RETRY_OUTCOMES, `unknown`, or what an answered call achieved (runner.OUTCOMES).
     last_outcome = models.CharField(max_length=20, blank=True)
+    # The current attempt (runner.py): its id (the call's metadata `attemptId`, which finds it in
+    # Vapi's call list if POST /call's answer is lost), when a scheduler claimed it, and when a
+    # worker began dialling it: from then on Vapi may have the call, so the attempt is never
+    # dialled again without reconciling it first.
+    attempt_id = models.CharField(max_length=36, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    dial_started_at = models.DateTimeField(null=True, blank=True)
+    # A voicemail is left once per contact (issue 16); later attempts hang up on the machine.
+    voicemail_left = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    # The current (or last) attempt's call: its end decides the contact's next step.
+    current_call = models.ForeignKey(
+        "voice.CallLog", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,7 +160,27 @@ class CampaignContact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "lead"], name="campaign_contact_once"),
         ]
-        indexes = [models.Index(fields=["campaign", "state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["campaign", "state", "next_attempt_at"]),
+            # The scheduler's account-wide counts and its recovery of stale claims.
+            models.Index(fields=["state", "claimed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lead} in {self.campaign}"
+
+
+class CallBudget(models.Model):
+    """The one lock every scheduler takes before it claims contacts to dial.
+
+    Vapi limits how many calls an account has at once (vapi-reference.md §1, "Rate limits":
+    10 by default); inbound calls use the same slots. Whoever claims takes this row first (an
+    UPDATE: a row lock on PostgreSQL, the write lock on SQLite), counts the calls in progress and
+    claims at most what is left, so no number of schedulers, workers or machines exceeds it.
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    ticked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

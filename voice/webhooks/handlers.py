@@ -39,6 +39,7 @@ from voice.calls.services import (
     call_log_upsert_from_vapi,
     transcript_line_record,
 )
+from voice.campaigns.runner import campaign_contact_settle
 from voice.models import Assistant
 from voice.vapi.payload import (
     message_call,
@@ -170,6 +171,8 @@ def handle_end_of_call_report(envelope: Envelope) -> Answer | None:
         at=message_timestamp(message),
     )
     call_log_apply_outcome(call_log=upsert.call_log)
+    # A campaign's attempt: retry, done or failed per its policy (voice/campaigns/runner.py).
+    campaign_contact_settle(call_log=upsert.call_log, refresh=True)
     # A stop the live deliveries missed (§7 rule 9: any channel); idempotent when one was heard.
     source = report_opt_out_source(message=message, call_log=upsert.call_log)
     if source:

@@ -42,7 +42,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from voice import sql
@@ -335,3 +335,25 @@ def _stored_envelope(event: WebhookEvent, message: dict[str, Any]) -> Envelope:
     if not isinstance(message.get("type"), str):
         message = {**message, "type": event.message_type}
     return envelope_from_message(message=message, body=json.dumps(event.payload).encode())
+
+
+# The periodic task re-runs a failed delivery this many times in all, then leaves it to an
+# operator (a handler bug fails every time; `manage.py reprocess_webhooks --failed` runs it again
+# once fixed).
+REPROCESS_MAX_ATTEMPTS = 5
+REPROCESS_BATCH = 500
+
+
+def webhook_events_reprocess_due(*, at: Any = None) -> ReprocessResult:
+    """The periodic `webhooks.reprocess` task: deliveries whose worker died (received, older than
+    STUCK_AFTER) and failed ones not yet tried REPROCESS_MAX_ATTEMPTS times, oldest first."""
+    at = at or timezone.now()
+    due = (
+        WebhookEvent.objects.filter(
+            Q(status=WebhookEvent.Status.RECEIVED, received_at__lt=at - STUCK_AFTER)
+            | Q(status=WebhookEvent.Status.FAILED, attempts__lt=REPROCESS_MAX_ATTEMPTS)
+        )
+        .order_by("received_at", "id")
+        .only("id")[:REPROCESS_BATCH]
+    )
+    return webhook_events_reprocess(events=list(due))
