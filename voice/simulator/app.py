@@ -9,7 +9,8 @@ plays the call and sends the webhooks Vapi would send (player.py).
 Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
     POST /_simulator/faults   {"mode": "status"|"timeout"|"malformed", "status": 500, "count": 1,
-                               "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call"}
+                               "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call",
+                               "message": "Simulated failure."}
     POST /_simulator/seed-calls {"count": 5000, "start": "2026-01-01T00:00:00Z", "stepMs": 1000,
                                "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
                               finished calls held without playing them (sync_calls, benchmarks)
@@ -179,7 +180,7 @@ class VapiSimulator:
                 return self._raw(start_response, 200, b'{"id": "truncated', "application/json")
             else:
                 headers = [("Retry-After", fault.retry_after)] if fault.retry_after else []
-                body = error_body(fault.status, "Simulated failure.")
+                body = error_body(fault.status, fault.message)
                 return self._respond(start_response, fault.status, body, headers)
         try:
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
@@ -665,6 +666,7 @@ class VapiSimulator:
                 method=body.get("method"),
                 path_prefix=body.get("path"),
                 remaining=int(body.get("count", 1)),
+                message=str(body.get("message") or "Simulated failure."),
             )
             self.state.add_fault(fault)
             return 201, {"queued": fault.remaining}

@@ -58,6 +58,7 @@ class Fault:
     method: str | None = None
     path_prefix: str | None = None
     remaining: int = 1
+    message: str = "Simulated failure."  # mode "status": the error body's message
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
