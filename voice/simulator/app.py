@@ -9,17 +9,22 @@ plays the call and sends the webhooks Vapi would send (player.py).
 Control endpoints (not Vapi's; same bearer key), for tests, demos and `simulate_inbound_call`:
     POST /_simulator/inbound  {"to": "+1...", "from": "+1...", "scenario": "book_tour"}
     POST /_simulator/faults   {"mode": "status"|"timeout"|"malformed", "status": 500, "count": 1,
-                               "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call"}
+                               "delay": 0, "retryAfter": "2", "method": "GET", "path": "/call",
+                               "message": "Simulated failure."}
     POST /_simulator/seed-calls {"count": 5000, "start": "2026-01-01T00:00:00Z", "stepMs": 1000,
                                "sameMsEvery": 7, "assistantId": "...", "metadata": {...}}
                               finished calls held without playing them (sync_calls, benchmarks)
     POST /_simulator/outcomes {"mix": {"answered": 0.5, "no_answer": 0.3, "busy": 0.1,
-                               "voicemail": 0.1} | null, "seed": 7, "timeScale": 60}
-                              outcomes of outbound calls without simScenario (outcomes.py), and
-                              how much faster than real time calls play
+                               "voicemail": 0.1} | null, "seed": 7, "timeScale": 60,
+                               "concurrencyLimit": 10}
+                              outcomes of outbound calls without simScenario (outcomes.py), how
+                              much faster than real time calls play, and the org's concurrent
+                              call slots (vapi-reference.md §1; a POST /call over the limit
+                              answers 201 with a call already ended for the limit)
     POST /_simulator/reset
     GET  /_simulator/state    request counts, webhook deliveries, the transfers dialled, outcome
-                              counts, calls in progress and their peak, the time scale
+                              counts, calls in progress and their peak, the time scale, the
+                              concurrency limit and the calls it refused, repeat dials
 """
 
 from __future__ import annotations
@@ -40,10 +45,24 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from voice.simulator import validation
-from voice.simulator.outcomes import OutcomeMixError, normalize_mix, validate_time_scale
+from voice.simulator.outcomes import (
+    OutcomeMixError,
+    normalize_mix,
+    validate_concurrency_limit,
+    validate_time_scale,
+)
 from voice.simulator.playback import CallPlayer
-from voice.simulator.scenarios import SCENARIOS
-from voice.simulator.state import ORG_ID, Fault, SimulatorState, VapiObject, now_iso, parse_iso
+from voice.simulator.scenarios import CONCURRENCY_BLOCKED, SCENARIOS
+from voice.simulator.state import (
+    CONCURRENCY_BLOCKED_REASON,
+    DEFAULT_CONCURRENCY_LIMIT,
+    ORG_ID,
+    Fault,
+    SimulatorState,
+    VapiObject,
+    now_iso,
+    parse_iso,
+)
 
 logger = logging.getLogger("voice.simulator")
 
@@ -107,6 +126,10 @@ class SimulatorConfig:
     outcome_mix: dict[str, float] | None = None
     outcome_seed: int = 0
     time_scale: float = 1.0
+    # The org's concurrent call slots (vapi-reference.md §1: Vapi's default is 10). An outbound
+    # POST /call placed while this many calls are up is refused for the limit. Startup value;
+    # /_simulator/outcomes {"concurrencyLimit": n} changes it until the next reset.
+    concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT
 
 
 class HttpError(Exception):
@@ -132,6 +155,7 @@ class VapiSimulator:
             outcome_mix=normalize_mix(mix) if mix else None,
             outcome_seed=self.config.outcome_seed,
             time_scale=self.config.time_scale,
+            concurrency_limit=validate_concurrency_limit(self.config.concurrency_limit),
         )
         self._players: list[threading.Thread] = []
         # How a played call pauses; tests may swap it to run scaled waits without sleeping.
@@ -156,7 +180,7 @@ class VapiSimulator:
                 return self._raw(start_response, 200, b'{"id": "truncated', "application/json")
             else:
                 headers = [("Retry-After", fault.retry_after)] if fault.retry_after else []
-                body = error_body(fault.status, "Simulated failure.")
+                body = error_body(fault.status, fault.message)
                 return self._respond(start_response, fault.status, body, headers)
         try:
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
@@ -327,6 +351,13 @@ class VapiSimulator:
             name=body.get("name"),
             transient_assistant=body.get("assistant"),
         )
+        # vapi-reference.md §1 (DOCS:calls/call-concurrency) and OAS SubscriptionLimits: every
+        # POST /call response carries the org's concurrency figures. The slot is taken (or
+        # refused) atomically under the state's lock: the server answers on several threads.
+        limits = self.state.admit_call(call["id"], count=self.config.play_calls)
+        if limits["concurrencyBlocked"]:
+            return 201, {**self._refuse_for_concurrency(call), "subscriptionLimits": limits}
+        self.state.record_dial(str(body["customer"].get("number") or ""))
         metadata = (body.get("assistantOverrides") or {}).get("metadata") or {}
         # An explicit simScenario wins; otherwise the outcome mix, when one is set, decides
         # (answered, no answer, busy, voicemail), and without one every call is answered.
@@ -334,17 +365,28 @@ class VapiSimulator:
         if not scenario:
             drawn = self.state.draw_outcome()
             scenario = drawn[1] if drawn else "book_tour"
-        self._play(call["id"], scenario, inbound=False)
-        response = {
-            **call,
-            # DOCS:calls/call-concurrency: every POST /call response carries these.
-            "subscriptionLimits": {
-                "concurrencyBlocked": False,
-                "concurrencyLimit": 10,
-                "remainingConcurrentCalls": 9,
-            },
-        }
-        return 201, response
+        self._play(call["id"], scenario, inbound=False, begin=False)  # admit_call took the slot
+        return 201, {**call, "subscriptionLimits": limits}
+
+    def _refuse_for_concurrency(self, call: VapiObject) -> VapiObject:
+        """A start refused for the concurrency limit: the call is over before it began.
+
+        vapi-reference.md §1: "A blocked start ends with endedReason =
+        call.start.error-subscription-concurrency-limit-reached". The docs do not say whether
+        POST /call then answers 201 with that ended call or an error status; the simulator plays
+        the 201 reading (our client maps a 400 to VapiBadRequestError either way, see
+        tests/voice/vapi/test_client.py). The call takes no slot, draws no outcome, and its
+        status-update "ended" and end-of-call-report are sent like any ended call's.
+        """
+        ended = self.state.update_call(
+            call["id"],
+            status="ended",
+            endedReason=CONCURRENCY_BLOCKED_REASON,
+            endedAt=now_iso(),
+            cost=0,
+        )
+        self._play(call["id"], CONCURRENCY_BLOCKED, inbound=False, begin=False)
+        return ended or call
 
     def _new_call(
         self,
@@ -624,6 +666,7 @@ class VapiSimulator:
                 method=body.get("method"),
                 path_prefix=body.get("path"),
                 remaining=int(body.get("count", 1)),
+                message=str(body.get("message") or "Simulated failure."),
             )
             self.state.add_fault(fault)
             return 201, {"queued": fault.remaining}
@@ -650,18 +693,25 @@ class VapiSimulator:
                     "timeScale": self.state.time_scale,
                     "activeCalls": len(self.state.active_calls),
                     "peakActiveCalls": self.state.peak_active_calls,
+                    "concurrencyLimit": self.state.concurrency_limit,
+                    "concurrencyBlocked": self.state.concurrency_blocked,
+                    # Outbound calls placed per customer number, only numbers dialled more than
+                    # once (small; {} = no number was dialled twice), and the most for any one.
+                    "dialsByNumber": {n: c for n, c in self.state.dials.items() if c > 1},
+                    "maxDialsPerNumber": max(self.state.dials.values(), default=0),
                 }
         raise HttpError(404, f"Cannot {method} /_simulator/{action}")
 
     def set_outcomes(self, body: Any) -> tuple[int, Any]:
-        """Set the outcome mix (null clears it), its seed and/or the time scale.
+        """Set the outcome mix (null clears it), its seed, the time scale and/or the
+        concurrency limit.
 
         Keys left out keep their value; setting the mix or the seed restarts the seeded draw
         and the outcome counts, so "seed 7, then 200 calls" gives the same counts every time.
         """
         if not isinstance(body, dict):
             raise HttpError(400, "body must be an object")
-        unknown = sorted(set(body) - {"mix", "seed", "timeScale"})
+        unknown = sorted(set(body) - {"mix", "seed", "timeScale", "concurrencyLimit"})
         if unknown:
             raise HttpError(400, [f"property {key} should not exist" for key in unknown])
         seed = body.get("seed")
@@ -670,6 +720,11 @@ class VapiSimulator:
         try:
             mix = normalize_mix(body["mix"]) if body.get("mix") is not None else None
             scale = validate_time_scale(body["timeScale"]) if "timeScale" in body else None
+            limit = (
+                validate_concurrency_limit(body["concurrencyLimit"])
+                if "concurrencyLimit" in body
+                else None
+            )
         except OutcomeMixError as exc:
             raise HttpError(400, str(exc)) from exc
         with self.state.lock:
@@ -678,10 +733,14 @@ class VapiSimulator:
                 self.state.set_outcomes(keep, seed=seed)
             if scale is not None:
                 self.state.time_scale = scale
+            if limit is not None:
+                # Calls already up keep playing; only new starts are checked against it.
+                self.state.concurrency_limit = limit
             return 200, {
                 "mix": self.state.outcome_mix,
                 "seed": self.state.outcome_seed,
                 "timeScale": self.state.time_scale,
+                "concurrencyLimit": self.state.concurrency_limit,
             }
 
     def seed_calls(self, body: Any) -> tuple[int, Any]:
@@ -744,12 +803,14 @@ class VapiSimulator:
         self._play(call["id"], body.get("scenario") or "book_tour", inbound=True)
         return 201, call
 
-    def _play(self, call_id: str, scenario: str, *, inbound: bool) -> None:
+    def _play(self, call_id: str, scenario: str, *, inbound: bool, begin: bool = True) -> None:
         if not self.config.play_calls:
             return
         player = CallPlayer(self, call_id=call_id, scenario=scenario, inbound=inbound)
-        # In progress from the moment Vapi accepted it (the 201), not when the thread starts.
-        self.state.call_began(call_id)
+        if begin:
+            # In progress from the moment Vapi accepted it (the 201), not when the thread
+            # starts. (Outbound calls took their slot in admit_call already.)
+            self.state.call_began(call_id)
         with self.state.lock:
             self._players = [p for p in self._players if p.is_alive()]
             self._players.append(player)

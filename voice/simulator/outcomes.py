@@ -97,3 +97,13 @@ def validate_time_scale(value: object) -> float:
     if not math.isfinite(value) or value <= 0:
         raise OutcomeMixError("timeScale must be a finite number > 0.")
     return float(value)
+
+
+def validate_concurrency_limit(value: object) -> int:
+    """The org's concurrent call slots (vapi-reference.md §1; Vapi's default is 10)."""
+    # bool is an int in Python, but `true` as a limit is a client bug, not 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OutcomeMixError("concurrencyLimit must be an integer.")
+    if value < 1:
+        raise OutcomeMixError("concurrencyLimit must be a positive integer (at least 1).")
+    return value

@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from voice.simulator.player import CallEnded, Conversation
-from voice.simulator.scenarios import SCENARIOS
+from voice.simulator.scenarios import REFUSED_STARTS, SCENARIOS
 
 if TYPE_CHECKING:
     from voice.simulator.app import VapiSimulator
@@ -32,7 +32,11 @@ class CallPlayer(threading.Thread):
             self.sim.state.call_finished(self.call_id)
             return
         conversation = Conversation(self.sim, call, inbound=self.inbound)
-        play = SCENARIOS.get(self.scenario, SCENARIOS["book_tour"])
+        play = (
+            SCENARIOS.get(self.scenario)
+            or REFUSED_STARTS.get(self.scenario)
+            or SCENARIOS["book_tour"]
+        )
         try:
             conversation.resolve_assistant()
             play(conversation)

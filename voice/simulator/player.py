@@ -650,7 +650,8 @@ class Conversation:
         answered = self.started_ms is not None
         duration = round(self.seconds, 1) if answered else 0.0
         ended_ms = max(int(time.time() * 1000), (self.started_ms or 0) + int(duration * 1000))
-        ended_at = _iso_ms(ended_ms)
+        # A start refused at POST /call (app.py) was answered already ended: keep that moment.
+        ended_at = self.call.get("endedAt") or _iso_ms(ended_ms)
         cost = round(duration / 60 * COST_PER_MINUTE, 4)
         artifact: VapiObject = {
             "transcript": "\n".join(self.transcript),

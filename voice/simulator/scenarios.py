@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from voice.simulator.player import Conversation
 from voice.simulator.speech import ToolReply, read_tool_result
+from voice.simulator.state import CONCURRENCY_BLOCKED_REASON
 
 TOUR_WEEKDAYS = (1, 2, 3)  # Tuesday-Thursday
 TOUR_HOUR = 10
@@ -294,6 +295,17 @@ def busy(c: Conversation) -> None:
     c.end("customer-busy")
 
 
+# The start refused for the org's concurrency limit: not a scenario a client can ask for
+# (simScenario, inbound), only what POST /call plays when no slot is free (app.py).
+CONCURRENCY_BLOCKED = "concurrency_blocked"
+
+
+def concurrency_blocked(c: Conversation) -> None:
+    """Refused before dialling: the call ends at once with the reason vapi-reference.md §1
+    documents for a blocked start; the ended status-update and end-of-call-report still go out."""
+    c.end(CONCURRENCY_BLOCKED_REASON)
+
+
 def _opt_out_line(reply: ToolReply | None) -> str:
     """One confirmation sentence, from the result's facts (calling-compliance.md §7 rule 12)."""
     done = reply.fact("Done") if reply is not None else None
@@ -363,4 +375,8 @@ SCENARIOS: dict[str, Callable[[Conversation], None]] = {
     "opt_out_keypad": opt_out_keypad,
     "recording_consent": recording_consent,
     "recording_declined": recording_declined,
+}
+# Played by the simulator itself, never chosen by a client.
+REFUSED_STARTS: dict[str, Callable[[Conversation], None]] = {
+    CONCURRENCY_BLOCKED: concurrency_blocked,
 }

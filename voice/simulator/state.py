@@ -19,6 +19,10 @@ from voice.simulator.outcomes import OUTCOME_SCENARIOS, pick
 VapiObject = dict[str, Any]
 
 ORG_ID = "00000000-0000-4000-8000-00000000a91d"
+# Vapi's default call concurrency: 10 slots per org (vapi-reference.md §1, "Rate limits").
+DEFAULT_CONCURRENCY_LIMIT = 10
+# The endedReason of a call refused for the org's concurrency limit (vapi-reference.md §1).
+CONCURRENCY_BLOCKED_REASON = "call.start.error-subscription-concurrency-limit-reached"
 # The demo leasing numbers (leads/demo.py), so outbound calls work out of the box.
 DEMO_PHONE_NUMBERS = ("+14155550100", "+15125550142")
 
@@ -54,6 +58,7 @@ class Fault:
     method: str | None = None
     path_prefix: str | None = None
     remaining: int = 1
+    message: str = "Simulated failure."  # mode "status": the error body's message
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -69,6 +74,7 @@ class SimulatorState:
         outcome_mix: dict[str, float] | None = None,
         outcome_seed: int = 0,
         time_scale: float = 1.0,
+        concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
     ) -> None:
         self.lock = threading.RLock()
         self._seed_numbers = phone_numbers
@@ -76,6 +82,7 @@ class SimulatorState:
         # --seed, --time-scale), so a test's or a demo's reset does not drop them.
         self._default_outcomes = (dict(outcome_mix) if outcome_mix else None, outcome_seed)
         self._default_time_scale = time_scale
+        self._default_concurrency_limit = concurrency_limit
         # None = today's behaviour: a call without simScenario plays book_tour.
         self.outcome_mix: dict[str, float] | None = None
         self.outcome_seed = outcome_seed
@@ -86,6 +93,12 @@ class SimulatorState:
         # assert the dialler never had more than N calls up).
         self.active_calls: set[str] = set()
         self.peak_active_calls = 0
+        # The org's concurrency limit (vapi-reference.md §1): an outbound call placed while
+        # this many calls are up is refused (admit_call), and counted in concurrency_blocked.
+        self.concurrency_limit = concurrency_limit
+        self.concurrency_blocked = 0
+        # Outbound calls placed (admitted) per customer number: "no number dialled twice".
+        self.dials: dict[str, int] = {}
         # The waits a played call scheduled between its events, after the time scale: tests
         # assert on these instead of on wall-clock time.
         self.waits: deque[tuple[str, float]] = deque(maxlen=5000)
@@ -118,6 +131,9 @@ class SimulatorState:
             self.time_scale = self._default_time_scale
             self.active_calls.clear()
             self.peak_active_calls = 0
+            self.concurrency_limit = self._default_concurrency_limit
+            self.concurrency_blocked = 0
+            self.dials.clear()
             self.waits.clear()
             for number in self._seed_numbers:
                 self.add_phone_number(number)
@@ -200,6 +216,41 @@ class SimulatorState:
         with self.lock:
             self.active_calls.add(call_id)
             self.peak_active_calls = max(self.peak_active_calls, len(self.active_calls))
+
+    def admit_call(self, call_id: str, *, count: bool = True) -> VapiObject:
+        """Take a concurrency slot for outbound call `call_id`, or refuse it; the answer is the
+        `subscriptionLimits` of its POST /call response (OAS SubscriptionLimits).
+
+        Check and add happen under one lock hold: the server is threaded, and two requests
+        racing for the last slot must not both get it. A refused call is not active and does not
+        raise the peak. `count=False` (calls not played, play_calls off) reports the slots
+        without taking one: such a call would never give it back.
+        """
+        with self.lock:
+            limit = self.concurrency_limit
+            if call_id not in self.active_calls and len(self.active_calls) >= limit:
+                self.concurrency_blocked += 1
+                return {
+                    "concurrencyBlocked": True,
+                    "concurrencyLimit": limit,
+                    "remainingConcurrentCalls": 0,
+                }
+            if count:
+                self.call_began(call_id)
+                active = len(self.active_calls)
+            else:
+                active = len(self.active_calls) + 1
+            return {
+                "concurrencyBlocked": False,
+                "concurrencyLimit": limit,
+                # OAS SubscriptionLimits.remainingConcurrentCalls, read as the slots still free
+                # once this call holds one (limit - calls up, this one included).
+                "remainingConcurrentCalls": max(0, limit - active),
+            }
+
+    def record_dial(self, number: str) -> None:
+        with self.lock:
+            self.dials[number] = self.dials.get(number, 0) + 1
 
     def call_finished(self, call_id: str) -> None:
         # discard, not remove: a reset() while the call played already forgot it.

@@ -22,7 +22,7 @@ from voice.calls.outbound import (
 )
 from voice.models import CallLog
 from voice.simulator.state import DEMO_PHONE_NUMBERS, Fault, phone_number_id
-from voice.vapi.errors import VapiServerError, VoiceError
+from voice.vapi.errors import VapiBadRequestError, VapiServerError, VoiceError
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,39 @@ def test_vapi_500_leaves_no_call_log_and_is_sent_once(assistant, simulator):
         call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
     assert simulator.app.state.count_requests("POST", "/call") == 1
     assert not CallLog.objects.exists()
+
+
+# Over Vapi's concurrency limit (vapi-reference.md §1): the docs allow both a 400 and a 201 whose
+# call has already ended with call.start.error-subscription-concurrency-limit-reached.
+CONCURRENCY_BLOCKED = "call.start.error-subscription-concurrency-limit-reached"
+
+
+def test_a_concurrency_limit_400_leaves_no_call_log_and_is_sent_once(assistant, simulator):
+    simulator.app.state.add_fault(
+        Fault(
+            status=400,
+            method="POST",
+            path_prefix="/call",
+            message="Couldn't Create Call. Subscription Concurrency Limit Reached.",
+        )
+    )
+    with pytest.raises(VapiBadRequestError, match="Concurrency Limit Reached"):
+        call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
+    assert simulator.app.state.count_requests("POST", "/call") == 1
+    assert not CallLog.objects.exists()
+
+
+def test_a_call_refused_for_the_concurrency_limit_is_recorded_ended(assistant, simulator):
+    simulator.app.state.concurrency_limit = 1
+    simulator.app.state.call_began("a-call-placed-elsewhere")  # the one slot is taken
+
+    call_log = call_place_outbound(assistant=assistant, phone_number=CONSENTED, path=API)
+
+    remote = _posted_call(simulator)
+    assert (remote["status"], remote["endedReason"]) == ("ended", CONCURRENCY_BLOCKED)
+    assert call_log.vapi_call_id == remote["id"]
+    assert call_log.status == CallLog.Status.ENDED
+    assert simulator.app.state.count_requests("POST", "/call") == 1
 
 
 def test_an_assistant_not_on_vapi_cannot_call(vapi_settings, simulator):

@@ -90,6 +90,7 @@ def test_mix_weights_are_normalized_and_reported(simulator, http):
         "mix": {"answered": 0.6, "no_answer": 0.4, "busy": 0.0, "voicemail": 0.0},
         "seed": 3,
         "timeScale": 30.0,
+        "concurrencyLimit": 10,
     }
     state = http.get("/_simulator/state").json()
     assert state["outcomeMix"]["answered"] == 0.6

@@ -368,6 +368,61 @@ def test_post_call_is_not_retried_on_429_either(simulator, sim_client, sleeps):
     assert simulator.app.state.count_requests("POST", "/call") == 1
 
 
+# The concurrency limit (vapi-reference.md §1; OAS SubscriptionLimits). Vapi's docs do not say
+# whether a start over the limit answers 201 with an ended call or an error status; the client
+# must handle both readings.
+CONCURRENCY_BLOCKED = "call.start.error-subscription-concurrency-limit-reached"
+
+
+def test_post_call_over_the_concurrency_limit_as_a_400_is_a_bad_request(sleeps):
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            400,
+            json={
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Couldn't Create Call. Subscription Concurrency Limit Reached (10).",
+            },
+        )
+
+    client = VapiClient(api_key="k", transport=httpx.MockTransport(handler), sleep=sleeps)
+    with pytest.raises(VapiBadRequestError) as exc_info:
+        client.make_outbound_call(
+            assistant_id="a", phone_number_id="p", customer_number=LEAD_NUMBER
+        )
+    error = exc_info.value
+    assert isinstance(error, VoiceError)
+    assert error.status == 400
+    assert "Concurrency Limit Reached" in str(error)
+    assert error.details["vapi_messages"] == [
+        "Couldn't Create Call. Subscription Concurrency Limit Reached (10)."
+    ]
+    assert len(sent) == 1  # POST /call is never retried
+    assert sleeps.calls == []
+
+
+def test_post_call_over_the_concurrency_limit_as_a_201_returns_the_ended_call(
+    simulator, sim_client
+):
+    assistant = sim_client.create_assistant(ASSISTANT)
+    simulator.app.state.concurrency_limit = 1
+    simulator.app.state.call_began("a-call-placed-elsewhere")  # the one slot is taken
+
+    call = sim_client.make_outbound_call(
+        assistant_id=assistant["id"], phone_number_id=_number_id(), customer_number=LEAD_NUMBER
+    )
+
+    assert (call["status"], call["endedReason"]) == ("ended", CONCURRENCY_BLOCKED)
+    assert call["subscriptionLimits"] == {
+        "concurrencyBlocked": True,
+        "concurrencyLimit": 1,
+        "remainingConcurrentCalls": 0,
+    }
+
+
 def test_post_assistant_is_not_retried(simulator, sim_client, sleeps):
     _fault(simulator, mode="status", status=500, method="POST")
     with pytest.raises(VapiServerError):

@@ -5,6 +5,7 @@
     python manage.py vapi_simulator --real-vapi     # signs only for a credential, like Vapi
     python manage.py vapi_simulator --outcomes answered=0.5,no_answer=0.3,busy=0.1,voicemail=0.1 \
         --seed 7 --time-scale 60                    # a campaign rehearsal, 60x faster
+    python manage.py vapi_simulator --concurrency-limit 2   # refuse a 3rd simultaneous call
 
 Point the app at it with VAPI_BASE_URL=http://127.0.0.1:8001 and the same VAPI_API_KEY. Played
 calls send their webhooks to PUBLIC_BASE_URL + /api/v1/voice/webhook (or the assistant's
@@ -18,8 +19,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from voice.assistants.config import WEBHOOK_PATH
 from voice.simulator import SimulatorConfig, VapiSimulator
-from voice.simulator.outcomes import OutcomeMixError, parse_mix_text, validate_time_scale
+from voice.simulator.outcomes import (
+    OutcomeMixError,
+    parse_mix_text,
+    validate_concurrency_limit,
+    validate_time_scale,
+)
 from voice.simulator.server import make_simulator_server
+from voice.simulator.state import DEFAULT_CONCURRENCY_LIMIT
 
 DEFAULT_KEY = "simulator-key"
 
@@ -65,6 +72,14 @@ class Command(BaseCommand):
             help="Play calls this many times faster: divides the pauses between webhook "
             "messages; reported timestamps and durations stay realistic (default 1).",
         )
+        parser.add_argument(
+            "--concurrency-limit",
+            type=int,
+            default=DEFAULT_CONCURRENCY_LIMIT,
+            help="Calls the org may have up at once, as Vapi's concurrency limit: a POST /call "
+            "over it ends at once with call.start.error-subscription-concurrency-limit-reached "
+            f"(default {DEFAULT_CONCURRENCY_LIMIT}, Vapi's default).",
+        )
 
     def handle(
         self,
@@ -77,13 +92,16 @@ class Command(BaseCommand):
         outcomes: str | None = None,
         seed: int = 0,
         time_scale: float = 1.0,
+        concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
         **options: Any,
     ) -> None:
         try:
             mix = parse_mix_text(outcomes) if outcomes else None
             scale = validate_time_scale(time_scale)
+            limit = validate_concurrency_limit(concurrency_limit)
         except OutcomeMixError as exc:
-            raise CommandError(str(exc).replace("timeScale", "--time-scale")) from exc
+            message = str(exc).replace("timeScale", "--time-scale")
+            raise CommandError(message.replace("concurrencyLimit", "--concurrency-limit")) from exc
         config = SimulatorConfig(
             api_key=settings.VAPI_API_KEY or DEFAULT_KEY,
             webhook_url=webhook_url or settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH,
@@ -95,6 +113,7 @@ class Command(BaseCommand):
             outcome_mix=mix,
             outcome_seed=seed,
             time_scale=scale,
+            concurrency_limit=limit,
         )
         try:
             server = make_simulator_server(VapiSimulator(config), host, port)
