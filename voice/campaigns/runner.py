@@ -419,7 +419,7 @@ def _errored(contact_id: int, attempt_id: str, exc: VoiceError) -> DialResult:
         contact = _locked(contact_id)
         if contact is None or contact.attempt_id != attempt_id:
             return DialResult("stale")
-        contact.attempts += 1
+        _save(contact, at, attempts=contact.attempts + 1)
         _apply_outcome(contact, ERROR, at, error=str(exc))
     return DialResult(ERROR, str(exc))
 
