@@ -23,17 +23,26 @@ run: $(VENV)/.installed
 	@echo "  Admin:  http://$(HOST):$(PORT)/admin/   (login: admin / leasing-demo)"
 	@# Without a Vapi key (environment or .env) the offline Vapi simulator stands in for Vapi:
 	@# it runs in the background for as long as this target does (README, "Vapi and the simulator").
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; PIDS=""; \
+	trap 'kill $$PIDS 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	if [ -z "$$VAPI_API_KEY" ] && ! grep -Eqs '^[[:space:]]*VAPI_API_KEY=[^[:space:]#]' .env; then \
 		export VAPI_BASE_URL=http://127.0.0.1:$(SIM_PORT) VAPI_API_KEY=simulator-key \
 			VAPI_WEBHOOK_SECRET=simulator-secret PUBLIC_BASE_URL=http://$(HOST):$(PORT); \
 		echo "  Vapi:   OFFLINE SIMULATOR at $$VAPI_BASE_URL (set VAPI_API_KEY to use the real Vapi)"; \
 		echo "          commands in another terminal need: $(SIM_ENV)"; \
-		$(PY) manage.py vapi_simulator --host 127.0.0.1 --port $(SIM_PORT) & SIM_PID=$$!; \
-		trap 'kill $$SIM_PID 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+		$(PY) manage.py vapi_simulator --host 127.0.0.1 --port $(SIM_PORT) & PIDS="$$PIDS $$!"; \
 	else \
 		echo "  Vapi:   $${VAPI_BASE_URL:-https://api.vapi.ai} (real Vapi: PUBLIC_BASE_URL must reach this server)"; \
 	fi; \
+	BROKER="$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"; \
+	if [ -z "$$CELERY_BROKER_URL" ] && ! $(PY) -c "import redis; redis.Redis.from_url('$$BROKER', socket_connect_timeout=1).ping()" 2>/dev/null; then \
+		BROKER=filesystem://; mkdir -p .celery/broker; \
+		echo "  Tasks:  Celery worker + scheduler on kombu's FILESYSTEM transport (.celery/broker; no Redis at 127.0.0.1:6379)"; \
+	else \
+		echo "  Tasks:  Celery worker + scheduler on $$BROKER"; \
+	fi; \
+	export CELERY_BROKER_URL="$$BROKER"; mkdir -p .celery; \
+	$(PY) -m celery -A config.celery worker --beat --schedule .celery/beat-schedule -c 2 -l WARNING & PIDS="$$PIDS $$!"; \
 	echo ""; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -51,7 +60,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .celery
 
 # Browser tests only (headless Debian chromium); screenshots land in test-artifacts/.
 .PHONY: test-browser

@@ -702,6 +702,10 @@ class Conversation:
             # OAS Call.compliance / Compliance.recordingConsent: no grantedAt = not granted.
             consent = self.consent or {"type": self._consent_plan()["type"]}
             self.call["compliance"] = {"recordingConsent": copy.deepcopy(consent)}
+        # The call is over, and its slot free, before Vapi reports it (the ended status-update and
+        # the report follow): a dialler that starts the next call on that report never finds the
+        # account over its limit (vapi-reference.md §1, "call concurrency").
+        self.sim.state.call_finished(self.call["id"])
         self.set_status("ended", endedReason=reason)
         if not send_report:
             return
