@@ -66,16 +66,20 @@ def call_log_record_unknown(
     """Record an attempt whose outcome is unknown (after the request returned; a short
     transaction of its own)."""
     with transaction.atomic():
-        call_log = CallLog.objects.create(
+        # get_or_create: a campaign may have recorded this attempt as lost already (its worker
+        # looked dead: voice/campaigns/runner.py); it is the same attempt.
+        call_log, _ = CallLog.objects.get_or_create(
             vapi_call_id=unknown_call_id(attempt_id),
-            property=assistant.property,
-            assistant=assistant,
-            lead=lead,
-            direction=CallLog.Direction.OUTBOUND,
-            status=CallLog.Status.UNKNOWN,
-            customer_number=customer_number,
-            ended_reason=f"outcome unknown ({error})"[:200],
-            metadata={**metadata, "attemptedAt": attempted_at.isoformat()},
+            defaults={
+                "property": assistant.property,
+                "assistant": assistant,
+                "lead": lead,
+                "direction": CallLog.Direction.OUTBOUND,
+                "status": CallLog.Status.UNKNOWN,
+                "customer_number": customer_number,
+                "ended_reason": f"outcome unknown ({error})"[:200],
+                "metadata": {**metadata, "attemptedAt": attempted_at.isoformat()},
+            },
         )
     logger.warning(
         "outbound attempt %s: outcome unknown (%s), call log %s", attempt_id, error, call_log.pk
@@ -218,6 +222,10 @@ def _mark_placed(call_log: CallLog, call: VapiObject) -> CallLog:
                 existing.direction = CallLog.Direction.OUTBOUND
                 existing.customer_number = existing.customer_number or row.customer_number
                 existing.metadata = {**row.metadata, **(existing.metadata or {})}
+                # A campaign's attempt (voice/campaigns/runner.py) follows its call.
+                existing.campaign_contact_id = (
+                    existing.campaign_contact_id or row.campaign_contact_id
+                )
                 existing.save()
                 row.delete()
         upsert = call_log_save_from_vapi(call=call)

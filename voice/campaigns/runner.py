@@ -40,7 +40,7 @@ from leads.compliance.models import Suppression
 from leads.models import CallDecision, Lead, Tour
 from voice import sql
 from voice.calls.outbound import call_place_outbound
-from voice.calls.reconcile import call_log_record_unknown
+from voice.calls.reconcile import call_log_record_unknown, unknown_call_id
 from voice.campaigns.models import CallBudget, Campaign, CampaignContact
 from voice.campaigns.services import campaign_finish
 from voice.models import CallLog
@@ -114,6 +114,10 @@ RECOVER_BATCH = 100
 def budget_limit() -> int:
     """How many calls the Vapi account may have at once (VAPI_CONCURRENCY_LIMIT)."""
     return int(settings.VAPI_CONCURRENCY_LIMIT)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.CAMPAIGN_DIAL_LEASE_SECONDS)
 
 
 def _slot_max_age() -> timedelta:
@@ -237,8 +241,12 @@ def campaign_contact_dial(
         if contact is None or contact.state != State.DIALING or contact.attempt_id != attempt_id:
             return DialResult("stale")  # recovered, settled or cancelled meanwhile
         if contact.dial_started_at is not None:
-            # This attempt was started before (the task came again after its worker died):
-            # Vapi may be ringing the lead. Never dial it blind.
+            # This attempt began before: the task came again. A broker that lost its connection
+            # hands out again tasks a live worker is still running, so a recent attempt is left
+            # to that worker (the tick recovers it if the worker really died); an old one was
+            # lost, and Vapi may be ringing the lead: never dial it blind.
+            if at - contact.dial_started_at < _lease():
+                return DialResult("in_progress")
             _record_lost_attempt(contact, at)
             return DialResult(UNKNOWN, "redelivered after the dial began")
         campaign = contact.campaign
@@ -315,11 +323,17 @@ def _follow(
             return DialResult("stale")
         CallLog.objects.filter(pk=call_log.pk).update(campaign_contact=contact)
         values: dict[str, object] = {"current_call": call_log}
-        if contact.state == State.DIALING:
-            values["state"] = State.IN_CALL
-        if counts:
+        # The attempt was given up as lost meanwhile (its worker seemed dead) and recorded as an
+        # unknown outcome; here is its answer after all: the placeholder has served its purpose.
+        placeholder = CallLog.objects.filter(vapi_call_id=unknown_call_id(attempt_id)).first()
+        lost = placeholder is not None
+        if contact.state == State.DIALING or (lost and contact.state == State.SCHEDULED):
+            values.update(state=State.IN_CALL, next_attempt_at=None)
+        if counts and not lost:
             values["attempts"] = contact.attempts + 1
         _save(contact, at, **values)
+        if lost:
+            placeholder.delete()
     call_log.campaign_contact_id = contact_id
     _settle_after_commit(call_log)
     return DialResult(status, call_log.vapi_call_id)
@@ -564,10 +578,9 @@ def campaign_contacts_recover(*, at: datetime | None = None) -> int:
     """Claims whose dial never reported back within CAMPAIGN_DIAL_LEASE_SECONDS: the message was
     lost or the worker died. Not begun: back in the queue. Begun: an unknown outcome."""
     at = at or timezone.now()
-    lease = timedelta(seconds=settings.CAMPAIGN_DIAL_LEASE_SECONDS)
     stale = list(
         CampaignContact.objects.filter(
-            state=State.DIALING, current_call__isnull=True, claimed_at__lt=at - lease
+            state=State.DIALING, current_call__isnull=True, claimed_at__lt=at - _lease()
         ).values_list("pk", "attempt_id")[:RECOVER_BATCH]
     )
     recovered = 0

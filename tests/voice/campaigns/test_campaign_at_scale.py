@@ -365,5 +365,30 @@ def test_workers_killed_broker_restarted_and_vapi_failing_lose_no_contact_and_di
     _assert_never_over_budget_nor_twice(sim)
     assert len(sim.app.state.dials) == FAULT_CONTACTS
     # Every lost answer was reconciled: no call log is left with an unknown outcome.
-    assert not CallLog.objects.filter(status=CallLog.Status.UNKNOWN).exists()
+    unknown = list(CallLog.objects.filter(status=CallLog.Status.UNKNOWN))
+    assert not unknown, [
+        (
+            u.metadata,
+            u.created_at,
+            u.campaign_contact
+            and (
+                u.campaign_contact.state,
+                u.campaign_contact.last_outcome,
+                u.campaign_contact.current_call_id,
+                u.campaign_contact.attempts,
+            ),
+            [
+                (c["id"], c["createdAt"], c["status"], c.get("endedReason"))
+                for c in sim.app.state.calls.values()
+                if (c.get("assistantOverrides") or {}).get("metadata", {}).get("attemptId")
+                == u.metadata.get("attemptId")
+            ],
+            list(
+                CallLog.objects.filter(customer_number=u.customer_number).values_list(
+                    "vapi_call_id", "status", "ended_reason", "campaign_contact_id"
+                )
+            ),
+        )
+        for u in unknown
+    ]
     assert runner.calls_in_progress_count(at=timezone.now()) == 0

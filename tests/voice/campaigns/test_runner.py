@@ -43,11 +43,15 @@ class Faults(httpx.BaseTransport):
         self.inner = httpx.HTTPTransport()
         self.mode = ""
         self.remaining = 0
+        self.before_post = None
 
     def fail(self, mode: str, times: int = 1) -> None:
         self.mode, self.remaining = mode, times
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.before_post and request.method == "POST" and request.url.path == "/call":
+            hook, self.before_post = self.before_post, None
+            hook()
         if self.remaining and request.method == "POST" and request.url.path == "/call":
             self.remaining -= 1
             if self.mode == "500":
@@ -365,15 +369,18 @@ def test_a_lost_answer_is_reconciled_before_the_retry_and_never_dialled_twice(
 
 
 def test_a_redelivered_dial_whose_worker_died_mid_dial_never_dials_blind(
-    assistant, simulator, clock
+    assistant, simulator, clock, settings
 ):
     campaign = _campaign(assistant, leads=1)
     contact = campaign.contacts.get()
     (claim,) = runner.campaigns_dispatch()
     # The first worker marked the attempt begun, then died before POST /call.
     CampaignContact.objects.filter(pk=contact.pk).update(dial_started_at=timezone.now())
+    # A copy of the task while the first may still be dialling: left to the first.
+    assert _dial_all([claim])[0].status == "in_progress"
+    clock.move_to(timezone.now() + timedelta(seconds=settings.CAMPAIGN_DIAL_LEASE_SECONDS + 1))
 
-    (result,) = _dial_all([claim])  # the broker redelivers the task
+    (result,) = _dial_all([claim])  # the broker redelivers the task, later
 
     contact.refresh_from_db()
     assert result.status == "unknown"
@@ -449,3 +456,27 @@ def test_the_tick_settles_calls_whose_report_never_came(assistant, clock):
     contact.refresh_from_db()
     assert result.settled == 1
     assert (contact.state, contact.last_outcome) == (State.SCHEDULED, "busy")
+
+
+def test_an_attempt_given_up_as_lost_takes_its_call_when_the_answer_comes_after_all(
+    assistant, faults, simulator, clock, settings
+):
+    campaign = _campaign(assistant, leads=1)
+    contact = campaign.contacts.get()
+    (claim,) = runner.campaigns_dispatch()
+
+    def tick_meanwhile() -> None:
+        # The dial is slow: the tick takes its worker for dead and records an unknown outcome.
+        clock.move_to(timezone.now() + timedelta(seconds=settings.CAMPAIGN_DIAL_LEASE_SECONDS + 1))
+        assert runner.campaign_contacts_recover() == 1
+
+    faults.before_post = tick_meanwhile
+    (result,) = _dial_all([claim])  # ...and then Vapi's answer comes back after all
+
+    contact.refresh_from_db()
+    assert result.status == "dialled"
+    assert contact.state == State.IN_CALL
+    assert contact.attempts == 1
+    assert contact.current_call.status != CallLog.Status.UNKNOWN
+    assert not CallLog.objects.filter(status=CallLog.Status.UNKNOWN).exists()
+    assert _posts(simulator) == 1
