@@ -119,6 +119,9 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class CampaignContactSerializer(serializers.ModelSerializer):
     lead_id = serializers.IntegerField(read_only=True)
+    current_call_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The call log of the current or last attempt."
+    )
 
     class Meta:
         model = CampaignContact
@@ -131,6 +134,9 @@ class CampaignContactSerializer(serializers.ModelSerializer):
             "attempts",
             "next_attempt_at",
             "last_outcome",
+            "last_error",
+            "voicemail_left",
+            "current_call_id",
             "created_at",
             "updated_at",
         ]
