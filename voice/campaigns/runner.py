@@ -32,7 +32,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.compliance.gate import CallRefusedError
@@ -170,12 +171,21 @@ def campaigns_dispatch(*, at: datetime | None = None) -> list[Claim]:
         free = budget_limit() - calls_in_progress_count(at=at)
         if free <= 0:
             return []
+        # A subquery per campaign, on the (campaign, state) index: the calls in progress only,
+        # never a pass over a large campaign's contacts (the tick stays flat as they grow).
+        active = (
+            CampaignContact.objects.filter(
+                campaign=OuterRef("pk"), state__in=CampaignContact.ACTIVE
+            )
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
         campaigns = (
             Campaign.objects.filter(status=Campaign.Status.RUNNING)
             .select_related("property")
-            .annotate(
-                active=Count("contacts", filter=Q(contacts__state__in=CampaignContact.ACTIVE))
-            )
+            .annotate(active=Coalesce(Subquery(active), 0))
             # The least busy first, so that campaigns share the budget.
             .order_by("active", "id")
         )
@@ -185,12 +195,21 @@ def campaigns_dispatch(*, at: datetime | None = None) -> list[Claim]:
             room = min(free, campaign.max_concurrent_calls - campaign.active)
             if room <= 0 or not campaign_window_open(campaign=campaign, at=at):
                 continue
-            due = (
-                CampaignContact.objects.filter(campaign=campaign, state__in=CampaignContact.WAITING)
-                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
-                .order_by("next_attempt_at", "id")
+            waiting = CampaignContact.objects.filter(
+                campaign=campaign, state__in=CampaignContact.WAITING
             )
-            for contact_id in sql.rows_claim(queryset=due, limit=room):
+            # Retries and rescheduled contacts whose moment has come first, then the ones never
+            # tried. Two index range scans (campaign, state, next_attempt_at) with a LIMIT: no
+            # sort over a large campaign's waiting contacts.
+            due = sql.rows_claim(
+                queryset=waiting.filter(next_attempt_at__lte=at).order_by("next_attempt_at"),
+                limit=room,
+            )
+            due += sql.rows_claim(
+                queryset=waiting.filter(next_attempt_at__isnull=True).order_by(),
+                limit=room - len(due),
+            )
+            for contact_id in due:
                 attempt_id = str(uuid.uuid4())
                 CampaignContact.objects.filter(pk=contact_id).update(
                     state=State.DIALING,
@@ -605,17 +624,16 @@ def campaign_contacts_recover(*, at: datetime | None = None) -> int:
 
 def campaign_contacts_settle_ended(*, at: datetime | None = None) -> int:
     """Settle attempts whose call ended but whose end-of-call report never came (or came before
-    the attempt was linked)."""
+    the attempt was linked). Driven from the contacts in a call (at most the budget), never
+    from the call logs (millions, most of them ended). An attempt left with an unknown outcome
+    needs nothing here: its next dial looks at its call first."""
     at = at or timezone.now()
-    candidates = list(
-        CallLog.objects.filter(
-            Q(campaign_contact__state__in=CampaignContact.ACTIVE)
-            | Q(campaign_contact__state=State.SCHEDULED, campaign_contact__last_outcome=UNKNOWN),
-            status__in=TERMINAL_STATUSES,
-            updated_at__lt=at - REPORT_GRACE,
-        )[:CATCH_UP_BATCH]
-    )
-    return sum(1 for call_log in candidates if campaign_contact_settle(call_log=call_log, at=at))
+    contacts = CampaignContact.objects.filter(
+        state__in=CampaignContact.ACTIVE,
+        current_call__status__in=TERMINAL_STATUSES,
+        current_call__updated_at__lt=at - REPORT_GRACE,
+    ).select_related("current_call")[:CATCH_UP_BATCH]
+    return sum(1 for c in contacts if campaign_contact_settle(call_log=c.current_call, at=at))
 
 
 def campaigns_close(*, at: datetime | None = None) -> int:
