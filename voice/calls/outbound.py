@@ -123,6 +123,10 @@ def call_place_outbound(
     raised (CALL_OUTCOME_UNKNOWN). Before any call to a number, that number's `unknown` CallLogs
     are reconciled with Vapi's call list: one that was placed after all refuses this call
     (CallAlreadyPlacedError); if Vapi cannot be asked, VoiceError and nothing is dialled.
+
+    `attempt_id`: a campaign records its attempt before dialling and passes its id (otherwise a
+    new one); `leave_voicemail=False` hangs up on an answering machine instead of leaving the
+    assistant's voicemail (campaigns leave one per lead).
     """
     if not assistant.vapi_assistant_id:
         raise VoiceError(CALL_NOT_PUSHED, details={"assistant_id": assistant.pk})

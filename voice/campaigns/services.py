@@ -27,6 +27,7 @@ from voice.campaigns.selectors import SKIP_NO_PHONE, campaign_audience_leads
 from voice.models import Assistant
 
 SKIP_CANCELLED = "cancelled"
+START_BATCH = 2000
 
 MSG_ILLEGAL = "Cannot {verb} a campaign that is {status}; only a {allowed} campaign can be {done}."
 
@@ -202,13 +203,15 @@ def campaign_start(*, campaign: Campaign, at: datetime | None = None) -> Campaig
                 "This campaign's assistant was deleted: create a new campaign.",
                 code="campaign_without_assistant",
             )
-        contacts = []
-        for lead in campaign_audience_leads(campaign=locked).order_by("id"):
+        # In batches: a campaign of 100,000 leads never holds them all in memory.
+        contacts: list[CampaignContact] = []
+        leads = campaign_audience_leads(campaign=locked).order_by("id").only("id", "phone")
+        for lead in leads.iterator(chunk_size=START_BATCH):
             number = phone_normalize_or_none(lead.phone) or ""
             contacts.append(
                 CampaignContact(
                     campaign=locked,
-                    lead=lead,
+                    lead_id=lead.pk,
                     number=number,
                     state=(
                         CampaignContact.State.PENDING if number else CampaignContact.State.SKIPPED
@@ -216,6 +219,9 @@ def campaign_start(*, campaign: Campaign, at: datetime | None = None) -> Campaig
                     skip_reason="" if number else SKIP_NO_PHONE,
                 )
             )
+            if len(contacts) >= START_BATCH:
+                CampaignContact.objects.bulk_create(contacts)
+                contacts = []
         CampaignContact.objects.bulk_create(contacts)
         locked.started_at = at
         locked.save(update_fields=["status", "started_at", "updated_at"])
