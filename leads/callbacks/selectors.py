@@ -56,6 +56,21 @@ def callback_assignee_pick(*, prop: Property) -> AbstractBaseUser | None:
     return None
 
 
+def callback_assignee_choices(*, prop: Property) -> QuerySet:
+    """Who may be given a callback of `prop`: the members who work its leads (its agents, the
+    organization's central agents, managers and admins), active users only."""
+    members = Membership.objects.filter(organization_id=prop.organization_id).filter(
+        Q(role__in=(Membership.Role.MANAGER, Membership.Role.ADMIN))
+        | Q(role=Membership.Role.AGENT, properties=prop)
+        | Q(role=Membership.Role.AGENT, properties__isnull=True)
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, pk__in=members.values("user_id"))
+        .order_by("username")
+    )
+
+
 def callback_get_open_for_lead(*, lead_id: int) -> Callback | None:
     return Callback.objects.filter(lead_id=lead_id, status=Callback.Status.OPEN).first()
 
