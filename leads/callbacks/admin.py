@@ -109,23 +109,15 @@ class CallbackAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     )
     actions = ("mark_called_back", "cancel")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                open_first=Case(
-                    When(status=Callback.Status.OPEN, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
+    def get_ordering(self, request: HttpRequest) -> tuple[Any, ...]:
+        # Open ones first, soonest due first. A method, not the `ordering` attribute, whose
+        # check accepts model fields only.
+        open_first = Case(
+            When(status=Callback.Status.OPEN, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
         )
-
-    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
-        # Open ones first (get_queryset's `open_first`), soonest due first. A method, not the
-        # `ordering` attribute, whose check accepts model fields only.
-        return ("open_first", "due_at", "id")
+        return (open_first.asc(), "due_at", "id")
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # promised on calls; one open per lead (leads.callbacks.services)
