@@ -497,7 +497,7 @@ def call_log_keep_callbacks(*, call_log: CallLog, lead: Lead) -> int:
     Only a conversation counts: no answer, busy, voicemail or a call that never connected leaves
     the callback open for a person. An inbound call is the lead calling us, not the call back we
     owe. Outbound calls are the AI's (a person's call back is marked in the admin); a campaign's
-    are told apart by the `campaignId` its dialler puts in the call's metadata.
+    are told apart by their campaign contact, or the `campaignId` in the call's metadata.
     """
     if call_log.direction != CallLog.Direction.OUTBOUND:
         return 0
@@ -507,7 +507,7 @@ def call_log_keep_callbacks(*, call_log: CallLog, lead: Lead) -> int:
     return callback_complete_for_lead(
         lead=lead,
         done_reason=Callback.DoneReason.CAMPAIGN_CALL_CONNECTED
-        if metadata.get("campaignId")
+        if call_log.campaign_contact_id or metadata.get("campaignId")
         else Callback.DoneReason.AI_CALL_CONNECTED,
         vapi_call_id=call_log.vapi_call_id,
         # A callback promised on this very call, or after it began (a late refresh of an old
