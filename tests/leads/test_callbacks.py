@@ -21,15 +21,17 @@ from leads.callbacks.services import callback_cancel, callback_complete, callbac
 from properties.models import Membership
 from tests.clock import EASTERN, PACIFIC, at, next_weekday, today_in
 from tests.factories import (
+    AssistantFactory,
     CallbackFactory,
     CallLogFactory,
+    CampaignFactory,
     LeadFactory,
     MembershipFactory,
     PropertyFactory,
     UserFactory,
 )
 from voice.calls.services import call_log_apply_outcome
-from voice.models import CallLog
+from voice.models import CallLog, CampaignContact
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +260,18 @@ def test_a_connected_campaign_call_keeps_it_as_a_campaign_call(prop, clock):
     call = _ended_call(
         lead, ended_reason="assistant-ended-call", metadata={"campaignId": "42", "leadId": "1"}
     )
+
+    call_log_apply_outcome(call_log=call)
+
+    callback.refresh_from_db()
+    assert callback.done_reason == Callback.DoneReason.CAMPAIGN_CALL_CONNECTED
+
+
+def test_a_connected_call_of_a_campaign_contact_keeps_it_as_a_campaign_call(prop, clock):
+    lead, callback = _promise(prop, clock)
+    campaign = CampaignFactory(assistant=AssistantFactory(property=prop))
+    contact = CampaignContact.objects.create(campaign=campaign, lead=lead, number=lead.phone)
+    call = _ended_call(lead, ended_reason="customer-ended-call", campaign_contact=contact)
 
     call_log_apply_outcome(call_log=call)
 
