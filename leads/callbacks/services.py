@@ -18,7 +18,6 @@ from leads.callbacks.selectors import callback_assignee_pick, callback_due_at
 from leads.models import Lead
 from properties.phone import phone_normalize_or_none
 
-CALLBACK_NOT_OPEN = "This callback is already closed."
 NOTE_MAX_LENGTH = 2000
 
 
@@ -42,9 +41,7 @@ def callback_request(
     # An unreadable number is dropped, not refused: the lead's own number still reaches them.
     number = phone_normalize_or_none(number) or lead.phone
     due_at = callback_due_at(prop=prop, at=now)
-    existing = (
-        Callback.objects.select_for_update().filter(lead=lead, status=Callback.Status.OPEN).first()
-    )
+    existing = _open_for_update(lead)
     if existing is not None:
         return _callback_refresh(
             callback=existing,
@@ -71,11 +68,7 @@ def callback_request(
         with transaction.atomic():
             callback.save()
     except IntegrityError:
-        existing = (
-            Callback.objects.select_for_update()
-            .filter(lead=lead, status=Callback.Status.OPEN)
-            .first()
-        )
+        existing = _open_for_update(lead)
         if existing is None:
             raise
         return _callback_refresh(
@@ -87,6 +80,12 @@ def callback_request(
             vapi_call_id=vapi_call_id,
         ), False
     return callback, True
+
+
+def _open_for_update(lead: Lead) -> Callback | None:
+    return (
+        Callback.objects.select_for_update().filter(lead=lead, status=Callback.Status.OPEN).first()
+    )
 
 
 def _callback_refresh(
