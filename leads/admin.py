@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 
+from leads.callbacks import admin as callbacks_admin  # noqa: F401 - registers its admin
+from leads.callbacks.selectors import callback_list_open_for_lead
 from leads.compliance import admin as compliance_admin  # noqa: F401 - registers its admins
 from leads.compliance.services import lead_do_not_call_sync, lead_note_opt_out_record
 from leads.models import Lead, LeadActivity, Tour
@@ -179,6 +181,7 @@ class LeadAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
                 "score_factors": lead_score_factors(lead.score_factors),
                 "timeline": lead.activities.order_by("-created_at", "-id")[:100],
                 "lead_tours": lead.tours.select_related("unit", "property").order_by("-starts_at"),
+                "lead_callbacks": callback_list_open_for_lead(lead_id=lead.pk),
                 **(extra_context or {}),
             }
         return super().change_view(request, object_id, form_url, extra_context)

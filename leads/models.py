@@ -190,8 +190,9 @@ class Tour(models.Model):
         return f"{self.get_kind_display()} tour {self.starts_at:%Y-%m-%d %H:%M} ({self.lead})"
 
 
-# The compliance models belong to this app (calling-compliance.md §7): importing them here
-# registers them under `leads`.
+# The compliance and callback models belong to this app (calling-compliance.md §7): importing
+# them here registers them under `leads`.
+from leads.callbacks.models import Callback  # noqa: E402
 from leads.compliance.models import (  # noqa: E402
     CallDecision,
     Consent,
@@ -203,6 +204,7 @@ from leads.compliance.models import (  # noqa: E402
 
 __all__ = [
     "CallDecision",
+    "Callback",
     "Consent",
     "DncNumber",
     "DncSnapshot",

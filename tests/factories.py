@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads.models import (
+    Callback,
     Consent,
     DncSnapshot,
     Lead,
@@ -149,6 +150,19 @@ class TourFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     property = factory.SelfAttribute("lead.property")
     starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))
+
+
+class CallbackFactory(factory.django.DjangoModelFactory):
+    """An open callback of a lead, due now (the product makes them through `callback_request`)."""
+
+    class Meta:
+        model = Callback
+
+    lead = factory.SubFactory(LeadFactory)
+    property = factory.SelfAttribute("lead.property")
+    number = factory.SelfAttribute("lead.phone")
+    reason = Callback.Reason.AFTER_HOURS
+    due_at = factory.LazyFunction(timezone.now)
 
 
 class AssistantFactory(factory.django.DjangoModelFactory):

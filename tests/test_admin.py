@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import (
     AssistantFactory,
+    CallbackFactory,
     CallLogFactory,
     LeadActivityFactory,
     TourFactory,
@@ -26,6 +27,7 @@ def demo(db):
     TourFactory(lead=activity.lead)
     AssistantFactory(property=activity.lead.property)
     CallLogFactory(lead=activity.lead, property=activity.lead.property)
+    CallbackFactory(lead=activity.lead)
     RefreshToken.for_user(UserFactory()).blacklist()  # token_blacklist admin pages
     # Compliance records: a suppression, a registry snapshot, one gate decision.
     from leads.compliance.gate import call_permission

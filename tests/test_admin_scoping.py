@@ -22,12 +22,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from leads.compliance.gate import call_permission
 from leads.compliance.models import CallDecision, Consent, StaffPhone, Suppression
-from leads.models import Lead, LeadActivity, Tour
+from leads.models import Callback, Lead, LeadActivity, Tour
 from properties.access import ROLE_ACTIONS, VIEW
 from properties.admin_access import OrganizationScopedAdmin, SuperuserOnlyAdmin
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
 from tests.factories import (
     AssistantFactory,
+    CallbackFactory,
     CallLogFactory,
     CampaignFactory,
     DncSnapshotFactory,
@@ -82,6 +83,7 @@ def _company(name: str) -> dict:
         Assistant: assistant,
         CallLog: CallLogFactory(property=prop, lead=lead, assistant=assistant),
         Campaign: CampaignFactory(assistant=assistant),
+        Callback: CallbackFactory(lead=lead),
     }
     objects[Membership] = MembershipFactory(organization=prop.organization, role=Role.ADMIN)
     # The organization's compliance records.

@@ -185,11 +185,14 @@ def _function_tools(property_id: str) -> list[VapiObject]:
         tool(
             "transfer_to_human",
             "Ask for a person from the leasing team to take over the call. Use it when the "
-            "caller asks for a person, is upset, or needs something you cannot handle.",
+            "caller asks for a person or to be called back, is upset, or needs something you "
+            "cannot handle.",
             {
                 "reason": {
                     "type": "string",
-                    "description": "Why the caller needs a person, in a few words.",
+                    # tools.py CALLBACK_ASKED reads "call back" in the reason.
+                    "description": "Why the caller needs a person, in a few words. If the caller "
+                    "asked to be called back, start with 'Call back:' and add when they prefer.",
                 }
             },
             ["reason"],

@@ -10,6 +10,8 @@ from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from leads.callbacks.models import Callback
+from leads.callbacks.services import callback_complete_for_lead
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_get, lead_get_by_phone
 from leads.services import (
@@ -33,7 +35,7 @@ from voice.calls.mapping import (
     structured_answers,
 )
 from voice.calls.recording import recording_facts
-from voice.calls.selectors import property_id_from_metadata
+from voice.calls.selectors import ANSWERED, call_outcome, property_id_from_metadata
 from voice.models import Assistant, CallLog, TranscriptLine
 from voice.vapi.payload import call_metadata
 
@@ -485,7 +487,34 @@ def call_log_apply_outcome(*, call_log: CallLog) -> Lead | None:
         },
         vapi_call_id=call_log.vapi_call_id,
     )
+    call_log_keep_callbacks(call_log=call_log, lead=lead)
     return lead
+
+
+def call_log_keep_callbacks(*, call_log: CallLog, lead: Lead) -> int:
+    """An outbound call that reached the lead keeps the callbacks promised to it (how many).
+
+    Only a conversation counts: no answer, busy, voicemail or a call that never connected leaves
+    the callback open for a person. An inbound call is the lead calling us, not the call back we
+    owe. Outbound calls are the AI's (a person's call back is marked in the admin); a campaign's
+    are told apart by their campaign contact, or the `campaignId` in the call's metadata.
+    """
+    if call_log.direction != CallLog.Direction.OUTBOUND:
+        return 0
+    if call_outcome(status=call_log.status, ended_reason=call_log.ended_reason) != ANSWERED:
+        return 0
+    metadata = call_log.metadata if isinstance(call_log.metadata, dict) else {}
+    return callback_complete_for_lead(
+        lead=lead,
+        done_reason=Callback.DoneReason.CAMPAIGN_CALL_CONNECTED
+        if call_log.campaign_contact_id or metadata.get("campaignId")
+        else Callback.DoneReason.AI_CALL_CONNECTED,
+        vapi_call_id=call_log.vapi_call_id,
+        # A callback promised on this very call, or after it began (a late refresh of an old
+        # call), is a new promise that this call did not keep.
+        promised_before=call_log.started_at or call_log.created_at,
+        now=call_log.ended_at,
+    )
 
 
 def _assistant_for(

@@ -13,6 +13,7 @@ delivery (see inbox.py): its writes roll back.
 """
 
 import logging
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from leads.callbacks.models import Callback
+from leads.callbacks.services import callback_request
 from leads.compliance.models import Suppression
 from leads.models import Lead, LeadActivity, Tour
 from leads.services import (
@@ -507,12 +510,22 @@ def tool_qualify_lead(context: ToolContext, arguments: dict[str, Any]) -> str:
 # transfer_to_human -------------------------------------------------------------------------------
 
 
+# The caller asking to be called back rather than held ("call me back tomorrow", "a callback"):
+# the contract gives transfer_to_human only a `reason` (HELPERS.md), so the model says it there,
+# as the tool's description asks.
+CALLBACK_ASKED = re.compile(
+    r"\b(?:call|ring|phone)(?:\s+\w+){0,2}\s+back\b|\bcall-?backs?\b", re.IGNORECASE
+)
+
+
 def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> str:
     """Record the request and tell the assistant whether to hand over now (office open) or to
-    offer a tour or callback. The transfer itself is Vapi's transferCall tool, which has no fixed
-    destination (assistants/config.py), so Vapi asks us (transfer-destination-request,
-    vapi-reference.md §6.2, §8.5) and office hours are checked again there: a model that
-    transfers when told not to still reaches nobody."""
+    offer a tour; when nobody can take the call, or the caller asked to be called back, the
+    callback it promises is recorded as a task for the property's agents (leads.callbacks).
+    The transfer itself is Vapi's transferCall tool, which has no fixed destination
+    (assistants/config.py), so Vapi asks us (transfer-destination-request, vapi-reference.md
+    §6.2, §8.5) and office hours are checked again there: a model that transfers when told not
+    to still reaches nobody."""
     values = _read(arguments, {"reason": lambda v: as_str(v, max_length=500)})
     _required(values, "reason")
     property_id = context.property_id(arguments)
@@ -525,16 +538,41 @@ def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> s
         vapi_call_id=context.call_id,
     )
     prop = lead.property
-    if prop.transfer_phone and property_is_open(property=prop, at=context.now):
+    is_open = property_is_open(property=prop, at=context.now)
+    asked = bool(CALLBACK_ASKED.search(values["reason"]))
+    if prop.transfer_phone and is_open and not asked:
         return (
             "Transfer approved. Tell the caller you are connecting them to the leasing team now, "
             "then call the transferCall tool right away."
         )
-    opens = property_next_opening(property=prop, after=context.now)
-    when = f" It opens {datetime_phrase(opens, prop)}." if opens else ""
+    callback, _ = callback_request(
+        lead=lead,
+        reason=Callback.Reason.CALLER_ASKED
+        if asked
+        else Callback.Reason.TRANSFER_UNAVAILABLE
+        if is_open
+        else Callback.Reason.AFTER_HOURS,
+        number=message_customer_number(context.message),
+        vapi_call_id=context.call_id,
+        note=f"Asked for a person: {values['reason']}",
+        now=context.now,
+    )
+    when = (
+        f"when the office opens, {datetime_phrase(callback.due_at, prop)}"
+        if callback.due_at > context.now
+        else "shortly"
+    )
+    if asked:
+        return (
+            f"Callback noted: the leasing team will call back {when}. Do not transfer: tell the "
+            "caller so, and answer any other questions."
+        )
+    opens = property_next_opening(property=prop, after=context.now) if not is_open else None
+    opens_phrase = f" It opens {datetime_phrase(opens, prop)}." if opens else ""
     return (
-        f"The leasing office can't take the call right now.{when} Do not transfer: offer to book "
-        "a tour or to have the team call the caller back, and note the request."
+        f"The leasing office can't take the call right now.{opens_phrase} Do not transfer: tell "
+        f"the caller someone from the leasing team will call them back {when}, and offer to book "
+        "a tour in the meantime."
     )
 
 
