@@ -13,6 +13,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import timezone
 
+from leads.callbacks.models import Callback
 from leads.compliance.recording import recording_rule_for_number
 from leads.selectors import lead_get_by_phone
 from properties.models import Property
@@ -57,6 +58,7 @@ from voice.webhooks.tools import (
     datetime_phrase,
     one_line,
     tool_call_answer,
+    transfer_refused_callback_record,
 )
 
 logger = logging.getLogger(__name__)
@@ -319,9 +321,17 @@ def handle_transfer_destination_request(envelope: Envelope) -> Answer | None:
         prop = Property.objects.filter(pk=context.property_id({})).first()
     except ToolError:
         prop = None
-    if prop is None or not prop.transfer_phone:
+    if prop is None:
+        return {"error": TRANSFER_UNAVAILABLE}
+    if not prop.transfer_phone:
+        transfer_refused_callback_record(
+            context=context, prop=prop, reason=Callback.Reason.TRANSFER_UNAVAILABLE
+        )
         return {"error": TRANSFER_UNAVAILABLE}
     if not property_is_open(property=prop, at=context.now):
+        transfer_refused_callback_record(
+            context=context, prop=prop, reason=Callback.Reason.AFTER_HOURS
+        )
         opens = property_next_opening(property=prop, after=context.now)
         return {
             "error": TRANSFER_CLOSED.format(

@@ -100,3 +100,17 @@ def test_open_office_without_a_staff_line_promises_a_callback(client, world, clo
 
     assert result["result"].startswith("The leasing office can't take the call right now. Do not")
     assert Callback.objects.get().reason == Callback.Reason.TRANSFER_UNAVAILABLE
+
+
+def test_a_transfer_vapi_asks_about_after_hours_records_the_callback_it_offers(
+    client, world, clock
+):
+    # The model went straight to transferCall: Vapi asks where to (transfer-destination-request).
+    clock.move_to(next_weekday_at(world.property.tz, hour=21))
+
+    answer = post_vapi(client, world.fixture("transfer_destination_request")).json()
+
+    assert "call you back" in answer["error"] or "callback" in answer["error"]
+    callback = Callback.objects.get()
+    assert callback.reason == Callback.Reason.AFTER_HOURS
+    assert callback.vapi_call_id == world.call_id
