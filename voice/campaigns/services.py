@@ -27,6 +27,8 @@ from voice.campaigns.selectors import SKIP_NO_PHONE, campaign_audience_leads
 from voice.models import Assistant
 
 SKIP_CANCELLED = "cancelled"
+# The largest id a signed 64-bit column holds (Lead.id is a BigAutoField).
+MAX_LEAD_ID = 2**63 - 1
 
 MSG_ILLEGAL = "Cannot {verb} a campaign that is {status}; only a {allowed} campaign can be {done}."
 
@@ -69,6 +71,18 @@ def audience_clean(*, audience: dict[str, Any] | None) -> dict[str, Any]:
             raise ValidationError(
                 f"audience.{key}: unknown values {', '.join(bad)}.", code="invalid_audience"
             )
+    lead_ids = audience.get("lead_ids")
+    if lead_ids is not None:
+        # bool is an int to Python, and a huge id overflows the database's integer column.
+        if not isinstance(lead_ids, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_LEAD_ID
+            for v in lead_ids
+        ):
+            raise ValidationError(
+                "audience.lead_ids must be a list of lead ids (whole numbers from 1).",
+                code="invalid_audience",
+            )
+        audience["lead_ids"] = sorted(set(lead_ids))
     since = audience.get("created_since")
     if since not in (None, ""):
         try:
