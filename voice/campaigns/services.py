@@ -6,6 +6,7 @@ ValidationError that names the campaign's status, so the admin and the API repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -276,3 +277,40 @@ def campaign_finish(*, campaign: Campaign, at: datetime | None = None) -> Campai
         locked.finished_at = at
         locked.save(update_fields=["status", "finished_at", "updated_at"])
     return locked
+
+
+def campaign_create_for_leads(
+    *,
+    property: Property,
+    assistant: Assistant,
+    leads: Sequence[Lead],
+    name: str,
+    purpose: str,
+    starts_on: date,
+    ends_on: date,
+    daily_start: time | None = None,
+    daily_end: time | None = None,
+    max_concurrent_calls: int = 5,
+    start: bool = False,
+    created_by: Any = None,
+    at: datetime | None = None,
+) -> Campaign:
+    """A campaign of exactly these leads (audience `lead_ids`), started too when `start`: the
+    admin's "create from selected leads" and "schedule for the next allowed moment". One
+    transaction, so a start that fails leaves no draft behind."""
+    with transaction.atomic():
+        campaign = campaign_create(
+            organization=property.organization,
+            property=property,
+            assistant=assistant,
+            name=name,
+            purpose=purpose,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            daily_start=daily_start,
+            daily_end=daily_end,
+            max_concurrent_calls=max_concurrent_calls,
+            audience={"lead_ids": [lead.pk for lead in leads]},
+            created_by=created_by,
+        )
+        return campaign_start(campaign=campaign, at=at) if start else campaign
