@@ -41,7 +41,7 @@ from voice.campaigns.services import (
     campaign_start,
     retry_policy_clean,
 )
-from voice.models import Assistant
+from voice.models import Assistant, CallLog
 
 MSG_MIXED_PROPERTIES = (
     "A campaign calls the leads of one property; the selected leads belong to {count} "
@@ -190,6 +190,7 @@ class CampaignAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         data["finished_display"] = _local_display(data["finished_at"], zone)
         for call in data["calls"]:
             call["started_display"] = _local_display(call["started_at"], zone)
+            call["status_label"] = CallLog.Status(call["status"]).label
             call["url"] = reverse("admin:voice_calllog_change", args=[call["call_log_id"]])
         return data
 

@@ -374,6 +374,7 @@ def test_progress_json_counts_and_matches_the_api(client, running_campaign):
     assert call["number"] == live.customer_number
     assert call["url"] == reverse("admin:voice_calllog_change", args=[live.pk])
     assert call["started_display"].endswith(("PST", "PDT"))
+    assert call["status_label"] == CallLog.Status.IN_PROGRESS.label
     assert data["tours_booked"] == 1
     assert data["cost"] == "1.5500"
     assert data["cost_per_tour"] == "1.5500"

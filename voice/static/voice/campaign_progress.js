@@ -47,7 +47,7 @@
             link.textContent = call.lead_name || "Unknown lead";
             who.appendChild(link);
             row.appendChild(who);
-            for (const text of [call.number, call.started_display, call.status]) {
+            for (const text of [call.number, call.started_display, call.status_label]) {
                 const cell = document.createElement("td");
                 cell.textContent = text;
                 row.appendChild(cell);
