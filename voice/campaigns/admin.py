@@ -392,9 +392,10 @@ def leads_create_campaign_page(
             template = MSG_STARTED if start else MSG_CREATED
             messages.success(request, template.format(name=campaign.name, count=count))
             return HttpResponseRedirect(reverse("admin:voice_campaign_change", args=[campaign.pk]))
-    purpose = (form.cleaned_data.get("purpose") if form.is_bound and form.is_valid() else None) or (
-        CallDecision.Purpose.MARKETING
-    )
+    # The purpose chosen, even on a page shown again for another field's error: consent
+    # differs by purpose, so the preview must be the one the campaign would have.
+    chosen = getattr(form, "cleaned_data", {}).get("purpose")
+    purpose = chosen or CallDecision.Purpose.MARKETING
     preview = campaign_audience_preview(
         property=prop, audience={"lead_ids": [lead.pk for lead in leads]}, purpose=purpose
     )
