@@ -369,11 +369,12 @@ class LeadWithCallsAdmin(LeadAdmin):
             return None
         # Planned again on confirmation: consent, calls in progress and the clock may have moved.
         plan = leads_call_plan(leads=queryset)
+        # The schedule button posts `post=yes` too (one form): it is checked first.
+        if request.POST.get("schedule") == "yes":
+            self._schedule(request, plan)
+            return None
         if request.POST.get("post") == "yes":
             message_results(self, request, leads_call(plan=plan, requested_by=request.user))
-            return None
-        if request.POST.get("post") == "schedule":
-            self._schedule(request, plan)
             return None
         to_call = [item for item in plan if item.will_call]
         to_schedule = [item for item in plan if item.can_schedule]

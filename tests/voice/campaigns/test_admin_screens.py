@@ -273,7 +273,7 @@ def test_scheduling_creates_and_starts_a_campaign_of_the_time_refused_leads_per_
     no_phone = LeadFactory(property=harbor.property, phone="")
     selected = [*late_harbor, late_elm, no_consent, no_phone]
 
-    response = _action(admin_client, "call_with_ai_assistant", selected, post="schedule")
+    response = _action(admin_client, "call_with_ai_assistant", selected, post="yes", schedule="yes")
 
     assert response.status_code == 302
     campaigns = {c.property: c for c in Campaign.objects.all()}
@@ -302,7 +302,9 @@ def test_scheduling_with_nothing_waiting_for_hours_creates_nothing(admin_client,
     assistant = _pushed_assistant()
     no_consent = LeadFactory(property=assistant.property, consent=False)
 
-    response = _action(admin_client, "call_with_ai_assistant", [no_consent], post="schedule")
+    response = _action(
+        admin_client, "call_with_ai_assistant", [no_consent], post="yes", schedule="yes"
+    )
 
     assert _messages(response) == [
         "Nothing to schedule: no selected lead is waiting only for calling hours now."
