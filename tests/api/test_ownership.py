@@ -165,6 +165,7 @@ DETAIL_ROWS = [
     DetailRow("GET", "/api/v1/voice/campaigns/{id}", lambda o: o.campaign),
     DetailRow("GET", "/api/v1/voice/campaigns/{id}/contacts", lambda o: o.campaign),
     DetailRow("GET", "/api/v1/voice/campaigns/{id}/preview", lambda o: o.campaign),
+    DetailRow("GET", "/api/v1/voice/campaigns/{id}/progress", lambda o: o.campaign),
     DetailRow("POST", "/api/v1/voice/campaigns/{id}/start", _campaign_in("draft")),
     DetailRow("POST", "/api/v1/voice/campaigns/{id}/pause", _campaign_in("running")),
     DetailRow("POST", "/api/v1/voice/campaigns/{id}/resume", _campaign_in("paused")),

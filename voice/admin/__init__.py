@@ -16,8 +16,9 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -38,9 +39,11 @@ from voice.assistants.operations import (
 from voice.assistants.validation import CHECKED_FIELDS, assistant_settings_validate
 from voice.batch import Outcome, Result
 from voice.calls.operations import (
+    PlannedCall,
     call_logs_refresh,
     leads_call,
     leads_call_plan,
+    leads_schedule,
     properties_simulate_inbound_call,
 )
 from voice.calls.selectors import (
@@ -50,6 +53,9 @@ from voice.calls.selectors import (
     ended_reason_label,
     format_clock,
 )
+
+# The campaign screens live with the campaigns; importing them registers them.
+from voice.campaigns import admin as campaigns_admin
 from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
 from voice.webhooks.inbox import webhook_events_reprocess
 
@@ -344,7 +350,15 @@ admin.site.unregister(Lead)
 @admin.register(Lead)
 class LeadWithCallsAdmin(LeadAdmin):
     change_form_template = "admin/voice/lead_change_form.html"
-    actions = ("call_with_ai_assistant",)
+    actions = ("call_with_ai_assistant", "create_campaign")
+
+    # `change`: working leads at their property, which is what placing calls and creating a
+    # campaign need (properties/access.py WORK_LEADS; the selection is narrowed to it).
+    @admin.action(description="Create campaign from selected leads", permissions=["change"])
+    def create_campaign(
+        self, request: HttpRequest, queryset: QuerySet[Lead]
+    ) -> HttpResponse | None:
+        return campaigns_admin.leads_create_campaign_page(self, request, queryset)
 
     @admin.action(description="Call with AI assistant", permissions=["change"])
     def call_with_ai_assistant(
@@ -355,10 +369,15 @@ class LeadWithCallsAdmin(LeadAdmin):
             return None
         # Planned again on confirmation: consent, calls in progress and the clock may have moved.
         plan = leads_call_plan(leads=queryset)
+        # The schedule button posts `post=yes` too (one form): it is checked first.
+        if request.POST.get("schedule") == "yes":
+            self._schedule(request, plan)
+            return None
         if request.POST.get("post") == "yes":
             message_results(self, request, leads_call(plan=plan, requested_by=request.user))
             return None
         to_call = [item for item in plan if item.will_call]
+        to_schedule = [item for item in plan if item.can_schedule]
         return _action_page(
             self,
             request,
@@ -368,8 +387,32 @@ class LeadWithCallsAdmin(LeadAdmin):
             title="Call with AI assistant",
             plan=plan,
             to_call=len(to_call),
+            to_schedule=len(to_schedule),
             skipped=len(plan) - len(to_call),
         )
+
+    def _schedule(self, request: HttpRequest, plan: list[PlannedCall]) -> None:
+        """Outside calling hours: one started campaign per property of the leads refused only
+        for the hour; the runner calls each at its next allowed moment."""
+        campaigns = leads_schedule(plan=plan, requested_by=request.user)
+        if not campaigns:
+            self.message_user(
+                request,
+                "Nothing to schedule: no selected lead is waiting only for calling hours now.",
+                messages.WARNING,
+            )
+            return
+        for campaign in campaigns:
+            count = campaign.contacts.count()
+            url = reverse("admin:voice_campaign_change", args=[campaign.pk])
+            message = format_html(
+                '{} call{} scheduled; see campaign <a href="{}">{}</a>.',
+                count,
+                pluralize(count),
+                url,
+                campaign.name,
+            )
+            self.message_user(request, message, messages.SUCCESS)
 
     def change_view(
         self,
@@ -455,7 +498,3 @@ class TranscriptLineAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: TranscriptLine | None = None
     ) -> bool:
         return False
-
-
-# The campaign screens live with the campaigns; importing them registers them.
-from voice.campaigns import admin as campaigns_admin  # noqa: E402, F401

@@ -22,6 +22,8 @@ from voice.batch import NOT_PUSHED, Batch, OnResult, Outcome, Result, validation
 from voice.calls.outbound import call_place_outbound
 from voice.calls.selectors import LIVE_CALL_MAX_AGE
 from voice.calls.sync import call_log_refresh
+from voice.campaigns.models import Campaign
+from voice.campaigns.services import campaign_create_for_leads
 from voice.models import Assistant, CallLog
 from voice.simulator.control import simulator_start_inbound_call
 from voice.vapi import client as vapi_client
@@ -98,10 +100,19 @@ class PlannedCall:
     skip_reason: str = ""
     # The compliance gate's reason code when it is the gate that skips the lead.
     skip_code: str = ""
+    # Set when the gate refuses only for the hour (quiet hours, a state's Sunday or holiday,
+    # the daily cap): when it would allow the call, and the lead's zone to show it in.
+    next_allowed_at: datetime | None = None
+    local_zone: str = ""
 
     @property
     def will_call(self) -> bool:
         return not self.skip_reason
+
+    @property
+    def can_schedule(self) -> bool:
+        """Refused now for the time alone, with an assistant to call later (a campaign)."""
+        return self.next_allowed_at is not None and self.assistant is not None
 
 
 def _calling_assistants(property_ids: set[int]) -> dict[int, Assistant]:
@@ -122,8 +133,9 @@ def _calling_assistants(property_ids: set[int]) -> dict[int, Assistant]:
     return chosen
 
 
-def _gate_skip(lead: Lead, now: datetime) -> tuple[str, str]:
-    """(message, reason code) when the compliance gate would refuse to call `lead` at `now`."""
+def _gate_skip(lead: Lead, now: datetime) -> tuple[str, str, datetime | None, str]:
+    """(message, reason code, next allowed moment, the lead's zone) when the compliance gate
+    would refuse to call `lead` at `now`; empty when it would allow the call."""
     permission = call_permission(
         organization=lead.property.organization,
         number=lead.phone,
@@ -133,7 +145,12 @@ def _gate_skip(lead: Lead, now: datetime) -> tuple[str, str]:
         at=now,
         record=False,
     )
-    return ("", "") if permission.allowed else (permission.message, permission.reason)
+    if permission.allowed:
+        return "", "", None, ""
+    # The gate gives a next moment only when the time is the one obstacle (its clock rules run
+    # after consent and the do-not-call checks); the first zone is the one its message names.
+    zone = permission.timezones[0]["zone"] if permission.timezones else ""
+    return permission.message, permission.reason, permission.next_allowed_at, zone
 
 
 def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> list[PlannedCall]:
@@ -162,7 +179,9 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
     plan = []
     for lead in selected:
         assistant = assistants.get(lead.property_id)
-        reason, code = _gate_skip(lead, now) if lead.phone else (SKIP_NO_PHONE, "")
+        reason, code, next_at, zone = (
+            _gate_skip(lead, now) if lead.phone else (SKIP_NO_PHONE, "", None, "")
+        )
         if reason:
             pass
         elif lead.pk in in_call:
@@ -173,7 +192,16 @@ def leads_call_plan(*, leads: QuerySet[Lead], now: datetime | None = None) -> li
             reason = SKIP_SAME_NUMBER
         else:
             numbers.add(lead.phone)
-        plan.append(PlannedCall(lead=lead, assistant=assistant, skip_reason=reason, skip_code=code))
+        plan.append(
+            PlannedCall(
+                lead=lead,
+                assistant=assistant,
+                skip_reason=reason,
+                skip_code=code,
+                next_allowed_at=next_at,
+                local_zone=zone,
+            )
+        )
     return plan
 
 
@@ -235,6 +263,50 @@ def leads_call(
             work = partial(_call_one, item.lead, item.assistant, requested_by)
             batch.run(item.lead, label, work)
     return batch.results
+
+
+SCHEDULED_NAME = "Scheduled from admin — {day}"
+
+
+def leads_schedule(
+    *,
+    plan: Sequence[PlannedCall],
+    purpose: str = CallDecision.Purpose.MARKETING,
+    requested_by: Any = None,
+    now: datetime | None = None,
+) -> list[Campaign]:
+    """Schedule the plan's calls refused only for the hour, for their next allowed moment: one
+    started campaign per property, of those leads alone (audience `lead_ids`).
+
+    The campaign runner asks the gate again at dial time and, the window being closed now,
+    reschedules each contact to the gate's next allowed moment; nothing is dialled here.
+    """
+    now = now or timezone.now()
+    by_property: dict[int, list[PlannedCall]] = {}
+    for item in plan:
+        if item.can_schedule:
+            by_property.setdefault(item.lead.property_id, []).append(item)
+    campaigns = []
+    for items in by_property.values():
+        prop = items[0].lead.property
+        today = timezone.localdate(now, prop.tz)
+        moments = [item.next_allowed_at for item in items if item.next_allowed_at is not None]
+        latest = max(timezone.localdate(moment, prop.tz) for moment in moments)
+        campaigns.append(
+            campaign_create_for_leads(
+                property=prop,
+                assistant=items[0].assistant,
+                leads=[item.lead for item in items],
+                name=SCHEDULED_NAME.format(day=today.isoformat()),
+                purpose=purpose,
+                starts_on=today,
+                ends_on=max(latest, today),
+                start=True,
+                created_by=requested_by,
+                at=now,
+            )
+        )
+    return campaigns
 
 
 REFRESH_NOT_FOUND = "Vapi has no call with this id (deleted at Vapi?); the log is kept as it is."

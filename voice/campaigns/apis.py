@@ -22,11 +22,13 @@ from voice.campaigns.selectors import (
     campaign_audience_preview,
     campaign_contact_list,
     campaign_list,
+    campaign_progress,
 )
 from voice.campaigns.serializers import (
     AudienceEntrySerializer,
     CampaignContactSerializer,
     CampaignInputSerializer,
+    CampaignProgressSerializer,
     CampaignSerializer,
 )
 from voice.campaigns.services import (
@@ -152,3 +154,16 @@ class CampaignViewSet(ApiViewSet):
     def preview(self, request: Request, pk: str) -> Response:
         entries = campaign_audience_preview(campaign=self.get_object(), at=timezone.now())
         return Response(AudienceEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        summary="Get a campaign's progress",
+        description=(
+            "Contacts per state, calls in progress, tours booked, cost so far and per booked "
+            "tour: the numbers of the admin's live progress page."
+        ),
+        responses=CampaignProgressSerializer,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def progress(self, request: Request, pk: str) -> Response:
+        progress = campaign_progress(campaign=self.get_object())
+        return Response(CampaignProgressSerializer(progress).data)

@@ -15,10 +15,12 @@ from properties.models import Organization, Property
 # The audience filter (Campaign.audience), a saved lead filter; every key is optional:
 # - `statuses`: a list of Lead.Status values (missing or empty: any status);
 # - `sources`: a list of Lead.Source values (missing or empty: any source);
-# - `created_since`: an ISO date, YYYY-MM-DD: leads created on or after that day.
+# - `created_since`: an ISO date, YYYY-MM-DD: leads created on or after that day;
+# - `lead_ids`: a list of lead ids (missing or empty: any lead), for a campaign made from leads
+#   picked by hand (the lead changelist's actions); ids of other properties' leads match nothing.
 # The property is the campaign's own (Campaign.property): a campaign never calls another
 # property's leads.
-AUDIENCE_KEYS = ("statuses", "sources", "created_since")
+AUDIENCE_KEYS = ("statuses", "sources", "created_since", "lead_ids")
 
 # What to do after an attempt that reached nobody (Campaign.retry_policy): per outcome, how many
 # attempts in all and how long to wait before the next. A key left out takes its default.

@@ -52,6 +52,8 @@ def audience_leads(*, property: Property, audience: dict[str, Any]) -> QuerySet[
     since = audience.get("created_since")
     if since:
         leads = leads.filter(created_at__date__gte=date.fromisoformat(str(since)))
+    if audience.get("lead_ids"):
+        leads = leads.filter(pk__in=audience["lead_ids"])
     return leads
 
 
@@ -126,26 +128,76 @@ def campaign_audience_preview(
 
 
 @dataclass
+class CallInProgress:
+    call_log_id: int
+    lead_id: int | None
+    lead_name: str
+    number: str
+    status: str
+    # When the call was answered, or when it was placed while it still rings.
+    started_at: datetime
+
+
+@dataclass
 class CampaignProgress:
+    """Everything the progress screens show, computed in one place: the admin page, its JSON
+    endpoint and the API's progress endpoint serialize this, so they never disagree."""
+
+    campaign_id: int
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    # Finished or cancelled: nothing will change any more (the live page stops polling).
+    ended: bool
     contacts: int
     states: dict[str, int]
     attempts: int
     calls_in_progress: int
+    calls: list[CallInProgress]
     tours_booked: int
     cost: Decimal
     cost_per_tour: Decimal | None
 
 
 def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
-    """Counts per contact state, attempts, calls not ended, tours booked among its leads since
-    it started, what its calls cost so far and the cost per booked tour."""
+    """Counts per contact state, attempts, calls not ended (with who is on them), tours booked
+    among its leads since it started, what its calls cost so far and the cost per booked tour.
+
+    Reads the campaign's row again: a page polling it holds an object loaded long ago.
+    """
+    campaign = Campaign.objects.get(pk=campaign.pk)
     counts = dict(
         campaign.contacts.values_list("state").annotate(n=Count("id")).values_list("state", "n")
     )
     states = {state: counts.get(state, 0) for state in CampaignContact.State.values}
     attempts = campaign.contacts.aggregate(n=Sum("attempts"))["n"] or 0
     calls = CallLog.objects.filter(campaign_contact__campaign=campaign)
-    calls_in_progress = calls.filter(status__in=CALL_IN_PROGRESS).count()
+    live = (
+        calls.filter(status__in=CALL_IN_PROGRESS)
+        .select_related("lead")
+        .only(
+            "id",
+            "status",
+            "customer_number",
+            "started_at",
+            "created_at",
+            "lead__first_name",
+            "lead__last_name",
+            "lead__phone",
+        )
+        .order_by("created_at", "id")
+    )
+    in_progress = [
+        CallInProgress(
+            call_log_id=call.pk,
+            lead_id=call.lead_id,
+            lead_name=str(call.lead) if call.lead_id else "",
+            number=call.customer_number,
+            status=call.status,
+            started_at=call.started_at or call.created_at,
+        )
+        for call in live
+    ]
     cost = calls.aggregate(total=Sum("cost"))["total"] or Decimal("0")
     tours_booked = 0
     if campaign.started_at is not None:
@@ -159,10 +211,16 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
             .count()
         )
     return CampaignProgress(
+        campaign_id=campaign.pk,
+        status=campaign.status,
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
+        ended=campaign.status in (Campaign.Status.FINISHED, Campaign.Status.CANCELLED),
         contacts=sum(states.values()),
         states=states,
         attempts=attempts,
-        calls_in_progress=calls_in_progress,
+        calls_in_progress=len(in_progress),
+        calls=in_progress,
         tours_booked=tours_booked,
         cost=cost,
         cost_per_tour=(cost / tours_booked).quantize(Decimal("0.0001")) if tours_booked else None,

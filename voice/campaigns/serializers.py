@@ -11,7 +11,8 @@ from leads.models import Lead
 from properties.serializers import LocalTimeField
 from voice.assistants.selectors import assistant_list
 from voice.campaigns.models import CAMPAIGN_PURPOSES, Campaign, CampaignContact
-from voice.models import Assistant
+from voice.campaigns.services import MAX_LEAD_ID
+from voice.models import Assistant, CallLog
 
 
 class AudienceSerializer(serializers.Serializer):
@@ -27,6 +28,12 @@ class AudienceSerializer(serializers.Serializer):
     )
     created_since = serializers.DateField(
         required=False, help_text="Only leads created on or after this day (YYYY-MM-DD)."
+    )
+    lead_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_LEAD_ID),
+        required=False,
+        help_text="Only these leads (ids of the property's leads; others match nothing); "
+        "left out or empty: any lead.",
     )
 
 
@@ -150,3 +157,47 @@ class AudienceEntrySerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="The gate's reason code when refused, or no_phone.")
     message = serializers.CharField()
     next_allowed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CallInProgressSerializer(serializers.Serializer):
+    call_log_id = serializers.IntegerField()
+    lead_id = serializers.IntegerField(allow_null=True)
+    lead_name = serializers.CharField(help_text="Blank when the call has no lead.")
+    number = serializers.CharField(help_text="The number called (E.164).")
+    status = serializers.ChoiceField(choices=CallLog.Status.choices)
+    started_at = serializers.DateTimeField(help_text="Answered, or placed while it rings.")
+
+
+class ContactStatesSerializer(serializers.Serializer):
+    """How many contacts are in each state (every state, 0 included)."""
+
+    pending = serializers.IntegerField()
+    scheduled = serializers.IntegerField()
+    dialing = serializers.IntegerField()
+    in_call = serializers.IntegerField()
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class CampaignProgressSerializer(serializers.Serializer):
+    """voice/campaigns/selectors.py `campaign_progress`, as the admin's live page and the API
+    both show it."""
+
+    campaign_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Campaign.Status.choices)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    ended = serializers.BooleanField(help_text="Finished or cancelled: nothing changes any more.")
+    contacts = serializers.IntegerField()
+    states = ContactStatesSerializer()
+    attempts = serializers.IntegerField(help_text="Calls placed so far, over all contacts.")
+    calls_in_progress = serializers.IntegerField()
+    calls = CallInProgressSerializer(many=True, help_text="The campaign's calls not ended yet.")
+    tours_booked = serializers.IntegerField(
+        help_text="Tours (not cancelled) its leads booked since the campaign started."
+    )
+    cost = serializers.DecimalField(max_digits=12, decimal_places=4, coerce_to_string=True)
+    cost_per_tour = serializers.DecimalField(
+        max_digits=12, decimal_places=4, allow_null=True, coerce_to_string=True
+    )

@@ -6,6 +6,7 @@ ValidationError that names the campaign's status, so the admin and the API repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -28,6 +29,8 @@ from voice.models import Assistant
 
 SKIP_CANCELLED = "cancelled"
 START_BATCH = 2000
+# The largest id a signed 64-bit column holds (Lead.id is a BigAutoField).
+MAX_LEAD_ID = 2**63 - 1
 
 MSG_ILLEGAL = "Cannot {verb} a campaign that is {status}; only a {allowed} campaign can be {done}."
 
@@ -70,6 +73,18 @@ def audience_clean(*, audience: dict[str, Any] | None) -> dict[str, Any]:
             raise ValidationError(
                 f"audience.{key}: unknown values {', '.join(bad)}.", code="invalid_audience"
             )
+    lead_ids = audience.get("lead_ids")
+    if lead_ids is not None:
+        # bool is an int to Python, and a huge id overflows the database's integer column.
+        if not isinstance(lead_ids, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_LEAD_ID
+            for v in lead_ids
+        ):
+            raise ValidationError(
+                "audience.lead_ids must be a list of lead ids (whole numbers from 1).",
+                code="invalid_audience",
+            )
+        audience["lead_ids"] = sorted(set(lead_ids))
     since = audience.get("created_since")
     if since not in (None, ""):
         try:
@@ -268,3 +283,40 @@ def campaign_finish(*, campaign: Campaign, at: datetime | None = None) -> Campai
         locked.finished_at = at
         locked.save(update_fields=["status", "finished_at", "updated_at"])
     return locked
+
+
+def campaign_create_for_leads(
+    *,
+    property: Property,
+    assistant: Assistant,
+    leads: Sequence[Lead],
+    name: str,
+    purpose: str,
+    starts_on: date,
+    ends_on: date,
+    daily_start: time | None = None,
+    daily_end: time | None = None,
+    max_concurrent_calls: int = 5,
+    start: bool = False,
+    created_by: Any = None,
+    at: datetime | None = None,
+) -> Campaign:
+    """A campaign of exactly these leads (audience `lead_ids`), started too when `start`: the
+    admin's "create from selected leads" and "schedule for the next allowed moment". One
+    transaction, so a start that fails leaves no draft behind."""
+    with transaction.atomic():
+        campaign = campaign_create(
+            organization=property.organization,
+            property=property,
+            assistant=assistant,
+            name=name,
+            purpose=purpose,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            daily_start=daily_start,
+            daily_end=daily_end,
+            max_concurrent_calls=max_concurrent_calls,
+            audience={"lead_ids": [lead.pk for lead in leads]},
+            created_by=created_by,
+        )
+        return campaign_start(campaign=campaign, at=at) if start else campaign
