@@ -42,7 +42,14 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from voice.models import Assistant, CallLog, Campaign, TranscriptLine, WebhookEvent
+from voice.models import (
+    Assistant,
+    CallLog,
+    Campaign,
+    CampaignContact,
+    TranscriptLine,
+    WebhookEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +89,10 @@ def _company(name: str) -> dict:
         Tour: TourFactory(lead=lead, unit=unit),
         Assistant: assistant,
         CallLog: CallLogFactory(property=prop, lead=lead, assistant=assistant),
-        Campaign: CampaignFactory(assistant=assistant),
+        Campaign: (campaign := CampaignFactory(assistant=assistant)),
+        CampaignContact: CampaignContact.objects.create(
+            campaign=campaign, lead=lead, number=lead.phone
+        ),
         Callback: CallbackFactory(lead=lead),
     }
     objects[Membership] = MembershipFactory(organization=prop.organization, role=Role.ADMIN)

@@ -54,15 +54,52 @@ MSG_STARTED = "Campaign “{name}” started with {count} contact(s)."
 PROGRESS_POLL_MS = 2000
 
 
-class CampaignContactInline(OrganizationScopedAdmin, admin.TabularInline):
-    model = CampaignContact
+@admin.register(CampaignContact)
+class CampaignContactAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    """A campaign's contacts, read-only (the runner changes them): a changelist rather than an
+    inline on the campaign, since a campaign may hold 100,000 of them."""
+
     property_path = "campaign__property"
-    change_access = None  # the runner changes contacts, nobody in the admin
-    fields = ("lead", "number", "state", "skip_reason", "attempts", "next_attempt_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
+    change_access = None
+    list_display = (
+        "lead",
+        "number",
+        "state",
+        "skip_reason",
+        "attempts",
+        "next_attempt_at",
+        "last_outcome",
+        "last_error_short",
+        "campaign",
+    )
+    list_filter = ("state", "last_outcome", "voicemail_left")
+    list_select_related = ("lead", "campaign")
+    search_fields = ("number", "lead__first_name", "lead__last_name")
+    raw_id_fields = ("lead", "campaign", "current_call")
+    readonly_fields = (
+        "campaign",
+        "lead",
+        "number",
+        "state",
+        "skip_reason",
+        "attempts",
+        "next_attempt_at",
+        "last_outcome",
+        "last_error",
+        "voicemail_left",
+        "current_call",
+        "attempt_id",
+        "claimed_at",
+        "dial_started_at",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    show_full_result_count = False
+
+    @admin.display(description="Error")
+    def last_error_short(self, obj: CampaignContact) -> str:
+        return obj.last_error[:80]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -138,7 +175,6 @@ class CampaignAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     list_select_related = ("property",)
     raw_id_fields = ("property", "assistant")
     readonly_fields = ("status", "started_at", "finished_at", "created_by", "created_at")
-    inlines = (CampaignContactInline,)
     actions = ("start", "pause", "resume", "cancel")
     change_form_template = "admin/voice/campaign/change_form.html"
 

@@ -49,7 +49,13 @@ def test_changelist_shows_own_campaigns_with_progress(client):
     assert model_admin.contacts_pending(campaign) == 2
     page = client.get(reverse("admin:voice_campaign_change", args=[campaign.pk]))
     assert page.status_code == 200
-    assert "Pending" in page.content.decode()  # the contacts inline
+    contacts_url = (
+        reverse("admin:voice_campaigncontact_changelist") + f"?campaign__id__exact={campaign.pk}"
+    )
+    assert contacts_url in page.content.decode()
+    contacts = client.get(contacts_url)
+    assert len(contacts.context["cl"].result_list) == 2
+    assert "Pending" in contacts.content.decode()
 
 
 def test_actions_move_and_report_illegal_moves(client):
