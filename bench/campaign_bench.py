@@ -82,6 +82,10 @@ def parse_args() -> argparse.Namespace:
             "postgres://postgres@127.0.0.1:5432/leasing_bench_campaign",
         ),
     )
+    parser.add_argument(
+        "--slowest", type=int, default=0, metavar="CHARS",
+        help="print the slowest query of a tick per case, cut to CHARS characters",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -372,6 +376,8 @@ def measure_tick(args: argparse.Namespace, *, budget_full: bool) -> dict:
     from voice.campaigns.runner import campaigns_tick
     from voice.models import CallLog
 
+    slowest: list[tuple[float, str]] = []
+
     def one(*, capture: bool = False, memory: bool = False) -> tuple[float, int, int, int]:
         with transaction.atomic():
             if budget_full:
@@ -394,6 +400,9 @@ def measure_tick(args: argparse.Namespace, *, budget_full: bool) -> dict:
                 with CaptureQueriesContext(connection) as captured:
                     result = campaigns_tick()
                 queries = len(captured.captured_queries)
+                slowest.extend(
+                    sorted((float(q["time"]), q["sql"]) for q in captured.captured_queries)[-1:]
+                )
             else:
                 result = campaigns_tick()
             seconds = time.perf_counter() - started
@@ -409,6 +418,10 @@ def measure_tick(args: argparse.Namespace, *, budget_full: bool) -> dict:
     finally:
         tracemalloc.stop()
     _, _, queries, claimed = one(capture=True)
+    if args.slowest:
+        seconds, sql = slowest[0]
+        print(f"           slowest query of a tick, budget {'full' if budget_full else 'free'} "
+              f"({seconds * 1000:.1f} ms): {sql[:args.slowest]}")  # fmt: skip
     return {
         "ms": statistics.median(times) * 1000,
         "min_ms": min(times) * 1000,
