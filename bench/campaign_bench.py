@@ -2,10 +2,12 @@
 
     python bench/campaign_bench.py                              # 1,000 / 10,000 / 100,000
     python bench/campaign_bench.py --sizes 1000,10000 --window 30 --runs 20
+    python bench/campaign_bench.py --slowest 300                # and each tick's slowest query
     python bench/campaign_bench.py --database-url postgres://postgres@127.0.0.1:5432/other
 
 A benchmark, not a timed test: it prints figures and fails only on a broken promise (the
-simulator saw more calls at once than the budget, or refused one for Vapi's concurrency limit).
+simulator saw more calls at once than the budget, refused one for Vapi's concurrency limit, or
+had a number dialled twice). It reports the tick's growth and leaves the judgement to the reader.
 
 Set-up, per size N: the PostgreSQL database `leasing_bench_campaign` (created, migrated, emptied
 between sizes; dropped at the end unless --keep) holds one organization and property (a demo
