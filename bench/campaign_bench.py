@@ -42,6 +42,7 @@ calls. The gate itself is not relaxed.
 import argparse
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -152,6 +153,13 @@ def main() -> int:
     args = parse_args()
     if args.child:
         return child(args)
+    if shutil.which("faketime") is None:
+        sys.exit("faketime is needed (Debian: apt-get install faketime)")
+    if args.window > 0:
+        try:
+            redis_flush()
+        except Exception as exc:  # any failure means the same: no broker
+            sys.exit(f"Redis at {REDIS_URL} is needed for the dialling window: {exc}")
     env = product_env(args.database_url)
     database_command(args.database_url, "dropdb")
     database_command(args.database_url, "createdb")
