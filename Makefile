@@ -75,3 +75,10 @@ bench: $(VENV)/.installed
 .PHONY: bench-sync
 bench-sync: $(VENV)/.installed
 	$(PY) bench/sync_calls_memory.py $(BENCH_ARGS)
+
+# Campaign runner at 1,000 / 10,000 / 100,000 contacts: scheduler tick time, memory and queries,
+# dial throughput against budget / call length (PostgreSQL, Redis, gunicorn, Celery, faketime);
+# see bench/campaign_bench.py.
+.PHONY: bench-campaign
+bench-campaign: $(VENV)/.installed
+	$(PY) bench/campaign_bench.py $(BENCH_ARGS)
