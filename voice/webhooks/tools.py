@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from leads.callbacks.models import Callback
@@ -521,16 +522,18 @@ CALLBACK_ASKED = re.compile(
 def transfer_refused_callback_record(*, context: ToolContext, prop: Property, reason: str) -> None:
     """A transfer Vapi asked us about (transfer-destination-request) that we refused: the
     assistant offers a callback (handlers.TRANSFER_CLOSED), so it is kept as a task, even when
-    the model went straight to transferCall without transfer_to_human."""
-    lead = _lead_for_call(context, property_id=prop.pk)
-    callback_request(
-        lead=lead,
-        reason=reason,
-        number=message_customer_number(context.message),
-        vapi_call_id=context.call_id,
-        note="Asked to be put through; nobody could take the call.",
-        now=context.now,
-    )
+    the model went straight to transferCall without transfer_to_human. Its own transaction:
+    this message is answered outside one (its answer is needed while the caller waits)."""
+    with transaction.atomic():
+        lead = _lead_for_call(context, property_id=prop.pk)
+        callback_request(
+            lead=lead,
+            reason=reason,
+            number=message_customer_number(context.message),
+            vapi_call_id=context.call_id,
+            note="Asked to be put through; nobody could take the call.",
+            now=context.now,
+        )
 
 
 def tool_transfer_to_human(context: ToolContext, arguments: dict[str, Any]) -> str:
