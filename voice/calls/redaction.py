@@ -85,8 +85,15 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# A written date ("2027-03-01", "03.01.2027", "3-1-2027") is eight digits but no account number:
+# call analysis holds move-in dates in this form.
+_DATE = re.compile(r"\d{4}([-.])\d{1,2}\1\d{1,2}|\d{1,2}([-.])\d{1,2}\2(?:\d{4}|\d{2})")
+
+
 def _marker(run: str, digits: str) -> str | None:
     """The marker for a digit run, or None to leave it (a price, a unit, a year, a time)."""
+    if _DATE.fullmatch(run):
+        return None
     count = len(digits)
     if 13 <= count <= 19 and _luhn(digits):
         return CARD

@@ -61,6 +61,7 @@ def test_each_form_is_redacted(text, expected):
         "Oh, one bedroom or two? Unit 204 rents for $1,850; the tour is 12/15 at 10:30.",
         "We'd move in March 1, 2027, with two dogs and one cat.",
         "Meet me at the office at noon. Look at unit twelve.",
+        "Move-in 2027-03-01, or 03.15.2027, or 3-1-27.",
         "4111 1111 1111 1112",  # 16 digits failing Luhn: an account number, not a card
         "",
     ],
