@@ -12,4 +12,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("leasing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["voice.campaigns", "voice.calls", "voice.webhooks"])
+app.autodiscover_tasks(["voice.campaigns", "voice.calls", "voice.webhooks", "voice.retention"])

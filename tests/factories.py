@@ -18,7 +18,7 @@ from leads.models import (
     Tour,
 )
 from properties.models import Membership, OfficeHours, Organization, Property, Unit
-from voice.models import Assistant, CallLog, Campaign
+from voice.models import Assistant, CallLog, Campaign, RetentionPolicy, WebhookEvent
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -198,6 +198,26 @@ class CallLogFactory(factory.django.DjangoModelFactory):
     direction = CallLog.Direction.INBOUND
     status = CallLog.Status.ENDED
     customer_number = "+12065550100"
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    message_type = "end-of-call-report"
+    vapi_call_id = "call-000000"
+    dedupe_key = factory.Sequence(lambda n: f"delivery-{n}")
+    payload = factory.LazyAttribute(
+        lambda o: {"message": {"type": o.message_type, "call": {"id": o.vapi_call_id}}}
+    )
+    status = WebhookEvent.Status.PROCESSED
+
+
+class RetentionPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RetentionPolicy
+
+    organization = factory.SubFactory(OrganizationFactory)
 
 
 def org_admin(prop: Property):

@@ -145,6 +145,7 @@ RULES = [
     ("voice.calls", ("voice.webhooks", "voice.assistants", "voice.api", "voice.admin"), ""),
     ("voice.assistants", ("voice.webhooks", "voice.api", "voice.admin"), ""),
     ("voice.webhooks", ("voice.api", "voice.admin"), ""),
+    ("voice.retention", ("voice.webhooks", "voice.api", "voice.admin", "voice.campaigns"), ""),
     ("voice.api", ("voice.webhooks", "voice.admin"), ""),
     ("voice.sql", ("voice.calls", "voice.assistants", "voice.webhooks", "leads"), ""),
     ("voice.simulator", ("properties", "leads", "config", "voice.calls", "voice.webhooks"), ""),

@@ -140,6 +140,13 @@ class CallLog(models.Model):
     # is placed or routed, updated from the end-of-call report). None: not known.
     recorded = models.BooleanField(null=True, blank=True)
     recording_basis = models.CharField(max_length=300, blank=True)
+    # Retention (voice/retention/services.py): what the organization's policy already removed, so
+    # a run never redoes it and an interrupted one resumes. `vapi_deletion_pending`: DELETE
+    # /call/{id} was tried and failed (vapi-reference.md §1: 503, recordings not erased); our
+    # recording links stay until Vapi confirms, and the next run asks again.
+    recording_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    vapi_deletion_pending = models.BooleanField(default=False, editable=False)
+    transcript_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,6 +185,8 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # When the retention policy cleared `payload` and `response` (voice/retention/services.py).
+    payload_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "webhook_events"
@@ -256,12 +265,14 @@ class StructuredOutput(models.Model):
 
 # The campaign models belong to this app: importing them here registers them under `voice`.
 from voice.campaigns.models import Campaign, CampaignContact  # noqa: E402
+from voice.retention.models import RetentionPolicy  # noqa: E402
 
 __all__ = [
     "Assistant",
     "CallLog",
     "Campaign",
     "CampaignContact",
+    "RetentionPolicy",
     "StructuredOutput",
     "TranscriptLine",
     "WebhookCredential",

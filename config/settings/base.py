@@ -315,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-reprocess": {"task": "webhooks.reprocess", "schedule": 60.0},
     # Calls whose outcome is unknown, and calls that never reported their end.
     "calls-reconcile": {"task": "calls.reconcile", "schedule": 300.0},
+    # Each organization's retention policy (voice/retention/services.py): recordings, transcripts,
+    # webhook bodies and never-converted leads past their periods. Daily: the periods are days.
+    "retention-apply": {"task": "retention.apply", "schedule": 24 * 60 * 60.0},
 }
 
 # Campaigns (voice/campaigns/runner.py) ----------------------------------------------------------

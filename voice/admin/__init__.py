@@ -57,6 +57,9 @@ from voice.calls.selectors import (
 # The campaign screens live with the campaigns; importing them registers them.
 from voice.campaigns import admin as campaigns_admin
 from voice.models import Assistant, CallLog, TranscriptLine, WebhookEvent
+
+# The retention policy on the organization page (voice/retention/admin.py); importing registers.
+from voice.retention import admin as retention_admin  # noqa: F401
 from voice.webhooks.inbox import webhook_events_reprocess
 
 # Actions report one message per object (Result), then a one-line summary.

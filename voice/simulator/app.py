@@ -205,6 +205,7 @@ class VapiSimulator:
             ("POST", "call", 1): lambda: self.create_call(self._body(environ)),
             ("GET", "call", 1): lambda: self.list_calls(query),
             ("GET", "call", 2): lambda: self.get_call(parts[1]),
+            ("DELETE", "call", 2): lambda: self.delete_call(parts[1]),
             ("GET", "phone-number", 1): lambda: self.list_phone_numbers(query),
             ("GET", "phone-number", 2): lambda: self.get_phone_number(parts[1]),
             ("PATCH", "phone-number", 2): lambda: self.update_phone_number(
@@ -440,6 +441,15 @@ class VapiSimulator:
 
     def get_call(self, call_id: str) -> tuple[int, Any]:
         call = self.state.get_call(call_id)
+        if call is None:
+            raise HttpError(404, "Couldn't Find Call.")
+        return 200, call
+
+    def delete_call(self, call_id: str) -> tuple[int, Any]:
+        # vapi-reference.md §1-§2: 200 with the deleted call; 404 for an unknown one. The 503
+        # Vapi answers when recordings could not be erased comes from an injected fault.
+        with self.state.lock:
+            call = self.state.calls.pop(call_id, None)
         if call is None:
             raise HttpError(404, "Couldn't Find Call.")
         return 200, call

@@ -94,6 +94,7 @@ OPERATIONS = {
     "list_assistants": "list assistants",
     "make_outbound_call": "place the call",
     "get_call": "fetch the call",
+    "delete_call": "delete the call's data",
     "list_calls": "list calls",
     "list_phone_numbers": "list phone numbers",
     "update_phone_number": "update the phone number",
@@ -372,6 +373,9 @@ class _VapiCore:
 
     def get_call(self, call_id: str) -> VapiRequest:
         return VapiRequest("get_call", "GET", _path(CALL_PATH, call_id))
+
+    def delete_call(self, call_id: str) -> VapiRequest:
+        return VapiRequest("delete_call", "DELETE", _path(CALL_PATH, call_id))
 
     def list_calls(self, params: dict[str, Any]) -> VapiRequest:
         return VapiRequest("list_calls", "GET", CALLS_PATH, params=params, expect="list")
@@ -783,6 +787,13 @@ class VapiApi(abc.ABC):
 
     def get_call(self, call_id: str) -> Any:
         return self._send(self._core.get_call(call_id))
+
+    def delete_call(self, call_id: str) -> Any:
+        """DELETE /call/{id}: Vapi deletes the call's data, recordings and artifacts included;
+        answers the deleted call. 503 (vapi-reference.md §1) means the recordings could not be
+        erased and nothing was deleted: retried like any idempotent request, then raised as
+        VapiServerError for the caller to try again later. 404: nothing (left) to delete."""
+        return self._send(self._core.delete_call(call_id))
 
     def list_calls(self, *, limit: int | None = None, **filters: Unpack[CallFilters]) -> Any:
         """One page of GET /call (at most `limit` calls, Vapi's default 100)."""

@@ -1,0 +1,1 @@
+"""Retention and redaction per organization (README "Retention and redaction")."""
