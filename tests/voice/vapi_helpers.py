@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from voice.simulator import SimulatorConfig, VapiSimulator
@@ -277,3 +278,46 @@ def sim_client(simulator: RunningSimulator, sleeps: SleepRecorder) -> Iterator[V
     )
     yield client
     client.close()
+
+
+class LostAnswer(httpx.BaseTransport):
+    """Forwards to the simulator; the next `remaining` POST /call fail the way `mode` says:
+
+    - "after": forwarded (Vapi creates the call), then the answer is lost (ReadTimeout);
+    - "before": never forwarded, yet a ReadTimeout (Vapi never saw it; we cannot know that);
+    - "refused": ConnectError (the connection never opened: nothing was sent);
+    - "500": Vapi's server error (nothing placed).
+
+    `before_post`, when set, runs once just before the next POST /call is handled (something
+    else happening while a dial is in flight).
+    """
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.mode = ""
+        self.remaining = 0
+        self.before_post: Callable[[], None] | None = None
+
+    def fail(self, mode: str, times: int = 1) -> None:
+        self.mode, self.remaining = mode, times
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        posting = request.method == "POST" and request.url.path == "/call"
+        if posting and self.before_post:
+            hook, self.before_post = self.before_post, None
+            hook()
+        if self.remaining and posting:
+            self.remaining -= 1
+            if self.mode == "refused":
+                raise httpx.ConnectError("connection refused", request=request)
+            if self.mode == "500":
+                return httpx.Response(500, json={"message": "Internal server error"})
+            if self.mode == "after":
+                response = self.inner.handle_request(request)
+                response.read()
+                response.close()
+            raise httpx.ReadTimeout("timed out", request=request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -343,16 +343,17 @@ def _follow(
         CallLog.objects.filter(pk=call_log.pk).update(campaign_contact=contact)
         values: dict[str, object] = {"current_call": call_log}
         # The attempt was given up as lost meanwhile (its worker seemed dead) and recorded as an
-        # unknown outcome; here is its answer after all: the placeholder has served its purpose.
-        placeholder = CallLog.objects.filter(vapi_call_id=unknown_call_id(attempt_id)).first()
-        lost = placeholder is not None
+        # unknown outcome; here is its answer after all: the unknown-outcome record
+        # of it is replaced by the real call.
+        unknown_record = CallLog.objects.filter(vapi_call_id=unknown_call_id(attempt_id)).first()
+        lost = unknown_record is not None
         if contact.state == State.DIALING or (lost and contact.state == State.SCHEDULED):
             values.update(state=State.IN_CALL, next_attempt_at=None)
         if counts and not lost:
             values["attempts"] = contact.attempts + 1
         _save(contact, at, **values)
         if lost:
-            placeholder.delete()
+            unknown_record.delete()
     call_log.campaign_contact_id = contact_id
     _settle_after_commit(call_log)
     return DialResult(status, call_log.vapi_call_id)

@@ -174,7 +174,9 @@ def handle_end_of_call_report(envelope: Envelope) -> Answer | None:
     )
     call_log_apply_outcome(call_log=upsert.call_log)
     # A campaign's attempt: retry, done or failed per its policy (voice/campaigns/runner.py).
-    campaign_contact_settle(call_log=upsert.call_log, refresh=True)
+    # Nothing to do (and no query) for any other call; an attempt linked after this row was read
+    # is settled by the dial itself or the scheduler's catch-up.
+    campaign_contact_settle(call_log=upsert.call_log)
     # A stop the live deliveries missed (§7 rule 9: any channel); idempotent when one was heard.
     source = report_opt_out_source(message=message, call_log=upsert.call_log)
     if source:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from leads.models import CallDecision
 from tests.api.conftest import assert_error, bearer_client
 from tests.factories import LeadFactory, PropertyFactory, UserFactory
-from tests.voice.vapi_helpers import TEST_API_KEY
+from tests.voice.vapi_helpers import TEST_API_KEY, LostAnswer
 from voice.assistants.services import create_property_assistant
 from voice.calls.outbound import CALL_OUTCOME_UNKNOWN, call_place_outbound
 from voice.calls.reconcile import NOT_PLACED
@@ -31,38 +31,6 @@ from voice.vapi.errors import CallAlreadyPlacedError, VapiOutcomeUnknown, VapiUn
 pytestmark = pytest.mark.django_db
 
 NUMBER = "+12065550142"
-
-
-class LostAnswer(httpx.BaseTransport):
-    """Forwards to the simulator; the next `remaining` POST /call fail the way `mode` says:
-
-    - "after": forwarded (Vapi creates the call), then the answer is lost (ReadTimeout);
-    - "before": never forwarded, yet a ReadTimeout (Vapi never saw it; we cannot know that);
-    - "refused": ConnectError (the connection never opened: nothing was sent).
-    """
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.mode = ""
-        self.remaining = 0
-
-    def fail(self, mode: str, times: int = 1) -> None:
-        self.mode, self.remaining = mode, times
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.remaining and request.method == "POST" and request.url.path == "/call":
-            self.remaining -= 1
-            if self.mode == "refused":
-                raise httpx.ConnectError("connection refused", request=request)
-            if self.mode == "after":
-                response = self.inner.handle_request(request)
-                response.read()
-                response.close()
-            raise httpx.ReadTimeout("timed out", request=request)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @pytest.fixture

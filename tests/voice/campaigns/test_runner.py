@@ -7,7 +7,6 @@ each outcome can be chosen. Faults are injected at the transport (`Faults`).
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from tests.factories import (
     SuppressionFactory,
     TourFactory,
 )
-from tests.voice.vapi_helpers import TEST_API_KEY
+from tests.voice.vapi_helpers import TEST_API_KEY, LostAnswer
 from voice.assistants.services import create_property_assistant
 from voice.campaigns import runner
 from voice.campaigns.models import Campaign, CampaignContact
@@ -35,40 +34,9 @@ pytestmark = pytest.mark.django_db
 State = CampaignContact.State
 
 
-class Faults(httpx.BaseTransport):
-    """Forwards to the simulator; the next `remaining` POST /call fail as `mode` says:
-    "after" (Vapi placed it, the answer is lost), "500" (Vapi's server error, nothing placed)."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.mode = ""
-        self.remaining = 0
-        self.before_post = None
-
-    def fail(self, mode: str, times: int = 1) -> None:
-        self.mode, self.remaining = mode, times
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.before_post and request.method == "POST" and request.url.path == "/call":
-            hook, self.before_post = self.before_post, None
-            hook()
-        if self.remaining and request.method == "POST" and request.url.path == "/call":
-            self.remaining -= 1
-            if self.mode == "500":
-                return httpx.Response(500, json={"message": "Internal server error"})
-            response = self.inner.handle_request(request)
-            response.read()
-            response.close()
-            raise httpx.ReadTimeout("timed out", request=request)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 @pytest.fixture
 def faults(vapi_settings, simulator, monkeypatch):
-    transport = Faults()
+    transport = LostAnswer()
     client = VapiClient(
         api_key=TEST_API_KEY,
         base_url=simulator.url,
